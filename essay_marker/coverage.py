@@ -1,0 +1,418 @@
+"""Factor coverage, sentence by sentence: which reasons the essay names, explains and weighs.
+
+Matching is a small closed set of code (cue phrases on stems, with a gap marker and
+misspelling tolerance); everything question-specific comes from the rubric.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from itertools import pairwise
+
+from essay_marker.rubric import STATUSES, Misconception, Rubric
+from essay_marker.text import Doc, Lexicon, Sentence, phrase_stems, stem
+
+ROLES = ("describe", "explain", "weigh", "judge")
+_GAP = 4  # words a "*" in a cue phrase may stand for
+_YEAR = re.compile(r"^(19[0-4]\d)s?$")
+# A sentence starting with one of these continues the point of the sentence before.
+_ANAPHORA = frozenset({"this", "that", "these", "those", "it", "which", "thus", "hence"})
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A stretch of the student's own words, by character offsets, and what it does."""
+
+    text: str
+    start: int
+    end: int
+    role: str
+
+
+@dataclass(frozen=True)
+class FactorCoverage:
+    """How far the essay takes one factor, with the sentences that show it."""
+
+    id: str
+    name: str
+    named: bool
+    status: str
+    evidence: tuple[Evidence, ...]
+
+    def sentences_with(self, role: str) -> tuple[Evidence, ...]:
+        """The evidence sentences that play this role."""
+        return tuple(e for e in self.evidence if e.role == role)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The essay's answer to 'what was the main reason?'."""
+
+    present: bool
+    main_factor: str | None
+    supported: bool
+    consistent: bool | None
+    evidence: tuple[Evidence, ...]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of the student's text."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class MisconceptionHit:
+    """A wrong claim found in a sentence, with the rubric's correction."""
+
+    id: str
+    claim: str
+    correction: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class SentenceRoles:
+    """What one sentence does: the factors in it and its roles for each."""
+
+    index: int
+    start: int
+    end: int
+    roles: tuple[tuple[str, str], ...]  # (factor id, role)
+    causal: bool
+    weighing: bool
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Everything coverage finds in one essay."""
+
+    factors: tuple[FactorCoverage, ...]
+    judgement: Judgement
+    specific_evidence: tuple[Span, ...]
+    misconceptions: tuple[MisconceptionHit, ...]
+    sentences: tuple[SentenceRoles, ...]
+
+    def factor(self, factor_id: str) -> FactorCoverage:
+        """Coverage of one factor by id."""
+        return next(f for f in self.factors if f.id == factor_id)
+
+    def with_status(self, *statuses: str) -> tuple[FactorCoverage, ...]:
+        """Factors in any of these states."""
+        return tuple(f for f in self.factors if f.status in statuses)
+
+
+Pattern = tuple[tuple[str, ...], ...]  # parts of a cue phrase, split at "*"
+
+
+def compile_cue(cue: str) -> Pattern:
+    """A cue phrase as stem sequences separated by short gaps."""
+    parts = tuple(phrase_stems(p) for p in cue.split(" * "))
+    return tuple(p for p in parts if p)
+
+
+def _match_at(stems: Sequence[str], i: int, pattern: Pattern) -> int | None:
+    """End index if pattern matches starting exactly at i, else None."""
+    pos = i
+    for n, part in enumerate(pattern):
+        width = len(part)
+        if n == 0:
+            if tuple(stems[pos : pos + width]) != part:
+                return None
+            pos += width
+            continue
+        for gap in range(_GAP + 1):
+            at = pos + gap
+            if tuple(stems[at : at + width]) == part:
+                pos = at + width
+                break
+        else:
+            return None
+    return pos
+
+
+class CueSet:
+    """Many cue phrases indexed by their first stem, for quick matching."""
+
+    def __init__(self, cues: Iterable[str]) -> None:
+        self.by_first: dict[str, list[Pattern]] = {}
+        for cue in cues:
+            pattern = compile_cue(cue)
+            if pattern:
+                self.by_first.setdefault(pattern[0][0], []).append(pattern)
+
+    def find(self, stems: Sequence[str]) -> list[tuple[int, int]]:
+        """(start, end) token index pairs of every match, leftmost first."""
+        found = []
+        for i, s in enumerate(stems):
+            for pattern in self.by_first.get(s, ()):
+                end = _match_at(stems, i, pattern)
+                if end is not None:
+                    found.append((i, end))
+        return found
+
+    def first(self, stems: Sequence[str]) -> tuple[int, int] | None:
+        """The leftmost match, if any."""
+        found = self.find(stems)
+        return min(found) if found else None
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    factors: tuple[tuple[str, CueSet], ...]
+    evidence: CueSet
+    causal: CueSet
+    openers: CueSet
+    weighing: CueSet
+    judgement: CueSet
+    misconceptions: tuple[tuple[Misconception, tuple[CueSet, ...], CueSet], ...]
+    lexicon: Lexicon
+
+
+@cache
+def _compile(rubric: Rubric) -> _Compiled:
+    lang = rubric.language
+    return _Compiled(
+        factors=tuple((f.id, CueSet(f.cues)) for f in rubric.factors),
+        evidence=CueSet(e for f in rubric.factors for e in f.evidence),
+        causal=CueSet(lang.causal),
+        openers=CueSet(lang.causal_openers),
+        weighing=CueSet(lang.weighing),
+        judgement=CueSet(lang.judgement),
+        misconceptions=tuple(
+            (m, tuple(CueSet(g) for g in m.all_of), CueSet(m.none_of))
+            for m in rubric.misconceptions
+        ),
+        lexicon=Lexicon(rubric.terms),
+    )
+
+
+class _StemFixer:
+    """Maps misspelt names and terms to the rubric's term (Trotski -> trotsky), cached."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self.cache: dict[str, str] = {}
+
+    def stems(self, sentence: Sentence) -> tuple[str, ...]:
+        out = []
+        for t in sentence.tokens:
+            s = self.cache.get(t.norm)
+            if s is None:
+                s = t.stem
+                if len(t.norm) >= 5 and not t.norm.isdigit() and not self.lexicon.known(t.norm):
+                    term = self.lexicon.term_for(t.norm)
+                    if term:
+                        s = stem(term)
+                self.cache[t.norm] = s
+            out.append(s)
+        return tuple(out)
+
+
+_fixers: dict[int, _StemFixer] = {}
+
+
+def sentence_stems(doc: Doc, rubric: Rubric) -> list[tuple[str, ...]]:
+    """Each sentence's stems, with misspelt rubric terms corrected."""
+    compiled = _compile(rubric)
+    fixer = _fixers.setdefault(id(compiled.lexicon), _StemFixer(compiled.lexicon))
+    return [fixer.stems(s) for s in doc.sentences]
+
+
+def _misconception_hit(
+    stems: Sequence[str], groups: tuple[CueSet, ...], none_of: CueSet, m: Misconception
+) -> bool:
+    if none_of.find(stems):
+        return False
+    spans = [g.find(stems) for g in groups]
+    if not all(spans):
+        return False
+    if not m.window and not m.ordered:
+        return True
+
+    # Try every combination's first-to-last extent; groups are tiny so this stays cheap.
+    def ok(chosen: list[tuple[int, int]]) -> bool:
+        if m.ordered and any(a[0] > b[0] for a, b in pairwise(chosen)):
+            return False
+        width = max(e for _, e in chosen) - min(s for s, _ in chosen)
+        return not m.window or width <= m.window
+
+    def search(k: int, chosen: list[tuple[int, int]]) -> bool:
+        if k == len(spans):
+            return ok(chosen)
+        return any(search(k + 1, [*chosen, s]) for s in spans[k])
+
+    return search(0, [])
+
+
+FactorHook = Callable[[Doc, list[tuple[str, ...]]], list[set[str]]]
+
+
+def analyse_coverage(doc: Doc, rubric: Rubric, extra_factors: FactorHook | None = None) -> Coverage:
+    """Find each factor's status and evidence, the judgement, specific evidence and errors.
+
+    `extra_factors` may add factors per sentence (the trained sentence model finds
+    paraphrases no cue phrase matches).
+    """
+    c = _compile(rubric)
+    all_stems = sentence_stems(doc, rubric)
+    extra = extra_factors(doc, all_stems) if extra_factors else [set() for _ in all_stems]
+
+    roles_by_factor: dict[str, list[Evidence]] = {f.id: [] for f in rubric.factors}
+    sentence_roles: list[SentenceRoles] = []
+    judged: list[tuple[int, str]] = []  # (sentence index, factor id)
+    previous: set[str] = set()
+    for sent, stems, more in zip(doc.sentences, all_stems, extra, strict=True):
+        hits: dict[str, int] = {}
+        for fid, cues in c.factors:
+            first = cues.first(stems)
+            if first is not None:
+                hits[fid] = first[0]
+        for fid in more - set(hits):
+            hits[fid] = len(stems)
+        opener = c.openers.first(stems[:4])
+        opens_on_previous = (
+            (opener is not None and opener[0] == 0)
+            or (bool(stems) and stems[0] in _ANAPHORA)
+            or tuple(stems[:2]) in {("without", "this"), ("without", "that"), ("because", "of")}
+        )
+        inherited = previous - set(hits) if opens_on_previous else set()
+        in_play = set(hits) | inherited
+        causal = bool(c.causal.find(stems)) or (opener is not None and opener[0] == 0)
+        weighing = bool(c.weighing.find(stems))
+        judge_at = c.judgement.first(stems)
+
+        judged_here = None
+        if judge_at is not None and in_play:
+            # The factor named nearest after the judgement words is the one being judged.
+            after = [(pos, f) for f, pos in hits.items() if pos >= judge_at[0]]
+            before = [(judge_at[0] - pos, f) for f, pos in hits.items() if pos < judge_at[0]]
+            pick = min(after) if after else (min(before) if before else None)
+            judged_here = pick[1] if pick else sorted(inherited)[0]
+            judged.append((sent.index, judged_here))
+
+        pairs = []
+        for fid in sorted(in_play, key=lambda f: hits.get(f, -1)):
+            if weighing and len(in_play) >= 2:
+                role = "weigh"
+            elif fid == judged_here:
+                role = "judge"
+            elif causal:
+                role = "explain"
+            else:
+                role = "describe"
+            pairs.append((fid, role))
+            roles_by_factor[fid].append(Evidence(sent.text, sent.start, sent.end, role))
+        sentence_roles.append(
+            SentenceRoles(sent.index, sent.start, sent.end, tuple(pairs), causal, weighing)
+        )
+        previous = in_play if in_play else set()
+
+    factors = []
+    for f in rubric.factors:
+        ev = tuple(roles_by_factor[f.id])
+        roles = {e.role for e in ev}
+        explained = "explain" in roles or any(
+            e.role in ("weigh", "judge") and _is_causal(e, sentence_roles) for e in ev
+        )
+        if not ev:
+            status = "absent"
+        elif explained and ("weigh" in roles or f.id in {fid for _, fid in judged}):
+            status = "weighed"
+        elif explained:
+            status = "explained"
+        else:
+            status = "mentioned"
+        factors.append(FactorCoverage(f.id, f.name, f.named, status, ev))
+    factors_t = tuple(factors)
+
+    judgement = _judgement(doc, judged, factors_t)
+    return Coverage(
+        factors=factors_t,
+        judgement=judgement,
+        specific_evidence=_specific_evidence(doc, all_stems, c.evidence),
+        misconceptions=_misconceptions(doc, all_stems, c),
+        sentences=tuple(sentence_roles),
+    )
+
+
+def _is_causal(e: Evidence, sentences: Sequence[SentenceRoles]) -> bool:
+    return any(s.start == e.start and s.causal for s in sentences)
+
+
+def _judgement(
+    doc: Doc, judged: list[tuple[int, str]], factors: tuple[FactorCoverage, ...]
+) -> Judgement:
+    if not judged:
+        return Judgement(False, None, False, None, ())
+    n = len(doc.sentences)
+    paragraphs = {s.paragraph for s in doc.sentences}
+    if len(paragraphs) >= 3:
+        first_p, last_p = min(paragraphs), max(paragraphs)
+        intro = {s.index for s in doc.sentences if s.paragraph == first_p}
+        outro = {s.index for s in doc.sentences if s.paragraph == last_p}
+    else:
+        intro, outro = set(range(min(2, n))), set(range(max(0, n - 2), n))
+    intro_f = [f for i, f in judged if i in intro]
+    outro_f = [f for i, f in judged if i in outro]
+    counts: dict[str, int] = {}
+    for _, f in judged:
+        counts[f] = counts.get(f, 0) + 1
+    main = outro_f[-1] if outro_f else max(counts, key=lambda f: (counts[f], -_first(judged, f)))
+    consistent = None
+    if intro_f and outro_f and intro != outro:
+        consistent = intro_f[0] == outro_f[-1]
+    status = next(f.status for f in factors if f.id == main)
+    evidence = tuple(
+        Evidence(doc.sentences[i].text, doc.sentences[i].start, doc.sentences[i].end, "judge")
+        for i in sorted({i for i, _ in judged})
+    )
+    return Judgement(True, main, status in ("explained", "weighed"), consistent, evidence)
+
+
+def _first(judged: list[tuple[int, str]], factor: str) -> int:
+    return next(i for i, f in judged if f == factor)
+
+
+def _specific_evidence(
+    doc: Doc, all_stems: list[tuple[str, ...]], cues: CueSet
+) -> tuple[Span, ...]:
+    """Distinct dates, names and events the essay uses, each at its first use."""
+    seen: dict[str, Span] = {}
+    for sent, stems in zip(doc.sentences, all_stems, strict=True):
+        for tok in sent.tokens:
+            if _YEAR.match(tok.norm):
+                seen.setdefault(tok.norm[:4], Span(tok.text, tok.start, tok.end))
+        for a, b in cues.find(stems):
+            key = " ".join(stems[a:b])
+            if key not in seen:
+                start, end = sent.tokens[a].start, sent.tokens[b - 1].end
+                seen[key] = Span(doc.text[start:end], start, end)
+    return tuple(sorted(seen.values(), key=lambda s: s.start))
+
+
+def _misconceptions(
+    doc: Doc, all_stems: list[tuple[str, ...]], c: _Compiled
+) -> tuple[MisconceptionHit, ...]:
+    hits = []
+    for m, groups, none_of in c.misconceptions:
+        for sent, stems in zip(doc.sentences, all_stems, strict=True):
+            if _misconception_hit(stems, groups, none_of, m):
+                hits.append(
+                    MisconceptionHit(m.id, m.claim, m.correction, sent.text, sent.start, sent.end)
+                )
+                break
+    return tuple(hits)
+
+
+def status_rank(status: str) -> int:
+    """Order of coverage states: absent < mentioned < explained < weighed."""
+    return STATUSES.index(status)

@@ -1,0 +1,212 @@
+"""Formative feedback: What Went Well, Even Better If and one next step.
+
+Every point either quotes the student's own sentence or uses the rubric's wording for the
+state a factor is in; nothing here writes the answer for the student.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from essay_marker.coverage import Evidence, FactorCoverage
+from essay_marker.rubric import Rubric
+
+if TYPE_CHECKING:
+    from essay_marker.scoring import EssayResult
+
+_QUOTE_WORDS = 22  # long sentences are quoted up to this many words, then "…"
+_MAX_WWW, _MAX_EBI = 3, 4
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """WWW, EBI and the single next step, plus what kept the essay from the next level."""
+
+    www: tuple[str, ...]
+    ebi: tuple[str, ...]
+    next_step: str
+    level_gap: str = ""
+
+
+def quote(e: Evidence) -> str:
+    """The student's sentence in quotation marks, shortened if long."""
+    words = e.text.split()
+    text = " ".join(words[:_QUOTE_WORDS]) + (" …" if len(words) > _QUOTE_WORDS else "")
+    return f"“{text}”"
+
+
+def best_evidence(
+    f: FactorCoverage, *roles: str, avoid: frozenset[int] = frozenset()
+) -> Evidence | None:
+    """The most telling sentence for a factor, trying roles in order; skips starts in avoid."""
+    roles = roles or ("weigh", "judge", "explain", "describe")
+    for role in roles:
+        found = [e for e in f.sentences_with(role) if e.start not in avoid]
+        if found:
+            # Prefer a sentence that is about this factor rather than a long list of them.
+            return min(found, key=lambda e: (len(e.text.split()) > 40, e.start))
+    return None
+
+
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _www(result: EssayResult, rubric: Rubric) -> list[str]:
+    out = []
+    used: set[int] = set()
+    ranked = sorted(result.factors, key=lambda f: (f.status != "weighed", not f.named))
+    for f in ranked:
+        if f.status not in ("weighed", "explained") or len(out) >= 2:
+            continue
+        roles = ("weigh", "explain", "judge") if f.status == "weighed" else ("explain",)
+        e = best_evidence(f, *roles, avoid=frozenset(used))
+        if e:
+            used.add(e.start)
+            out.append(f"{rubric.factor(f.id).feedback.for_status(f.status)} See {quote(e)}")
+    j = result.judgement
+    if j.present and j.supported and j.consistent is not False and j.evidence:
+        main = rubric.factor(j.main_factor).short if j.main_factor else "one reason"
+        out.append(
+            f"You make a clear judgement that {main} was the main reason, and back it "
+            f"up: {quote(j.evidence[-1])}"
+        )
+    if len(result.specific_evidence) >= 5:
+        items = _join([s.text for s in result.specific_evidence[:5]])
+        out.append(f"You support your points with specific knowledge, such as {items}.")
+    if not out:
+        # Credit the first reason the student does identify, in their words.
+        for f in result.factors:
+            e = best_evidence(f, "describe", "judge", "weigh")
+            if e:
+                out.append(
+                    f"You identify {rubric.factor(f.id).short} as part of the story: {quote(e)}"
+                )
+                break
+    return out[:_MAX_WWW]
+
+
+def _ebi(result: EssayResult, rubric: Rubric) -> list[str]:
+    out = []
+    for m in result.misconceptions[:2]:
+        out.append(f"Check this fact: {quote(Evidence(m.text, m.start, m.end, ''))} {m.correction}")
+    described = [f for f in result.factors if f.status == "mentioned"]
+    described.sort(key=lambda f: not f.named)
+    for f in described[:2]:
+        e = best_evidence(f, "describe", "judge", "weigh")
+        if e:
+            out.append(
+                f"In {quote(e)} you describe {rubric.factor(f.id).short} without "
+                f"explaining it. {rubric.factor(f.id).feedback.mentioned}"
+            )
+    absent = [f for f in result.factors if f.named and f.status == "absent"]
+    if absent:
+        first = rubric.factor(absent[0].id)
+        others = [rubric.factor(f.id).short for f in absent[1:]]
+        extra = f" You also leave out {_join(others)}." if others else ""
+        out.append(f"{first.feedback.absent}{extra}")
+    j = result.judgement
+    if not j.present and result.factors:
+        out.append(
+            "Answer the question directly: say which reason was the MAIN one in your "
+            "introduction, keep arguing for it, and come back to it in your conclusion."
+        )
+    elif j.present and j.consistent is False:
+        out.append(
+            "Your introduction and conclusion argue for different main reasons. Decide "
+            "which one you believe and argue for it all the way through."
+        )
+    elif j.present and not j.supported and j.main_factor:
+        out.append(
+            f"You say {rubric.factor(j.main_factor).short} was the main reason "
+            f"({quote(j.evidence[-1])}) but the essay never explains how it "
+            f"{rubric.outcome}. Back your judgement up with that explanation."
+        )
+    explained = [f for f in result.factors if f.status in ("explained", "weighed")]
+    if len(explained) >= 2 and not any(f.status == "weighed" for f in explained):
+        a, b = (rubric.factor(f.id).short for f in explained[:2])
+        out.append(
+            f"Link your reasons: ask whether {a} would have worked without {b}, and "
+            f"say which mattered more and why."
+        )
+    if result.spag.misspellings:
+        out.append(f"Correct these spellings: {spelling_list(result)}.")
+    return out[:_MAX_EBI]
+
+
+def spelling_list(result: EssayResult, most: int = 8) -> str:
+    """Misspelt words with suggestions, each once: 'Zinovev → zinoviev, goverment → government'."""
+    seen: dict[str, str] = {}
+    for m in result.spag.misspellings:
+        seen.setdefault(m.text, f"{m.text} → {m.suggestion}" if m.suggestion else m.text)
+    return ", ".join(list(seen.values())[:most])
+
+
+def _next_step(result: EssayResult, rubric: Rubric) -> str:
+    fs = result.factors
+    explained = [f for f in fs if f.status in ("explained", "weighed")]
+    described = sorted((f for f in fs if f.status == "mentioned"), key=lambda f: not f.named)
+    if not any(f.status != "absent" for f in fs):
+        return (
+            "Plan before you write: pick two reasons that answer the question, then write a "
+            f"paragraph on each that explains how it {rubric.outcome}."
+        )
+    if not explained and described:
+        e = best_evidence(described[0], "describe", "judge", "weigh")
+        where = f"this sentence: {quote(e)}" if e else "your first paragraph"
+        return (
+            f"Rewrite {where} Keep the fact, then add how it {rubric.outcome}, "
+            f"beginning 'This meant that…'."
+        )
+    if len(explained) < 2:
+        named_gaps = [f for f in fs if f.named and f.status in ("mentioned", "absent")]
+        target = rubric.factor((named_gaps or described or list(fs))[0].id)
+        return (
+            f"Write one more paragraph that explains {target.short}: one specific fact "
+            f"(a date, a name or an event), then how it {rubric.outcome}."
+        )
+    if not result.judgement.present:
+        return (
+            "Add a judgement: in your introduction name the reason you think mattered MOST, "
+            "and in your conclusion explain why it mattered more than the others."
+        )
+    if result.judgement.consistent is False:
+        return "Rewrite your introduction so it argues for the same main reason as your conclusion."
+    if not any(f.status == "weighed" for f in fs):
+        a, b = (rubric.factor(f.id).short for f in explained[:2])
+        return (
+            f"Add two or three sentences linking {a} and {b}: did one make the other "
+            f"possible? Use that link to show which was more important."
+        )
+    if not result.judgement.supported:
+        main = rubric.factor(result.judgement.main_factor).short
+        return f"Explain how {main} {rubric.outcome}, so that your judgement is backed up."
+    main_id = result.judgement.main_factor
+    others = [f for f in explained if f.id != main_id]
+    if main_id and others:
+        return (
+            f"Sharpen your judgement: give a criterion (which reason did the others depend "
+            f"on?) for why {rubric.factor(main_id).short} mattered more than "
+            f"{rubric.factor(others[0].id).short}."
+        )
+    return "Weigh each reason against your main one, using a clear criterion, in every paragraph."
+
+
+def _level_gap(result: EssayResult, hide_mark: bool) -> str:
+    if not result.level_gap:
+        return ""
+    reasons = "; ".join(result.level_gap)
+    if hide_mark:
+        return f"To reach the next level: {reasons}."
+    return f"What kept this out of Level {result.level + 1}: {reasons}."
+
+
+def build_feedback(result: EssayResult, rubric: Rubric, hide_mark: bool = False) -> Feedback:
+    """WWW, EBI and a next step for a marked essay, in the rubric's and the student's words."""
+    return Feedback(
+        www=tuple(_www(result, rubric)),
+        ebi=tuple(_ebi(result, rubric)),
+        next_step=_next_step(result, rubric),
+        level_gap=_level_gap(result, hide_mark),
+    )

@@ -1,0 +1,145 @@
+"""Read an essay file (.txt, .md, .docx, .pdf) or standard input into text, with clear errors."""
+
+from __future__ import annotations
+
+import io
+import sys
+import zipfile
+from pathlib import Path
+
+from essay_marker.errors import InputError
+
+SUPPORTED = (".txt", ".md", ".docx", ".pdf")
+MAX_BYTES = 20 * 1024 * 1024  # far beyond any essay; stops a wrong file filling memory
+
+
+def decode_text(data: bytes, name: str) -> str:
+    """Bytes of a plain-text essay as str: UTF-8 (with or without BOM), UTF-16, or Windows-1252."""
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(
+            f"{name} looks like a binary file, not text", "save the essay as .txt, .docx or .pdf"
+        )
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(f"{name} is not valid UTF-16 text", "save it again as UTF-8") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Word and Notepad on Windows save smart quotes and dashes as Windows-1252.
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise InputError(
+                f"{name} is not in a text encoding essaymark can read", "save it as UTF-8 text"
+            ) from None
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if text and controls / len(text) > 0.05:
+        raise InputError(
+            f"{name} looks like a binary file, not text", "save the essay as .txt, .docx or .pdf"
+        )
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _docx(data: bytes, name: str) -> str:
+    from docx import Document  # imported here: only .docx input needs it
+
+    try:
+        document = Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise InputError(
+            f"{name} is not a readable Word document ({exc.__class__.__name__})",
+            "open it in Word and save it again, or save it as .txt",
+        ) from None
+    except Exception as exc:  # python-docx raises assorted errors on damaged parts
+        raise InputError(
+            f"{name} is a damaged Word document ({exc.__class__.__name__})",
+            "open it in Word and save it again, or save it as .txt",
+        ) from None
+    return "\n\n".join(p.text for p in document.paragraphs if p.text.strip())
+
+
+def _pdf(data: bytes, name: str) -> str:
+    from pypdf import PdfReader  # imported here: only .pdf input needs it
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise InputError(
+                f"{name} is a password-protected PDF", "save an unprotected copy or a .txt version"
+            )
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except InputError:
+        raise
+    except (PdfReadError, ValueError, KeyError, OSError) as exc:
+        raise InputError(
+            f"{name} is not a readable PDF ({exc.__class__.__name__})",
+            "save it again as PDF, or as .txt",
+        ) from None
+    except Exception as exc:  # pypdf raises assorted errors on damaged files
+        raise InputError(
+            f"{name} is a damaged PDF ({exc.__class__.__name__})",
+            "save it again as PDF, or as .txt",
+        ) from None
+    text = "\n\n".join(p.strip() for p in pages if p.strip())
+    if not text:
+        raise InputError(
+            f"{name} has no text layer (it may be a scan)",
+            "type the essay up or export the PDF with text",
+        )
+    return text
+
+
+def text_from_bytes(data: bytes, name: str, suffix: str) -> str:
+    """Essay text from file contents, by file type; raises InputError for anything unusable."""
+    suffix = suffix.lower()
+    if suffix not in SUPPORTED:
+        raise InputError(
+            f"{name}: {suffix or 'files without an extension'} are not supported",
+            f"use one of {', '.join(SUPPORTED)}",
+        )
+    if len(data) > MAX_BYTES:
+        raise InputError(
+            f"{name} is {len(data) // 1_000_000} MB, too large for an essay",
+            "check that this is the right file",
+        )
+    if suffix == ".docx":
+        text = _docx(data, name)
+    elif suffix == ".pdf":
+        text = _pdf(data, name)
+    else:
+        text = decode_text(data, name)
+    if not text.strip():
+        raise InputError(f"{name} is empty", "check that the essay was saved into this file")
+    return text
+
+
+def read_essay(path: str) -> tuple[str, str]:
+    """(display name, text) for a path, or '-' for standard input."""
+    if path == "-":
+        data = sys.stdin.buffer.read(MAX_BYTES + 1)
+        return "<stdin>", text_from_bytes(data, "standard input", ".txt")
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(
+            f"{path} is a folder, not an essay file",
+            "give one essay file, or use 'essaymark batch' for a folder",
+        )
+    if not p.exists():
+        raise InputError(f"{path} does not exist", "check the file name and folder")
+    if p.suffix.lower() not in SUPPORTED:
+        raise InputError(
+            f"{path}: {p.suffix or 'files without an extension'} are not supported",
+            f"use one of {', '.join(SUPPORTED)}",
+        )
+    try:
+        with p.open("rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise InputError(
+            f"{path} cannot be read ({exc.strerror or exc.__class__.__name__})",
+            "check that it is not open elsewhere and that you may read it",
+        ) from None
+    return str(p), text_from_bytes(data, p.name, p.suffix)

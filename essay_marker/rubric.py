@@ -1,0 +1,407 @@
+"""Load a rubric (TOML, data only) and validate it into frozen dataclasses.
+
+Every error names the file and the key, says what was found and what is allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from essay_marker.errors import RubricError
+
+STATUSES = ("absent", "mentioned", "explained", "weighed")
+_ID_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
+# A cue phrase is words separated by spaces; "*" allows a short gap of other words.
+_CUE_RE = re.compile(r"^[\w'’.&-]+( (\*|[\w'’.&-]+))*$")
+
+
+@dataclass(frozen=True)
+class Level:
+    """One level of response: its number, mark band and descriptor."""
+
+    level: int
+    low: int
+    high: int
+    descriptor: str
+
+
+@dataclass(frozen=True)
+class FactorFeedback:
+    """The rubric's advice for a factor in each coverage state."""
+
+    absent: str
+    mentioned: str
+    explained: str
+    weighed: str
+
+    def for_status(self, status: str) -> str:
+        """The wording for one of STATUSES."""
+        return getattr(self, status)
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A reason the student may argue, with the phrases that show it is there."""
+
+    id: str
+    name: str
+    short: str
+    named: bool
+    cues: tuple[str, ...]
+    evidence: tuple[str, ...]
+    feedback: FactorFeedback
+
+
+@dataclass(frozen=True)
+class Misconception:
+    """A wrong claim students make, how to spot it in one sentence, and its correction."""
+
+    id: str
+    claim: str
+    correction: str
+    all_of: tuple[tuple[str, ...], ...]
+    none_of: tuple[str, ...]
+    ordered: bool
+    window: int
+
+
+@dataclass(frozen=True)
+class Source:
+    """A text students were given; copying it earns no credit."""
+
+    id: str
+    title: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Language:
+    """Question-independent cue phrases for analytical writing."""
+
+    causal: tuple[str, ...]
+    causal_openers: tuple[str, ...]
+    weighing: tuple[str, ...]
+    judgement: tuple[str, ...]
+    connectives: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """A validated rubric for one question."""
+
+    id: str
+    title: str
+    question: str
+    max_mark: int
+    spag_max: int
+    levels: tuple[Level, ...]
+    factors: tuple[Factor, ...]
+    misconceptions: tuple[Misconception, ...]
+    sources: tuple[Source, ...]
+    terms: tuple[str, ...]
+    specialist_terms: tuple[str, ...]
+    language: Language
+    outcome: str = "led to the outcome in the question"
+    path: str = ""
+    sha256: str = field(default="", compare=False)
+
+    def level_for(self, mark: int) -> Level:
+        """The level whose band holds this mark."""
+        for lv in self.levels:
+            if lv.low <= mark <= lv.high:
+                return lv
+        raise ValueError(f"mark {mark} is outside 0..{self.max_mark}")
+
+    def factor(self, factor_id: str) -> Factor:
+        """The factor with this id."""
+        for f in self.factors:
+            if f.id == factor_id:
+                return f
+        raise KeyError(factor_id)
+
+    @property
+    def top_level(self) -> int:
+        """The highest level number."""
+        return max(lv.level for lv in self.levels)
+
+
+class _Reader:
+    """Typed access to a TOML table that reports problems with the file and dotted key."""
+
+    def __init__(self, path: str, table: dict[str, Any], prefix: str = "") -> None:
+        self.path, self.table, self.prefix = path, table, prefix
+        self.seen: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def fail(self, name: str, problem: str, hint: str = "") -> RubricError:
+        return RubricError(self.path, self.key(name), problem, hint)
+
+    def get(self, name: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        self.seen.add(name)
+        if name not in self.table:
+            if default is ...:
+                raise self.fail(name, "is missing", "add it; see the rubric format in the README")
+            return default
+        value = self.table[name]
+        # bool is an int in Python; a mark of `true` is still wrong.
+        if (isinstance(value, bool) and kind is int) or not isinstance(value, kind):
+            want = (
+                kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            )
+            raise self.fail(name, f"should be {want}, found {type(value).__name__}")
+        return value
+
+    def text(self, name: str, default: Any = ..., allow_empty: bool = False) -> str:
+        value = self.get(name, str, default)
+        if not allow_empty and isinstance(value, str) and not value.strip():
+            raise self.fail(name, "is empty")
+        return value
+
+    def strings(self, name: str, default: Any = ..., allow_empty: bool = False) -> tuple[str, ...]:
+        value = self.get(name, list, default)
+        for i, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                raise self.fail(f"{name}[{i}]", "should be a non-empty string")
+        if not value and not allow_empty:
+            raise self.fail(name, "is an empty list", "give at least one entry")
+        return tuple(item.strip() for item in value)
+
+    def tables(self, name: str) -> list[_Reader]:
+        value = self.get(name, list, [])
+        out = []
+        for i, item in enumerate(value):
+            if not isinstance(item, dict):
+                raise self.fail(f"{name}[{i}]", "should be a table")
+            out.append(_Reader(self.path, item, f"{self.key(name)}[{i}]."))
+        return out
+
+    def sub(self, name: str, default: Any = ...) -> _Reader:
+        return _Reader(self.path, self.get(name, dict, default), f"{self.key(name)}.")
+
+    def done(self) -> None:
+        unknown = sorted(set(self.table) - self.seen)
+        if unknown:
+            raise self.fail(
+                unknown[0], "is not a known key", "check the spelling against the README"
+            )
+
+
+def _cues(r: _Reader, name: str, allow_empty: bool = False) -> tuple[str, ...]:
+    cues = r.strings(name, [] if allow_empty else ..., allow_empty=allow_empty)
+    for i, cue in enumerate(cues):
+        if not _CUE_RE.match(cue) or cue.startswith("*") or cue.endswith("*"):
+            raise r.fail(
+                f"{name}[{i}]",
+                f"{cue!r} is not a cue phrase",
+                "use words separated by single spaces; '*' between words allows a short gap",
+            )
+    return cues
+
+
+def _levels(r: _Reader, max_mark: int) -> tuple[Level, ...]:
+    levels = []
+    for t in r.tables("levels"):
+        band = t.get("marks", list)
+        if len(band) != 2 or not all(isinstance(m, int) and not isinstance(m, bool) for m in band):
+            raise t.fail("marks", f"should be [low, high] whole numbers, found {band!r}")
+        low, high = band
+        if not 0 <= low <= high <= max_mark:
+            raise t.fail(
+                "marks", f"band {low}-{high} must lie within 0-{max_mark} with low <= high"
+            )
+        levels.append(Level(t.get("level", int), low, high, t.text("descriptor")))
+        t.done()
+    if not levels:
+        raise r.fail("levels", "is missing or empty", "add a [[levels]] table per level")
+    levels.sort(key=lambda lv: lv.low)
+    if len({lv.level for lv in levels}) != len(levels):
+        raise r.fail("levels", "has duplicate level numbers")
+    expected = 0
+    for lv in levels:
+        if lv.low != expected:
+            problem = "overlap" if lv.low < expected else "leave a gap"
+            raise r.fail(
+                "levels",
+                f"mark bands {problem} at mark {min(lv.low, expected)}",
+                f"bands must cover 0-{max_mark} once each",
+            )
+        expected = lv.high + 1
+    if expected != max_mark + 1:
+        raise r.fail("levels", f"mark bands stop at {expected - 1}, not at max_mark {max_mark}")
+    if [lv.level for lv in levels] != sorted(lv.level for lv in levels):
+        raise r.fail("levels", "level numbers must rise with the marks")
+    return tuple(levels)
+
+
+def _factor(t: _Reader) -> Factor:
+    fid = t.text("id")
+    if not _ID_RE.match(fid):
+        raise t.fail("id", f"{fid!r} is not a valid id", "use lower-case letters, digits, _ or -")
+    fb = t.sub("feedback")
+    feedback = FactorFeedback(*(fb.text(s) for s in STATUSES))
+    fb.done()
+    name = t.text("name")
+    factor = Factor(
+        id=fid,
+        name=name,
+        short=t.text("short", default=name),
+        named=t.get("named", bool, False),
+        cues=_cues(t, "cues"),
+        evidence=_cues(t, "evidence", allow_empty=True),
+        feedback=feedback,
+    )
+    t.done()
+    return factor
+
+
+def _misconception(t: _Reader) -> Misconception:
+    groups = t.get("all_of", list)
+    if not groups or not all(isinstance(g, list) and g for g in groups):
+        raise t.fail("all_of", "should be a non-empty list of non-empty lists of phrases")
+    all_of = []
+    for i, _group in enumerate(groups):
+        sub = _Reader(t.path, {"group": groups[i]}, f"{t.key('all_of')}[{i}].")
+        all_of.append(_cues(sub, "group"))
+    m = Misconception(
+        id=t.text("id"),
+        claim=t.text("claim"),
+        correction=t.text("correction"),
+        all_of=tuple(all_of),
+        none_of=_cues(t, "none_of", allow_empty=True),
+        ordered=t.get("ordered", bool, False),
+        window=t.get("window", int, 0),
+    )
+    if m.window < 0:
+        raise t.fail("window", "must be 0 (whole sentence) or a positive number of words")
+    t.done()
+    return m
+
+
+def _language(r: _Reader, base: Language | None) -> Language:
+    names = ("causal", "causal_openers", "weighing", "judgement", "connectives")
+    values = {}
+    for name in names:
+        extra = _cues(r, name, allow_empty=base is not None)
+        values[name] = (getattr(base, name) if base else ()) + extra
+    r.done()
+    return Language(**values)
+
+
+_default_language: Language | None = None
+
+
+def default_language() -> Language:
+    """The analytical-language cues every rubric starts from (essay_marker/language.toml)."""
+    global _default_language
+    if _default_language is None:
+        path = resources.files("essay_marker") / "language.toml"
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        _default_language = _language(_Reader(str(path), data), None)
+    return _default_language
+
+
+def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
+    """Validate rubric TOML text into a Rubric; raise RubricError naming the key."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RubricError(path, "", f"is not valid TOML ({exc})", "fix the syntax") from None
+    r = _Reader(path, data)
+    rid = r.text("id")
+    if not _ID_RE.match(rid):
+        raise r.fail("id", f"{rid!r} is not a valid id", "use lower-case letters, digits, _ or -")
+    max_mark = r.get("max_mark", int)
+    if max_mark < 1:
+        raise r.fail("max_mark", f"must be at least 1, found {max_mark}")
+    spag_max = r.get("spag_max", int, 0)
+    if spag_max < 0:
+        raise r.fail("spag_max", f"must be 0 or more, found {spag_max}")
+    levels = _levels(r, max_mark)
+    factors = tuple(_factor(t) for t in r.tables("factors"))
+    seen: set[str] = set()
+    for i, f in enumerate(factors):
+        if f.id in seen:
+            raise r.fail(f"factors[{i}].id", f"duplicate factor id {f.id!r}")
+        seen.add(f.id)
+    misconceptions = tuple(_misconception(t) for t in r.tables("misconceptions"))
+    sources = []
+    for t in r.tables("sources"):
+        sources.append(Source(t.text("id"), t.text("title", default=""), t.text("text")))
+        t.done()
+    lang = r.sub("language", default={})
+    rubric = Rubric(
+        id=rid,
+        title=r.text("title"),
+        question=r.text("question"),
+        max_mark=max_mark,
+        spag_max=spag_max,
+        levels=levels,
+        factors=factors,
+        misconceptions=misconceptions,
+        sources=tuple(sources),
+        terms=r.strings("terms", (), allow_empty=True),
+        specialist_terms=r.strings("specialist_terms", (), allow_empty=True),
+        language=_language(lang, default_language()),
+        outcome=r.text("outcome", default=Rubric.outcome),
+        path=path,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+    r.done()
+    return rubric
+
+
+def load_rubric(path: str | Path) -> Rubric:
+    """Read and validate a rubric file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise RubricError(str(p), "", "no such file", "check the path") from None
+    except IsADirectoryError:
+        raise RubricError(str(p), "", "is a folder, not a rubric file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RubricError(str(p), "", f"cannot be read ({exc.__class__.__name__})") from None
+    return parse_rubric(text, str(p))
+
+
+def rubric_dirs() -> list[Path]:
+    """Where bundled rubrics live: inside the installed package, or the source tree."""
+    packaged = Path(str(resources.files("essay_marker"))) / "rubrics"
+    source_tree = Path(__file__).resolve().parent.parent / "rubrics"
+    return [d for d in (packaged, source_tree) if d.is_dir()]
+
+
+def list_rubrics() -> dict[str, Path]:
+    """Bundled rubric ids and their files."""
+    found: dict[str, Path] = {}
+    for d in rubric_dirs():
+        for f in sorted(d.glob("*.toml")):
+            found.setdefault(f.stem, f)
+    return found
+
+
+DEFAULT_RUBRIC = "stalin-main-reason"
+
+
+def find_rubric(id_or_path: str = DEFAULT_RUBRIC) -> Rubric:
+    """Load a rubric by bundled id, or from a path to a .toml file."""
+    known = list_rubrics()
+    if id_or_path in known:
+        return load_rubric(known[id_or_path])
+    if id_or_path.endswith(".toml") or Path(id_or_path).exists():
+        return load_rubric(id_or_path)
+    listed = ", ".join(sorted(known)) or "none"
+    raise RubricError(
+        id_or_path,
+        "",
+        "is not a known rubric id or a rubric file",
+        f"known ids: {listed}; or give a path to a .toml file",
+    )

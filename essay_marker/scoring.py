@@ -1,0 +1,218 @@
+"""score_essay: text in, a frozen EssayResult out. The main entry point of the library."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Protocol
+
+from essay_marker.coverage import (
+    Coverage,
+    FactorCoverage,
+    Judgement,
+    MisconceptionHit,
+    Span,
+    analyse_coverage,
+    sentence_stems,
+)
+from essay_marker.feedback import Feedback, build_feedback
+from essay_marker.rubric import Rubric
+from essay_marker.spag import Spag, estimate_spag
+from essay_marker.text import Doc, analyse
+
+SCHEMA_VERSION = "1.0"
+RULES_SCORER = "rules:coverage-v1"
+TOO_SHORT_WORDS = 40  # below this there is too little to mark with any confidence
+REFER_BELOW = 0.5  # confidence under which a human should look at the script
+
+
+@dataclass(frozen=True)
+class Flag:
+    """Something about the script a teacher should know; `id` is stable."""
+
+    id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The counts the levels are judged on."""
+
+    mentioned: int
+    explained: int
+    weighed: int
+    named_explained: int
+    evidence: int
+    judgement: bool
+    supported: bool
+    consistent: bool | None
+    misconceptions: int
+    words: int
+
+
+@dataclass(frozen=True)
+class EssayResult:
+    """Everything essaymark says about one essay."""
+
+    input: str
+    rubric: str
+    scorer: str
+    level: int
+    mark: int
+    max_mark: int
+    spag: Spag
+    confidence: float
+    word_count: int
+    factors: tuple[FactorCoverage, ...]
+    judgement: Judgement
+    specific_evidence: tuple[Span, ...]
+    misconceptions: tuple[MisconceptionHit, ...]
+    flags: tuple[Flag, ...]
+    refer_to_teacher: bool
+    level_gap: tuple[str, ...]
+    feedback: Feedback
+    schema_version: str = SCHEMA_VERSION
+
+
+class Scorer(Protocol):
+    """Anything that turns an analysed essay into (mark, spag mark, confidence)."""
+
+    name: str
+
+    def score(
+        self, text: str, doc: Doc, coverage: Coverage, spag: Spag, rubric: Rubric
+    ) -> tuple[int, int, float]:
+        """Mark, SPaG mark and a confidence in [0, 1]."""
+        ...
+
+
+def summarise(coverage: Coverage, doc: Doc) -> Summary:
+    """Reduce coverage to the counts the mark scheme cares about."""
+    fs = coverage.factors
+    return Summary(
+        mentioned=sum(f.status != "absent" for f in fs),
+        explained=sum(f.status in ("explained", "weighed") for f in fs),
+        weighed=sum(f.status == "weighed" for f in fs),
+        named_explained=sum(f.named and f.status in ("explained", "weighed") for f in fs),
+        evidence=len(coverage.specific_evidence),
+        judgement=coverage.judgement.present,
+        supported=coverage.judgement.supported,
+        consistent=coverage.judgement.consistent,
+        misconceptions=len(coverage.misconceptions),
+        words=doc.word_count,
+    )
+
+
+def unmet_for_level(s: Summary, level: int, rubric: Rubric) -> tuple[str, ...]:
+    """What the essay lacks for a level, in the mark scheme's terms (empty when met)."""
+    need: list[str] = []
+    if level >= 1 and s.mentioned == 0:
+        need.append("it does not yet give any reason that answers the question")
+    if level >= 2 and s.explained == 0:
+        need.append(f"no reason is explained: say how it {rubric.outcome}, not just what happened")
+    if level >= 3:
+        if s.explained < 2:
+            need.append("Level 3 needs two or more reasons explained, each with specific support")
+        if s.evidence < 3:
+            need.append("more specific knowledge is needed: dates, names and events")
+    if level >= 4:
+        if s.explained < 3:
+            need.append("Level 4 needs several reasons explained, not two")
+        if s.weighed == 0:
+            need.append("the reasons are not linked or compared with each other")
+        if not s.judgement:
+            need.append("there is no judgement on the MAIN reason")
+        elif not s.supported:
+            need.append("the judgement on the main reason is asserted, not backed by explanation")
+        if s.consistent is False:
+            need.append("the introduction and conclusion argue for different main reasons")
+        if s.evidence < 6:
+            need.append("Level 4 needs accurate, specific knowledge throughout")
+    return tuple(need)
+
+
+def _within(low: int, high: int, parts: list[float]) -> tuple[int, float]:
+    p = sum(parts) / len(parts)
+    return low + round(p * (high - low)), p
+
+
+class RulesScorer:
+    """Marks from coverage alone, by the levels of response; used when no model is trained."""
+
+    name = RULES_SCORER
+
+    def score(
+        self, text: str, doc: Doc, coverage: Coverage, spag: Spag, rubric: Rubric
+    ) -> tuple[int, int, float]:
+        """Best-fit level from the unmet criteria, then a place in the band."""
+        s = summarise(coverage, doc)
+        level = 0
+        for lv in sorted(rubric.levels, key=lambda x: x.level):
+            if lv.level and not unmet_for_level(s, lv.level, rubric):
+                level = lv.level
+        band = next(lv for lv in rubric.levels if lv.level == level)
+        if level == 0:
+            return 0, 0, 0.6
+        parts = {
+            1: [min(s.mentioned, 4) / 4, min(s.evidence, 4) / 4],
+            2: [min(s.explained, 2) / 2, min(s.evidence, 8) / 8, float(s.judgement)],
+            3: [
+                min(s.explained, 4) / 4,
+                min(s.evidence, 10) / 10,
+                (s.judgement + s.supported) / 2,
+                float(s.weighed > 0),
+            ],
+        }.get(level, [min(s.explained, 4) / 4, min(s.weighed, 3) / 3, min(s.evidence, 14) / 14])
+        mark, p = _within(band.low, band.high, parts)
+        mark = max(band.low, mark - s.misconceptions)
+        # Heuristic: the rules are least sure at the edges of a band.
+        confidence = round(0.5 + 0.3 * (1 - abs(p - 0.5) * 2), 2)
+        return mark, spag.mark, confidence
+
+
+def score_essay(
+    text: str,
+    rubric: Rubric,
+    scorer: Scorer | None = None,
+    input_name: str = "-",
+    hide_mark: bool = False,
+) -> EssayResult:
+    """Analyse and mark one essay against a rubric."""
+    scorer = scorer or RulesScorer()
+    doc = analyse(text)
+    coverage = analyse_coverage(doc, rubric)
+    spag = estimate_spag(doc, rubric, sentence_stems(doc, rubric))
+    mark, spag_mark, confidence = scorer.score(text, doc, coverage, spag, rubric)
+    flags: list[Flag] = []
+    if doc.word_count < TOO_SHORT_WORDS:
+        flags.append(
+            Flag(
+                "too_short",
+                f"Only {doc.word_count} words: too little to mark "
+                f"reliably; a full answer is usually 300 words or more.",
+            )
+        )
+        mark = min(mark, rubric.levels[1].high if len(rubric.levels) > 1 else mark)
+    level = rubric.level_for(mark).level
+    summary = summarise(coverage, doc)
+    gap = unmet_for_level(summary, level + 1, rubric) if level < rubric.top_level else ()
+    spag = replace(spag, mark=spag_mark)
+    result = EssayResult(
+        input=input_name,
+        rubric=rubric.id,
+        scorer=scorer.name,
+        level=level,
+        mark=mark,
+        max_mark=rubric.max_mark,
+        spag=spag,
+        confidence=confidence,
+        word_count=doc.word_count,
+        factors=coverage.factors,
+        judgement=coverage.judgement,
+        specific_evidence=coverage.specific_evidence,
+        misconceptions=coverage.misconceptions,
+        flags=tuple(flags),
+        refer_to_teacher=bool(flags) or confidence < REFER_BELOW,
+        level_gap=gap,
+        feedback=Feedback((), (), ""),
+    )
+    return replace(result, feedback=build_feedback(result, rubric, hide_mark=hide_mark))

@@ -1,0 +1,278 @@
+"""The text pipeline: paragraphs, sentences, tokens, stems and a word list, with offsets.
+
+This is the only module that imports NLTK, and it uses only the parts that need no
+downloaded data (Punkt with hand-set parameters, a regexp tokeniser, the Snowball stemmer,
+edit distance), so essaymark works offline on a school laptop.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+from nltk.metrics.distance import edit_distance
+from nltk.stem.snowball import SnowballStemmer
+from nltk.tokenize import RegexpTokenizer
+from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+# Abbreviations essays use; Punkt must not end a sentence after them.
+ABBREVIATIONS = frozenset(
+    [
+        "e.g",
+        "i.e",
+        "etc",
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "st",
+        "vs",
+        "c",
+        "ca",
+        "approx",
+        "no",
+        "gen",
+        "sec",
+        "u.s.s.r",
+        "u.s.a",
+        "u.k",
+        "u.s",
+        "jan",
+        "feb",
+        "aug",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "govt",
+        "dept",
+        "esp",
+    ]
+)
+# Words, with an inner apostrophe ("didn't", "Lenin's") kept in one token; hyphens split.
+_WORD = RegexpTokenizer(r"[^\W_]+(?:['’][^\W_]+)*")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
+# Punkt leaves "…in 1922. this meant…" whole because the next word has no capital;
+# students often write that way, so a full stop before any word ends a sentence.
+_LOWER_START = re.compile(r"(?<=[^\W_][.!?])\s+(?=[a-z])")
+_LINE_BREAK = re.compile(r"\n")
+
+
+@dataclass(frozen=True)
+class Token:
+    """One word of the student's text with its offsets, normal form and stem."""
+
+    text: str
+    start: int
+    end: int
+    norm: str
+    stem: str
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence: its offsets in the essay, its paragraph number and its words."""
+
+    index: int
+    start: int
+    end: int
+    text: str
+    paragraph: int
+    tokens: tuple[Token, ...]
+
+    @property
+    def stems(self) -> tuple[str, ...]:
+        """The stems of the sentence's words, in order."""
+        return tuple(t.stem for t in self.tokens)
+
+
+@dataclass(frozen=True)
+class Doc:
+    """An analysed essay: the original text and its sentences; offsets index `text`."""
+
+    text: str
+    sentences: tuple[Sentence, ...]
+    paragraph_count: int
+
+    @property
+    def tokens(self) -> tuple[Token, ...]:
+        """Every word token in order."""
+        return tuple(t for s in self.sentences for t in s.tokens)
+
+    @property
+    def word_count(self) -> int:
+        """Number of words."""
+        return sum(len(s.tokens) for s in self.sentences)
+
+
+_stemmer = SnowballStemmer("english")
+
+
+@lru_cache(maxsize=50_000)
+def stem(word: str) -> str:
+    """Snowball stem of an already-normalised word; digits are kept as they are."""
+    return word if word.isdigit() else _stemmer.stem(word)
+
+
+def normalise(word: str) -> str:
+    """Lower-case, curly quotes straightened, possessive 's dropped, apostrophes removed."""
+    w = word.lower().replace("’", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    return w.replace("'", "")
+
+
+def phrase_stems(phrase: str) -> tuple[str, ...]:
+    """Stems of a cue phrase, normalised exactly as essay words are."""
+    return tuple(stem(normalise(w)) for w in _WORD.tokenize(phrase))
+
+
+def _punkt() -> PunktSentenceTokenizer:
+    params = PunktParameters()
+    params.abbrev_types = set(ABBREVIATIONS)
+    return PunktSentenceTokenizer(params)
+
+
+_PUNKT = _punkt()
+
+
+def _paragraph_spans(text: str) -> list[tuple[int, int]]:
+    spans, pos = [], 0
+    for m in _PARAGRAPH_BREAK.finditer(text):
+        spans.append((pos, m.start()))
+        pos = m.end()
+    spans.append((pos, len(text)))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def _line_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Split a paragraph at line breaks that end a sentence or a list item."""
+    spans, pos = [], start
+    for m in _LINE_BREAK.finditer(text, start, end):
+        before = text[pos : m.start()].rstrip()
+        after = text[m.end() : end].lstrip()
+        ends_sentence = before.endswith((".", "!", "?", ":", ";"))
+        short_line = len(before) < 60 and after[:1].isupper()
+        if before and (ends_sentence or short_line or after[:1] in "-*•0123456789"):
+            spans.append((pos, m.start()))
+            pos = m.end()
+    spans.append((pos, end))
+    return spans
+
+
+def _sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    out = []
+    for a, b in _line_spans(text, start, end):
+        chunk = text[a:b]
+        for s, e in _PUNKT.span_tokenize(chunk):
+            pos = s
+            for m in _LOWER_START.finditer(chunk, s, e):
+                prev = chunk[pos : m.start()].split()
+                last = prev[-1].rstrip(".!?").lower() if prev else ""
+                if last not in ABBREVIATIONS:
+                    out.append((a + pos, a + m.start()))
+                    pos = m.end()
+            out.append((a + pos, a + e))
+    return out
+
+
+def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+def tokenize(text: str, start: int = 0, end: int | None = None) -> tuple[Token, ...]:
+    """Word tokens of text[start:end] with offsets into text."""
+    end = len(text) if end is None else end
+    tokens = []
+    for s, e in _WORD.span_tokenize(text[start:end]):
+        word = text[start + s : start + e]
+        norm = normalise(word)
+        tokens.append(Token(word, start + s, start + e, norm, stem(norm)))
+    return tuple(tokens)
+
+
+def analyse(text: str) -> Doc:
+    """Split an essay into paragraphs, sentences and tokens, keeping character offsets."""
+    sentences: list[Sentence] = []
+    paragraphs = _paragraph_spans(text)
+    for p, (pa, pb) in enumerate(paragraphs):
+        for a, b in _sentence_spans(text, pa, pb):
+            a, b = _trim(text, a, b)
+            if a == b:
+                continue
+            sentences.append(Sentence(len(sentences), a, b, text[a:b], p, tokenize(text, a, b)))
+    return Doc(text, tuple(sentences), len(paragraphs))
+
+
+def close_enough(word: str, term: str) -> bool:
+    """True when a misspelt word is within a small edit distance of a known term."""
+    if abs(len(word) - len(term)) > 2 or word[:1] != term[:1]:
+        return False
+    allowed = 1 if len(term) < 8 else 2
+    return edit_distance(word, term, transpositions=True) <= allowed
+
+
+# British spellings a US-based word list lacks: try the American form of the word.
+_BRITISH = (
+    (re.compile(r"is(e|ed|es|ing|ation|ations|er|ers)$"), r"iz\1"),
+    (re.compile(r"ys(e|ed|es|ing)$"), r"yz\1"),
+    (re.compile(r"our(s|ed|ing|ite|ites|able|ful|less)?$"), r"or\1"),
+    (re.compile(r"tre(s|d)?$"), r"ter\1"),
+    (re.compile(r"ence(s)?$"), r"ense\1"),
+    (re.compile(r"ll(ed|ing|er|ers)$"), r"l\1"),
+    (re.compile(r"ogue(s)?$"), r"og\1"),
+    (re.compile(r"mme(s)?$"), r"m\1"),
+    (re.compile(r"ae"), "e"),
+    (re.compile(r"oe"), "e"),
+)
+
+
+class Lexicon:
+    """Which words are English: a maintained word list, British forms and the rubric's terms."""
+
+    def __init__(self, terms: tuple[str, ...] = ()) -> None:
+        self._checker = _spellchecker()
+        self.terms = frozenset(normalise(w) for t in terms for w in _WORD.tokenize(t))
+
+    def known(self, word: str) -> bool:
+        """True if word (any case) is a correctly spelt English word or a rubric term."""
+        w = word.lower().replace("’", "'")
+        if not w or any(c.isdigit() for c in w) or w in self.terms or normalise(w) in self.terms:
+            return True
+        if self._checker.known([w]):
+            return True
+        if w.endswith("'s") and self._checker.known([w[:-2]]):
+            return True
+        return any(
+            self._checker.known([pattern.sub(repl, w)])
+            for pattern, repl in _BRITISH
+            if pattern.search(w)
+        )
+
+    def term_for(self, word: str) -> str | None:
+        """The rubric term a misspelt word is closest to (Zinovev -> zinoviev), if any."""
+        w = normalise(word)
+        for term in self.terms:
+            if len(term) >= 5 and close_enough(w, term):
+                return term
+        return None
+
+    def suggest(self, word: str) -> str | None:
+        """A likely correct spelling, preferring the rubric's own terms."""
+        term = self.term_for(word)
+        if term:
+            return term
+        return self._checker.correction(word.lower())
+
+
+@cache
+def _spellchecker():
+    # Imported here: the word list takes a moment to load and only some paths need it.
+    from spellchecker import SpellChecker
+
+    return SpellChecker(language="en", distance=1)
