@@ -19,7 +19,7 @@ ROLES = ("describe", "explain", "weigh", "judge")
 _GAP = 4  # words a "*" in a cue phrase may stand for
 _YEAR = re.compile(r"^(19[0-4]\d)s?$")
 # A sentence starting with one of these continues the point of the sentence before.
-_ANAPHORA = frozenset({"this", "that", "these", "those", "it", "which", "thus", "hence"})
+_ANAPHORA = frozenset({"this", "that", "these", "those", "it", "which", "thus", "hence", "without"})
 
 
 @dataclass(frozen=True)
@@ -209,7 +209,11 @@ class _StemFixer:
             if s is None:
                 s = t.stem
                 if len(t.norm) >= 5 and not t.norm.isdigit() and not self.lexicon.known(t.norm):
-                    term = self.lexicon.term_for(t.norm)
+                    # "Lenins" is a possessive without its apostrophe, not a new word.
+                    if t.norm.endswith("s") and t.norm[:-1] in self.lexicon.terms:
+                        term = t.norm[:-1]
+                    else:
+                        term = self.lexicon.term_for(t.norm)
                     if term:
                         s = stem(term)
                 self.cache[t.norm] = s
@@ -325,7 +329,7 @@ def analyse_coverage(doc: Doc, rubric: Rubric, extra_factors: FactorHook | None 
         )
         if not ev:
             status = "absent"
-        elif explained and ("weigh" in roles or f.id in {fid for _, fid in judged}):
+        elif explained and "weigh" in roles:
             status = "weighed"
         elif explained:
             status = "explained"

@@ -17,6 +17,13 @@ if TYPE_CHECKING:
 
 _QUOTE_WORDS = 22  # long sentences are quoted up to this many words, then "…"
 _MAX_WWW, _MAX_EBI = 3, 4
+# Which of a factor's sentences best shows its status.
+_ROLE_ORDER = {
+    "weighed": ("weigh", "explain", "judge", "describe"),
+    "explained": ("explain", "weigh", "judge", "describe"),
+    "mentioned": ("describe", "judge", "weigh", "explain"),
+    "absent": (),
+}
 
 
 @dataclass(frozen=True)
@@ -40,7 +47,7 @@ def best_evidence(
     f: FactorCoverage, *roles: str, avoid: frozenset[int] = frozenset()
 ) -> Evidence | None:
     """The most telling sentence for a factor, trying roles in order; skips starts in avoid."""
-    roles = roles or ("weigh", "judge", "explain", "describe")
+    roles = roles or _ROLE_ORDER[f.status]
     for role in roles:
         found = [e for e in f.sentences_with(role) if e.start not in avoid]
         if found:

@@ -106,6 +106,7 @@ class Rubric:
     sources: tuple[Source, ...]
     terms: tuple[str, ...]
     specialist_terms: tuple[str, ...]
+    topic_terms: tuple[str, ...]
     language: Language
     outcome: str = "led to the outcome in the question"
     path: str = ""
@@ -349,6 +350,7 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
         sources=tuple(sources),
         terms=r.strings("terms", (), allow_empty=True),
         specialist_terms=r.strings("specialist_terms", (), allow_empty=True),
+        topic_terms=_cues(r, "topic_terms", allow_empty=True),
         language=_language(lang, default_language()),
         outcome=r.text("outcome", default=Rubric.outcome),
         path=path,

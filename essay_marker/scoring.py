@@ -7,6 +7,7 @@ from typing import Protocol
 
 from essay_marker.coverage import (
     Coverage,
+    CueSet,
     FactorCoverage,
     Judgement,
     MisconceptionHit,
@@ -39,6 +40,7 @@ class Summary:
 
     mentioned: int
     explained: int
+    developed: int
     weighed: int
     named_explained: int
     evidence: int
@@ -91,6 +93,8 @@ def summarise(coverage: Coverage, doc: Doc) -> Summary:
     return Summary(
         mentioned=sum(f.status != "absent" for f in fs),
         explained=sum(f.status in ("explained", "weighed") for f in fs),
+        # Explained and returned to: more than one sentence of the student's own on it.
+        developed=sum(f.status in ("explained", "weighed") and len(f.evidence) >= 2 for f in fs),
         weighed=sum(f.status == "weighed" for f in fs),
         named_explained=sum(f.named and f.status in ("explained", "weighed") for f in fs),
         evidence=len(coverage.specific_evidence),
@@ -110,13 +114,13 @@ def unmet_for_level(s: Summary, level: int, rubric: Rubric) -> tuple[str, ...]:
     if level >= 2 and s.explained == 0:
         need.append(f"no reason is explained: say how it {rubric.outcome}, not just what happened")
     if level >= 3:
-        if s.explained < 2:
+        if s.explained < 2 or s.developed < 1:
             need.append("Level 3 needs two or more reasons explained, each with specific support")
         if s.evidence < 3:
             need.append("more specific knowledge is needed: dates, names and events")
     if level >= 4:
-        if s.explained < 3:
-            need.append("Level 4 needs several reasons explained, not two")
+        if s.developed < 3:
+            need.append("Level 4 needs several reasons explained in depth, not two")
         if s.weighed == 0:
             need.append("the reasons are not linked or compared with each other")
         if not s.judgement:
@@ -169,6 +173,12 @@ class RulesScorer:
         return mark, spag.mark, confidence
 
 
+def _mentions_topic(doc: Doc, rubric: Rubric) -> bool:
+    """At least two mentions of the question's people and terms, misspellings forgiven."""
+    terms = CueSet(rubric.topic_terms)
+    return sum(len(terms.find(st)) for st in sentence_stems(doc, rubric)) >= 2
+
+
 def score_essay(
     text: str,
     rubric: Rubric,
@@ -183,6 +193,15 @@ def score_essay(
     spag = estimate_spag(doc, rubric, sentence_stems(doc, rubric))
     mark, spag_mark, confidence = scorer.score(text, doc, coverage, spag, rubric)
     flags: list[Flag] = []
+    if rubric.topic_terms and not _mentions_topic(doc, rubric):
+        flags.append(
+            Flag(
+                "off_topic",
+                "This does not seem to answer the question: it names "
+                "none of the people or terms the question is about.",
+            )
+        )
+        mark = 0
     if doc.word_count < TOO_SHORT_WORDS:
         flags.append(
             Flag(

@@ -36,7 +36,7 @@ class Spag:
 
 @cache
 def _lexicon(rubric: Rubric) -> Lexicon:
-    return Lexicon(rubric.terms + rubric.specialist_terms)
+    return Lexicon(rubric.terms, rubric.specialist_terms)
 
 
 @cache
@@ -50,9 +50,11 @@ def _misspellings(doc: Doc, lexicon: Lexicon) -> list[Misspelling]:
         for i, tok in enumerate(sent.tokens):
             if lexicon.known(tok.text):
                 continue
-            # A capitalised word we do not know mid-sentence is usually a proper noun;
-            # count it only when it is a slip for one of the rubric's names (Stallin).
-            if tok.text[:1].isupper() and i > 0 and lexicon.term_for(tok.text) is None:
+            # A capitalised word we do not know is usually a proper noun: count it only
+            # when it is a slip for one of the rubric's names (Stallin) or, opening a
+            # sentence, for a common word (Becuase).
+            proper = tok.text[:1].isupper() and lexicon.term_for(tok.text) is None
+            if proper and (i > 0 or len(tok.text) < 5 or lexicon.common_fix(tok.text) is None):
                 continue
             out.append(Misspelling(tok.text, tok.start, tok.end, lexicon.suggest(tok.text)))
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from importlib import resources
 
 from nltk.metrics.distance import edit_distance
 from nltk.stem.snowball import SnowballStemmer
@@ -222,7 +223,7 @@ _BRITISH = (
     (re.compile(r"is(e|ed|es|ing|ation|ations|er|ers)$"), r"iz\1"),
     (re.compile(r"ys(e|ed|es|ing)$"), r"yz\1"),
     (re.compile(r"our(s|ed|ing|ite|ites|able|ful|less)?$"), r"or\1"),
-    (re.compile(r"tre(s|d)?$"), r"ter\1"),
+    (re.compile(r"([tv])re(s|d)?$"), r"\1er\2"),
     (re.compile(r"ence(s)?$"), r"ense\1"),
     (re.compile(r"ll(ed|ing|er|ers)$"), r"l\1"),
     (re.compile(r"ogue(s)?$"), r"og\1"),
@@ -232,42 +233,80 @@ _BRITISH = (
 )
 
 
+_RARE = 1e-7  # word-list frequency below which a near-miss of a rubric name is a slip
+
+
 class Lexicon:
     """Which words are English: a maintained word list, British forms and the rubric's terms."""
 
-    def __init__(self, terms: tuple[str, ...] = ()) -> None:
+    def __init__(self, terms: tuple[str, ...] = (), vocabulary: tuple[str, ...] = ()) -> None:
         self._checker = _spellchecker()
-        self.terms = frozenset(normalise(w) for t in terms for w in _WORD.tokenize(t))
+        self.terms = (
+            frozenset(normalise(w) for t in terms + vocabulary for w in _WORD.tokenize(t))
+            | _extra_words()
+        )
+        # Proper names among the terms, which outrank rare look-alikes in the word list.
+        self.names = frozenset(
+            normalise(w) for t in terms for w in _WORD.tokenize(t) if w[:1].isupper()
+        )
 
     def known(self, word: str) -> bool:
         """True if word (any case) is a correctly spelt English word or a rubric term."""
         w = word.lower().replace("’", "'")
         if not w or any(c.isdigit() for c in w) or w in self.terms or normalise(w) in self.terms:
             return True
+        # The rubric's names win over the general word list: "Trotski" is in some
+        # dictionaries, but in this essay it is a slip for "Trotsky".
+        stripped = w[:-1] if w.endswith("s") else w
+        if (
+            stripped not in self.terms
+            and self._checker.word_usage_frequency(w) < _RARE
+            and self.term_for(w, self.names) is not None
+        ):
+            return False
         if self._checker.known([w]):
             return True
         if w.endswith("'s") and self._checker.known([w[:-2]]):
             return True
-        return any(
-            self._checker.known([pattern.sub(repl, w)])
-            for pattern, repl in _BRITISH
-            if pattern.search(w)
-        )
+        return any(self._checker.known([form]) for form in _american_forms(w))
 
-    def term_for(self, word: str) -> str | None:
+    def term_for(self, word: str, among: frozenset[str] | None = None) -> str | None:
         """The rubric term a misspelt word is closest to (Zinovev -> zinoviev), if any."""
         w = normalise(word)
-        for term in self.terms:
-            if len(term) >= 5 and close_enough(w, term):
-                return term
-        return None
+        close = [t for t in (among or self.terms) if len(t) >= 5 and close_enough(w, t)]
+        return min(close, key=lambda t: (edit_distance(w, t, transpositions=True), t), default=None)
 
     def suggest(self, word: str) -> str | None:
         """A likely correct spelling, preferring the rubric's own terms."""
+        w = word.lower()
+        if w.endswith("s") and self.known(word[:-1]):
+            return f"{word[:-1]}'s"
         term = self.term_for(word)
         if term:
             return term
-        return self._checker.correction(word.lower())
+        return self._checker.correction(w)
+
+    def common_fix(self, word: str) -> str | None:
+        """A correction only when one well-known word is a single edit away (Becuase)."""
+        fix = self._checker.correction(word.lower())
+        if fix and fix != word.lower() and self._checker.word_usage_frequency(fix) > 1e-5:
+            return fix
+        return None
+
+
+def _american_forms(word: str) -> set[str]:
+    """The word with one or two British spelling patterns swapped (manoeuvres -> maneuvers)."""
+    once = {p.sub(r, word) for p, r in _BRITISH if p.search(word)}
+    twice = {p.sub(r, w) for w in once for p, r in _BRITISH if p.search(w)}
+    return (once | twice) - {word}
+
+
+@cache
+def _extra_words() -> frozenset[str]:
+    """Correct words the general word list lacks (essay_marker/words.txt)."""
+    path = resources.files("essay_marker") / "words.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip().lower() for w in lines if w.strip() and not w.startswith("#"))
 
 
 @cache

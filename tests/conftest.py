@@ -1,0 +1,24 @@
+"""Shared fixtures: the bundled rubric and paths to fixture data."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from essay_marker.rubric import Rubric, find_rubric
+
+TESTS = Path(__file__).parent
+FIXTURES = TESTS / "fixtures"
+EXAMPLES = TESTS.parent / "examples"
+
+
+def load_cases(name: str) -> list[dict]:
+    """The [[cases]] of a fixture TOML file."""
+    return tomllib.loads((FIXTURES / name).read_text(encoding="utf-8"))["cases"]
+
+
+@pytest.fixture(scope="session")
+def rubric() -> Rubric:
+    return find_rubric("stalin-main-reason")

@@ -1,0 +1,115 @@
+"""The command line, through Typer's CliRunner: output on stdout, one-line errors on stderr."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from essay_marker.cli import app
+
+from .conftest import EXAMPLES
+
+runner = CliRunner()
+STRONG = str(EXAMPLES / "level4-analytical.txt")
+
+
+def run(*args: str, stdin: str | None = None):
+    return runner.invoke(app, list(args), input=stdin)
+
+
+def test_check_text_report():
+    r = run("check", STRONG)
+    assert r.exit_code == 0, r.output
+    assert "Level" in r.stdout and "What went well" in r.stdout and "Next step" in r.stdout
+    assert r.stderr == ""
+
+
+def test_check_json_has_the_documented_fields():
+    r = run("check", STRONG, "--format", "json")
+    assert r.exit_code == 0
+    data = json.loads(r.stdout)
+    for key in (
+        "schema_version",
+        "input",
+        "rubric",
+        "scorer",
+        "level",
+        "mark",
+        "max_mark",
+        "spag",
+        "confidence",
+        "factors",
+        "judgement",
+        "flags",
+        "refer_to_teacher",
+        "feedback",
+    ):
+        assert key in data
+    assert data["rubric"] == "stalin-main-reason"
+
+
+def test_check_markdown():
+    r = run("check", STRONG, "-f", "markdown")
+    assert r.exit_code == 0 and r.stdout.startswith("# Feedback")
+
+
+def test_no_mark_hides_level_and_mark():
+    r = run("check", STRONG, "--no-mark", "-f", "json")
+    data = json.loads(r.stdout)
+    assert data["mark_hidden"] is True
+    assert data["level"] is None and data["mark"] is None and data["spag"]["mark"] is None
+    assert "Level" not in data["feedback"]["level_gap"]
+    text = run("check", STRONG, "--no-mark").stdout
+    assert "/16" not in text
+
+
+def test_stdin():
+    r = run("check", "-", "-f", "json", stdin=(EXAMPLES / "level3-two-reasons.txt").read_text())
+    assert r.exit_code == 0
+    assert json.loads(r.stdout)["input"] == "<stdin>"
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda p: str(p / "missing.txt"), "does not exist"),
+        (lambda p: str(p), "is a folder"),
+        (lambda p: _write(p / "empty.txt", b""), "is empty"),
+        (lambda p: _write(p / "b.txt", bytes(range(256)) * 8), "binary"),
+        (lambda p: _write(p / "e.odt", b"x"), "not supported"),
+        (lambda p: _write(p / "c.docx", b"PK\x03\x04broken"), "Word document"),
+    ],
+    ids=["missing", "folder", "empty", "binary", "unsupported", "corrupt-docx"],
+)
+def test_bad_input_is_one_line_exit_2(tmp_path, make, words):
+    r = run("check", make(tmp_path))
+    assert r.exit_code == 2
+    assert r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and lines[0].startswith("error:")
+    assert "Traceback" not in r.stderr
+
+
+def test_invalid_rubric_is_one_line_exit_2(tmp_path):
+    bad = _write(tmp_path / "bad.toml", b'id = "x"\n')
+    r = run("check", STRONG, "--rubric", bad)
+    assert r.exit_code == 2
+    assert "bad.toml" in r.stderr and "is missing" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_rubric_list_show_validate(tmp_path):
+    assert "stalin-main-reason" in run("rubric", "list").stdout
+    shown = run("rubric", "show", "stalin-main-reason")
+    assert shown.exit_code == 0 and "general_secretary" in shown.stdout
+    ok = run("rubric", "validate", str(EXAMPLES.parent / "rubrics" / "stalin-main-reason.toml"))
+    assert ok.exit_code == 0 and "valid rubric" in ok.stdout
+    bad = run("rubric", "validate", _write(tmp_path / "bad.toml", b"id = 3\n"))
+    assert bad.exit_code == 2 and "id" in bad.stderr
+
+
+def _write(path, data: bytes) -> str:
+    path.write_bytes(data)
+    return str(path)

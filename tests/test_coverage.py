@@ -1,0 +1,94 @@
+"""Factor coverage and misconceptions, driven by the example sentences in fixtures/."""
+
+from __future__ import annotations
+
+import pytest
+
+from essay_marker.coverage import analyse_coverage
+from essay_marker.rubric import find_rubric
+from essay_marker.text import analyse
+
+from .conftest import load_cases
+
+FACTOR_CASES = load_cases("factor_cases.toml")
+MISCONCEPTION_CASES = load_cases("misconception_cases.toml")
+
+
+def _coverage(text: str, rubric):
+    doc = analyse(text)
+    return doc, analyse_coverage(doc, rubric)
+
+
+@pytest.mark.parametrize(
+    "case",
+    FACTOR_CASES,
+    ids=[f"{c['factor']}-{c['status']}-{i}" for i, c in enumerate(FACTOR_CASES)],
+)
+def test_factor_case(case, rubric):
+    _, cov = _coverage(case["text"], rubric)
+    assert cov.factor(case["factor"]).status == case["status"], case["text"]
+
+
+def test_every_factor_has_examples_of_each_basic_state():
+    rubric = find_rubric("stalin-main-reason")
+    have = {(c["factor"], c["status"]) for c in FACTOR_CASES}
+    missing = [
+        (f.id, s)
+        for f in rubric.factors
+        for s in ("absent", "mentioned", "explained")
+        if (f.id, s) not in have
+    ]
+    assert not missing, f"factors without example sentences: {missing}"
+
+
+@pytest.mark.parametrize(
+    "case", MISCONCEPTION_CASES, ids=[f"{c['id']}-{c['hit']}" for c in MISCONCEPTION_CASES]
+)
+def test_misconception_case(case, rubric):
+    _, cov = _coverage(case["text"], rubric)
+    found = {m.id for m in cov.misconceptions}
+    assert (case["id"] in found) == case["hit"], case["text"]
+
+
+def test_every_misconception_has_a_hit_and_a_miss(rubric):
+    have = {(c["id"], c["hit"]) for c in MISCONCEPTION_CASES}
+    missing = [
+        (m.id, h) for m in rubric.misconceptions for h in (True, False) if (m.id, h) not in have
+    ]
+    assert not missing, f"misconceptions without examples: {missing}"
+
+
+def test_evidence_spans_point_at_the_students_words(rubric):
+    text = "Intro line here.\n\nStalin was General Secretary from 1922. This meant he could appoint friends."
+    _doc, cov = _coverage(text, rubric)
+    for f in cov.factors:
+        for e in f.evidence:
+            assert text[e.start : e.end] == e.text
+
+
+def test_anaphoric_sentence_explains_the_previous_factor(rubric):
+    _, cov = _coverage(
+        "Stalin became General Secretary in 1922. This meant he could promote allies.", rubric
+    )
+    roles = [e.role for e in cov.factor("general_secretary").evidence]
+    assert roles == ["describe", "explain"]
+
+
+def test_judgement_main_factor_and_consistency(rubric):
+    text = (
+        "The main reason was Trotsky's unpopularity.\n\nTrotsky was arrogant, so the party turned to Stalin."
+        "\n\nStalin was General Secretary, which let him appoint supporters.\n\n"
+        "In conclusion, the most important reason was the General Secretary post."
+    )
+    _, cov = _coverage(text, rubric)
+    assert cov.judgement.present
+    assert cov.judgement.main_factor == "general_secretary"
+    assert cov.judgement.consistent is False
+
+
+def test_specific_evidence_counts_dates_names_and_events(rubric):
+    _, cov = _coverage(
+        "In 1922 Stalin was General Secretary and in 1924 came the Lenin Enrolment.", rubric
+    )
+    found = {s.text for s in cov.specific_evidence}
+    assert {"1922", "1924", "Lenin Enrolment"} <= found

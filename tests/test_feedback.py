@@ -1,0 +1,58 @@
+"""Feedback a teacher would sign: quotes the student, names what is missing, one next step."""
+
+from __future__ import annotations
+
+from essay_marker.scoring import score_essay
+
+from .conftest import EXAMPLES
+
+
+def _result(name, rubric, **kw):
+    return score_essay((EXAMPLES / name).read_text(encoding="utf-8"), rubric, input_name=name, **kw)
+
+
+def test_strong_essay_covers_all_four_and_www_quotes_it(rubric):
+    r = _result("level4-analytical.txt", rubric)
+    text = (EXAMPLES / "level4-analytical.txt").read_text(encoding="utf-8")
+    named = {f.id: f.status for f in r.factors if f.named}
+    assert all(s in ("explained", "weighed") for s in named.values()), named
+    assert r.judgement.present and r.judgement.main_factor == "general_secretary"
+    quoted = [w for w in r.feedback.www if "“" in w]
+    assert quoted, r.feedback.www
+    for w in quoted:
+        inside = w.split("“", 1)[1].split("”", 1)[0].rstrip(" …")
+        assert inside in " ".join(text.split())
+    assert r.level == 4
+
+
+def test_one_factor_narrative_gets_concrete_targets(rubric):
+    r = _result("level1-trotsky-narrative.txt", rubric)
+    assert r.level <= 2
+    described = [f for f in r.factors if f.status == "mentioned"]
+    assert any(f.id == "trotsky_unpopularity" for f in described)
+    ebi = " ".join(r.feedback.ebi)
+    assert "General Secretary" in ebi and "without explaining" in ebi
+    assert "“" in r.feedback.next_step and "This meant that" in r.feedback.next_step
+    assert r.feedback.level_gap.startswith(f"What kept this out of Level {r.level + 1}")
+
+
+def test_misconception_is_corrected_in_ebi(rubric):
+    r = _result("level3-two-reasons.txt", rubric)
+    assert [m.id for m in r.misconceptions] == ["gen_sec_year"]
+    assert any("1922" in e for e in r.feedback.ebi)
+
+
+def test_off_topic_essay_scores_zero_and_is_flagged(rubric):
+    r = _result("off-topic-hitler.txt", rubric)
+    assert r.mark == 0 and r.refer_to_teacher
+    assert [f.id for f in r.flags] == ["off_topic"]
+
+
+def test_too_short_is_flagged_and_capped(rubric):
+    r = score_essay("Stalin was General Secretary. This meant he appointed his friends.", rubric)
+    assert "too_short" in [f.id for f in r.flags] and r.level <= 1 and r.refer_to_teacher
+
+
+def test_no_mark_feedback_does_not_name_the_level(rubric):
+    r = _result("level1-trotsky-narrative.txt", rubric, hide_mark=True)
+    assert "Level" not in r.feedback.level_gap and r.feedback.level_gap.startswith("To reach")

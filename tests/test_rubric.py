@@ -1,0 +1,99 @@
+"""Rubric loading and validation: every error names the file and the key."""
+
+from __future__ import annotations
+
+import pytest
+
+from essay_marker.errors import RubricError
+from essay_marker.rubric import STATUSES, find_rubric, list_rubrics, load_rubric, parse_rubric
+
+MINIMAL = """
+id = "mini"
+title = "Mini"
+question = "Why?"
+max_mark = 4
+[[levels]]
+level = 0
+marks = [0, 0]
+descriptor = "Nothing."
+[[levels]]
+level = 1
+marks = [1, 4]
+descriptor = "Something."
+"""
+
+FACTOR = """
+[[factors]]
+id = "a"
+name = "A"
+cues = ["alpha"]
+[factors.feedback]
+absent = "x"
+mentioned = "x"
+explained = "x"
+weighed = "x"
+"""
+
+
+def test_bundled_rubric_loads_with_the_four_named_factors():
+    rubric = find_rubric("stalin-main-reason")
+    named = [f.id for f in rubric.factors if f.named]
+    assert named == ["general_secretary", "trotsky_unpopularity", "faction_play", "lenin_link"]
+    assert len(rubric.factors) >= 8
+    assert rubric.max_mark == 16 and rubric.spag_max == 4
+    assert [(lv.low, lv.high) for lv in rubric.levels] == [
+        (0, 0),
+        (1, 4),
+        (5, 8),
+        (9, 12),
+        (13, 16),
+    ]
+    assert rubric.level_for(11).level == 3
+    assert any(m.id == "gen_sec_year" for m in rubric.misconceptions)
+    for f in rubric.factors:
+        for status in STATUSES:
+            assert f.feedback.for_status(status)
+
+
+def test_list_rubrics_finds_the_bundled_one():
+    assert "stalin-main-reason" in list_rubrics()
+
+
+def test_factorless_rubric_is_valid():
+    rubric = parse_rubric(MINIMAL, "mini.toml")
+    assert rubric.factors == () and rubric.top_level == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "words"),
+    [
+        (MINIMAL.replace('id = "mini"\n', ""), "id", "missing"),
+        (MINIMAL + "colour = 1\n", "colour", "not a known key"),
+        (MINIMAL.replace("max_mark = 4", 'max_mark = "four"'), "max_mark", "should be int"),
+        (MINIMAL.replace("marks = [1, 4]", "marks = [0, 4]"), "levels", "overlap"),
+        (MINIMAL.replace("marks = [1, 4]", "marks = [2, 4]"), "levels", "gap"),
+        (MINIMAL.replace("marks = [1, 4]", "marks = [1, 3]"), "levels", "stop at 3"),
+        (MINIMAL + FACTOR + FACTOR, "factors[1].id", "duplicate"),
+        (MINIMAL + FACTOR.replace('["alpha"]', "[]"), "factors[0].cues", "empty"),
+        (MINIMAL + FACTOR.replace('absent = "x"\n', ""), "factors[0].feedback.absent", "missing"),
+        (MINIMAL + FACTOR.replace('["alpha"]', '["* alpha"]'), "factors[0].cues[0]", "cue phrase"),
+        (MINIMAL + FACTOR.replace('id = "a"', 'id = "Bad Id"'), "factors[0].id", "valid id"),
+        ("id = ", "", "not valid TOML"),
+    ],
+)
+def test_invalid_rubric_names_file_and_key(text, key, words):
+    with pytest.raises(RubricError) as info:
+        parse_rubric(text, "teacher.toml")
+    message = str(info.value)
+    assert message.startswith("teacher.toml")
+    assert key in message and words in message
+
+
+def test_missing_rubric_file(tmp_path):
+    with pytest.raises(RubricError, match="no such file"):
+        load_rubric(tmp_path / "nope.toml")
+
+
+def test_unknown_rubric_id_lists_known_ones():
+    with pytest.raises(RubricError, match="stalin-main-reason"):
+        find_rubric("no-such-rubric")

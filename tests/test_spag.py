@@ -1,0 +1,50 @@
+"""SPaG estimate: British spellings and rubric names are not errors; slips are reported."""
+
+from __future__ import annotations
+
+from essay_marker.coverage import sentence_stems
+from essay_marker.spag import estimate_spag
+from essay_marker.text import analyse
+
+
+def _spag(text, rubric):
+    doc = analyse(text)
+    return estimate_spag(doc, rubric, sentence_stems(doc, rubric))
+
+
+def test_names_and_british_spellings_are_not_errors(rubric):
+    text = (
+        "Zinoviev and Kamenev organised the Troika with Stalin in the Politburo. Their "
+        "behaviour favoured the centre of the party and its labour programme. "
+    ) * 3
+    spag = _spag(text, rubric)
+    assert spag.misspellings == ()
+
+
+def test_misspellings_are_reported_with_offsets_and_suggestions(rubric):
+    text = (
+        "Zinovev was in the goverment. Stallin was General Secetary and Trotski was arrogant. " * 2
+    )
+    spag = _spag(text, rubric)
+    found = {m.text for m in spag.misspellings}
+    assert {"Zinovev", "goverment", "Stallin", "Secetary", "Trotski"} <= found
+    for m in spag.misspellings:
+        assert text[m.start : m.end] == m.text
+    suggestions = {m.text: m.suggestion for m in spag.misspellings}
+    assert suggestions["Zinovev"] == "zinoviev"
+    assert suggestions["goverment"] == "government"
+
+
+def test_bands_follow_accuracy_control_and_terms(rubric):
+    good = (
+        "Stalin became General Secretary in 1922. The Politburo was split into factions over "
+        "the NEP. Stalin used the Troika and then Socialism in One Country to defeat the Left "
+        "Opposition. He hid Lenin's Testament from the Party Congress. "
+    ) * 3
+    bad = (
+        "stalin was genral secetary and he was relly sneeky and trotski was arogent and he "
+        "didnt like him and then he got rid of him and evry one was scard "
+    ) * 3
+    assert _spag(good, rubric).mark >= 3
+    assert _spag(bad, rubric).mark <= 1
+    assert 0 <= _spag(bad, rubric).spelling_accuracy < 0.9

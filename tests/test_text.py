@@ -1,0 +1,67 @@
+"""The NLTK text pipeline: sentences, tokens and offsets, with no downloaded data."""
+
+from __future__ import annotations
+
+from essay_marker.text import Lexicon, analyse, close_enough, phrase_stems
+
+
+def test_offsets_survive_every_step():
+    text = "  Stalin became Gen. Sec. in 1922. this meant he could appoint people, e.g. Molotov.\n\nTrotsky's\u2019 fall came later!"
+    doc = analyse(text)
+    for s in doc.sentences:
+        assert text[s.start : s.end] == s.text
+        for t in s.tokens:
+            assert text[t.start : t.end] == t.text
+
+
+def test_sentences_split_after_abbreviations_and_lowercase_starts():
+    doc = analyse(
+        "Stalin became Gen. Sec. in 1922. this meant he could appoint people e.g. Molotov. He won."
+    )
+    assert [s.text for s in doc.sentences] == [
+        "Stalin became Gen. Sec. in 1922.",
+        "this meant he could appoint people e.g. Molotov.",
+        "He won.",
+    ]
+
+
+def test_paragraphs_and_list_lines():
+    doc = analyse("First para.\n\nSecond para one. Second para two.\n\n- Stalin\n- Trotsky\n- 1922")
+    assert doc.paragraph_count == 3
+    assert [s.text for s in doc.sentences][-3:] == ["- Stalin", "- Trotsky", "- 1922"]
+
+
+def test_digits_are_kept_as_tokens():
+    doc = analyse("In 1922 and the 1920s.")
+    assert [t.norm for t in doc.tokens] == ["in", "1922", "and", "the", "1920s"]
+
+
+def test_stems_normalise_possessives_and_apostrophes():
+    assert phrase_stems("Lenin's funeral") == phrase_stems("lenin funerals")
+    assert phrase_stems("didn’t") == phrase_stems("didn't")
+
+
+def test_edit_distance_catches_misspelt_names():
+    assert close_enough("zinovev", "zinoviev")
+    assert close_enough("trotski", "trotsky")
+    assert close_enough("secetary", "secretary")
+    assert not close_enough("station", "stalin")
+
+
+def test_lexicon_knows_british_spellings_and_rubric_terms():
+    lex = Lexicon(("Zinoviev", "Politburo"))
+    for word in [
+        "colour",
+        "organised",
+        "realise",
+        "centre",
+        "defence",
+        "travelled",
+        "Zinoviev",
+        "labour",
+    ]:
+        assert lex.known(word), word
+    for word in ["Zinovev", "goverment", "becuase"]:
+        assert not lex.known(word), word
+    assert lex.suggest("Zinovev") == "zinoviev"
+    assert lex.suggest("Lenins") is None or lex.suggest("Lenins").startswith("Lenin")
