@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from enum import IntEnum
+import json
+import time
+from enum import IntEnum, StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
 from essay_marker.errors import EssaymarkError
 from essay_marker.report import Format
+
+if TYPE_CHECKING:
+    from essay_marker.rubric import Rubric
+    from essay_marker.scoring import Scorer
 
 app = typer.Typer(
     help="Marks and formative feedback for GCSE history essays, offline.",
@@ -34,16 +40,50 @@ class Exit(IntEnum):
     FAILED = 2
 
 
+class FiguresFormat(StrEnum):
+    """Output formats of `evaluate`."""
+
+    text = "text"
+    json = "json"
+
+
 def fail(exc: EssaymarkError) -> typer.Exit:
     """Print one line for a user-fixable error and return the exit to raise."""
     err.print(f"[bold red]error:[/bold red] {exc}", markup=True, highlight=False, soft_wrap=True)
     return typer.Exit(Exit.FAILED)
 
 
+def say(message: str) -> None:
+    """A progress line on stderr."""
+    err.print(f"[dim]{message}[/dim]", soft_wrap=True)
+
+
 RubricOpt = Annotated[
     str,
     typer.Option("--rubric", "-r", help="Rubric id (see 'essaymark rubric list') or a .toml file."),
 ]
+ModelOpt = Annotated[
+    Path | None, typer.Option("--model", "-m", help="A model file from 'essaymark train'.")
+]
+RulesOpt = Annotated[
+    bool, typer.Option("--rules", help="Mark with the coverage rules, not the trained model.")
+]
+ScriptsOpt = Annotated[Path, typer.Option("--scripts", help="Folder of marked scripts.")]
+MarksOpt = Annotated[Path, typer.Option("--marks", help="CSV with file,mark[,spag] columns.")]
+FoldsOpt = Annotated[int, typer.Option("--folds", min=2, max=20, help="Cross-validation folds.")]
+
+
+def _scorer(rubric: Rubric, model: Path | None, rules: bool) -> Scorer | None:
+    """The trained model to mark with: --model, else the bundled one; None means the rules."""
+    from essay_marker.model import bundled_model, load_model
+
+    if rules and model:
+        raise typer.BadParameter("give --model or --rules, not both")
+    if rules:
+        return None
+    if model:
+        return load_model(model, rubric)
+    return bundled_model(rubric)
 
 
 @app.command()
@@ -56,6 +96,8 @@ def check(
     no_mark: Annotated[
         bool, typer.Option("--no-mark", help="Feedback only: hide the level and mark.")
     ] = False,
+    model: ModelOpt = None,
+    rules: RulesOpt = False,
 ) -> None:
     """Mark one essay and print formative feedback."""
     from essay_marker.readers import read_essay
@@ -66,7 +108,8 @@ def check(
     try:
         rb = find_rubric(rubric)
         name, text = read_essay(path)
-        result = score_essay(text, rb, input_name=name, hide_mark=no_mark)
+        scorer = _scorer(rb, model, rules)
+        result = score_essay(text, rb, scorer, input_name=name, hide_mark=no_mark)
     except EssaymarkError as exc:
         raise fail(exc) from None
     if fmt is Format.json:
@@ -75,6 +118,136 @@ def check(
         print(to_markdown(result, hide_mark=no_mark))
     else:
         print_text(result, out, hide_mark=no_mark)
+
+
+def _print_figures(figures: dict[str, Any], sentences: dict[str, Any] | None = None) -> None:
+    m, b = figures["model"], figures["length_baseline"]
+    out.print(
+        f"[bold]Cross-validated agreement with the marks[/bold] ({figures['folds']} folds, "
+        f"{m['n']} scripts; estimator {figures['chosen']})"
+    )
+    out.print(f"  {'':18}{'QWK':>7}{'QWK lvl':>9}{'exact':>8}{'adjacent':>10}{'MAE':>7}")
+    for label, f in (("model", m), ("length only", b)):
+        out.print(
+            f"  {label:18}{f['qwk']:>7.3f}{f['qwk_level']:>9.3f}{f['exact']:>8.1%}"
+            f"{f['adjacent']:>10.1%}{f['mae']:>7.2f}"
+        )
+    if "spag" in figures:
+        s = figures["spag"]
+        out.print(f"  {'SPaG':18}{s['qwk']:>7.3f}{'':>9}{s['exact']:>8.1%}{s['adjacent']:>10.1%}")
+    out.print("  level confusion (rows: given, columns: predicted)")
+    for level, row in zip(m["levels"], m["confusion"], strict=True):
+        out.print(f"    L{level}: " + " ".join(f"{v:>4}" for v in row))
+    out.print(
+        "  selection (QWK): " + ", ".join(f"{k} {v:.3f}" for k, v in figures["selection"].items())
+    )
+    if sentences and sentences.get("factors"):
+        out.print(
+            f"[bold]Sentence factor model[/bold] ({sentences['sentences']} sentences, "
+            f"{sentences['scripts']} scripts): F1 cues / model / both"
+        )
+        for fid, f in sentences["factors"].items():
+            out.print(
+                f"  {fid:26} {f['f1_cues']:.2f} / {f['f1_model']:.2f} / "
+                f"{f['f1_cues_and_model']:.2f}  (n={f['support']})"
+            )
+
+
+@app.command()
+def evaluate(
+    scripts: ScriptsOpt,
+    marks: MarksOpt,
+    rubric: RubricOpt = "stalin-main-reason",
+    folds: FoldsOpt = 5,
+    fmt: Annotated[FiguresFormat, typer.Option("--format", "-f")] = FiguresFormat.text,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model", "-m", help="Score with this saved model instead of cross-validating."
+        ),
+    ] = None,
+) -> None:
+    """Cross-validate the marker on marked scripts and print agreement figures (nothing saved)."""
+    from essay_marker.dataset import load_marked
+    from essay_marker.model import cross_validate, held_out_figures, load_model, sentence_figures
+    from essay_marker.rubric import find_rubric
+
+    started = time.perf_counter()
+    try:
+        rb = find_rubric(rubric)
+        marked = load_marked(scripts, marks, rb)
+        trained = load_model(model, rb) if model else None
+    except EssaymarkError as exc:
+        raise fail(exc) from None
+    if trained:
+        figures = held_out_figures(trained, marked, rb)
+        m = figures["model"]
+        if fmt is FiguresFormat.json:
+            record = {k: m[k] for k in ("qwk", "qwk_level", "exact", "adjacent", "mae", "n")}
+            print(json.dumps({**record, "held_out": figures}, indent=2))
+        else:
+            out.print(
+                f"[bold]Agreement of {model} with these marks[/bold] ({m['n']} scripts, "
+                "none used in training)"
+            )
+            out.print(
+                f"  QWK {m['qwk']:.3f}  QWK level {m['qwk_level']:.3f}  "
+                f"exact {m['exact']:.1%}  adjacent {m['adjacent']:.1%}  MAE {m['mae']:.2f}"
+            )
+            if "spag" in figures:
+                out.print(
+                    f"  SPaG QWK {figures['spag']['qwk']:.3f}  exact {figures['spag']['exact']:.1%}"
+                )
+            for level, row in zip(m["levels"], m["confusion"], strict=True):
+                out.print(f"    L{level}: " + " ".join(f"{v:>4}" for v in row))
+        return
+    say(
+        f"{len(marked.scripts)} scripts, {len({a.file for a in marked.annotations})} with "
+        "sentence labels; cross-validating…"
+    )
+    evaluation = cross_validate(marked, rb, folds, progress=say)
+    sentences = sentence_figures(marked, rb, folds) if rb.factors and marked.annotations else {}
+    say(f"done in {time.perf_counter() - started:.0f} s")
+    if fmt is FiguresFormat.json:
+        m = evaluation.figures["model"]
+        record = {k: m[k] for k in ("qwk", "qwk_level", "exact", "adjacent", "mae", "n")}
+        record.update(cross_validation=evaluation.figures, sentence_model=sentences)
+        print(json.dumps(record, indent=2))
+    else:
+        _print_figures(evaluation.figures, sentences)
+
+
+@app.command()
+def train(
+    scripts: ScriptsOpt,
+    marks: MarksOpt,
+    rubric: RubricOpt = "stalin-main-reason",
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Model file (default models/<rubric-id>.skops).")
+    ] = None,
+    folds: FoldsOpt = 5,
+) -> None:
+    """Train the marker on marked scripts, report cross-validated figures and save it (skops)."""
+    from essay_marker.dataset import load_marked
+    from essay_marker.model import save_model
+    from essay_marker.model import train as train_model
+    from essay_marker.rubric import find_rubric
+
+    try:
+        rb = find_rubric(rubric)
+        marked = load_marked(scripts, marks, rb)
+    except EssaymarkError as exc:
+        raise fail(exc) from None
+    target = out_file or Path("models") / f"{rb.id}.skops"
+    say(f"training on {len(marked.scripts)} scripts for rubric '{rb.id}'…")
+    model = train_model(marked, rb, name=target.stem, folds=folds, progress=say)
+    path = save_model(model, target)
+    _print_figures(model.card["cross_validation"], model.card.get("sentence_model"))
+    out.print(
+        f"saved {path} and {path.with_suffix('.json')} "
+        f"(trained in {model.card['training_seconds']:.0f} s)",
+        markup=False,
+    )
 
 
 @rubric_app.command("list")
@@ -112,9 +285,7 @@ def rubric_show(rubric_id: Annotated[str, typer.Argument(help="Rubric id or .tom
             f" {star} {f.id}: {f.name} ({len(f.cues)} cues, {len(f.evidence)} evidence)",
             markup=False,
         )
-    out.print(
-        f"\n{len(rb.misconceptions)} misconceptions checked; * = named in the question's teaching"
-    )
+    out.print(f"\n{len(rb.misconceptions)} misconceptions checked; * = named factor", markup=False)
 
 
 @rubric_app.command("validate")
@@ -126,8 +297,8 @@ def rubric_validate(file: Annotated[Path, typer.Argument(help="Rubric .toml file
         rb = load_rubric(file)
     except EssaymarkError as exc:
         raise fail(exc) from None
-    out.print(
-        f"{file}: valid rubric '{rb.id}' with {len(rb.levels)} levels, "
-        f"{len(rb.factors)} factors, {len(rb.misconceptions)} misconceptions",
-        markup=False,
+    summary = (
+        f"{len(rb.levels)} levels, {len(rb.factors)} factors, "
+        f"{len(rb.misconceptions)} misconceptions"
     )
+    out.print(f"{file}: valid rubric '{rb.id}' with {summary}", markup=False)

@@ -148,9 +148,13 @@ class CueSet:
             pattern = compile_cue(cue)
             if pattern:
                 self.by_first.setdefault(pattern[0][0], []).append(pattern)
+        self.firsts = frozenset(self.by_first)
 
     def find(self, stems: Sequence[str]) -> list[tuple[int, int]]:
         """(start, end) token index pairs of every match, leftmost first."""
+        # Most cue sets match nothing in most sentences: a set intersection says so fast.
+        if self.firsts.isdisjoint(stems):
+            return []
         found = []
         for i, s in enumerate(stems):
             for pattern in self.by_first.get(s, ()):
@@ -260,14 +264,19 @@ def _misconception_hit(
 FactorHook = Callable[[Doc, list[tuple[str, ...]]], list[set[str]]]
 
 
-def analyse_coverage(doc: Doc, rubric: Rubric, extra_factors: FactorHook | None = None) -> Coverage:
+def analyse_coverage(
+    doc: Doc,
+    rubric: Rubric,
+    extra_factors: FactorHook | None = None,
+    stems: list[tuple[str, ...]] | None = None,
+) -> Coverage:
     """Find each factor's status and evidence, the judgement, specific evidence and errors.
 
     `extra_factors` may add factors per sentence (the trained sentence model finds
-    paraphrases no cue phrase matches).
+    paraphrases no cue phrase matches); `stems` saves recomputing sentence_stems.
     """
     c = _compile(rubric)
-    all_stems = sentence_stems(doc, rubric)
+    all_stems = stems if stems is not None else sentence_stems(doc, rubric)
     extra = extra_factors(doc, all_stems) if extra_factors else [set() for _ in all_stems]
 
     roles_by_factor: dict[str, list[Evidence]] = {f.id: [] for f in rubric.factors}

@@ -31,3 +31,7 @@ class InputError(EssaymarkError):
 
 class ModelError(EssaymarkError):
     """A model file cannot be used (wrong format, wrong rubric, untrusted contents)."""
+
+
+class DataError(EssaymarkError):
+    """Marked scripts for training are missing, inconsistent or too few."""

@@ -7,18 +7,17 @@ from typing import Protocol
 
 from essay_marker.coverage import (
     Coverage,
-    CueSet,
     FactorCoverage,
+    FactorHook,
     Judgement,
     MisconceptionHit,
     Span,
-    analyse_coverage,
-    sentence_stems,
 )
+from essay_marker.features import Analysis, analyse_essay, essay_features
 from essay_marker.feedback import Feedback, build_feedback
 from essay_marker.rubric import Rubric
-from essay_marker.spag import Spag, estimate_spag
-from essay_marker.text import Doc, analyse
+from essay_marker.spag import Spag
+from essay_marker.text import Doc
 
 SCHEMA_VERSION = "1.0"
 RULES_SCORER = "rules:coverage-v1"
@@ -78,11 +77,16 @@ class EssayResult:
 class Scorer(Protocol):
     """Anything that turns an analysed essay into (mark, spag mark, confidence)."""
 
-    name: str
+    @property
+    def scorer_name(self) -> str:
+        """What results name this scorer in `scorer`."""
+        ...
 
-    def score(
-        self, text: str, doc: Doc, coverage: Coverage, spag: Spag, rubric: Rubric
-    ) -> tuple[int, int, float]:
+    def hook(self) -> FactorHook | None:
+        """Extra factor detection for coverage, if the scorer has any."""
+        ...
+
+    def score(self, analysis: Analysis, rubric: Rubric) -> tuple[int, int, float]:
         """Mark, SPaG mark and a confidence in [0, 1]."""
         ...
 
@@ -142,13 +146,15 @@ def _within(low: int, high: int, parts: list[float]) -> tuple[int, float]:
 class RulesScorer:
     """Marks from coverage alone, by the levels of response; used when no model is trained."""
 
-    name = RULES_SCORER
+    scorer_name = RULES_SCORER
 
-    def score(
-        self, text: str, doc: Doc, coverage: Coverage, spag: Spag, rubric: Rubric
-    ) -> tuple[int, int, float]:
+    def hook(self) -> FactorHook | None:
+        """The rules use cue phrases only."""
+        return None
+
+    def score(self, analysis: Analysis, rubric: Rubric) -> tuple[int, int, float]:
         """Best-fit level from the unmet criteria, then a place in the band."""
-        s = summarise(coverage, doc)
+        s = summarise(analysis.coverage, analysis.doc)
         level = 0
         for lv in sorted(rubric.levels, key=lambda x: x.level):
             if lv.level and not unmet_for_level(s, lv.level, rubric):
@@ -170,13 +176,7 @@ class RulesScorer:
         mark = max(band.low, mark - s.misconceptions)
         # Heuristic: the rules are least sure at the edges of a band.
         confidence = round(0.5 + 0.3 * (1 - abs(p - 0.5) * 2), 2)
-        return mark, spag.mark, confidence
-
-
-def _mentions_topic(doc: Doc, rubric: Rubric) -> bool:
-    """At least two mentions of the question's people and terms, misspellings forgiven."""
-    terms = CueSet(rubric.topic_terms)
-    return sum(len(terms.find(st)) for st in sentence_stems(doc, rubric)) >= 2
+        return mark, analysis.spag.mark, confidence
 
 
 def score_essay(
@@ -186,14 +186,13 @@ def score_essay(
     input_name: str = "-",
     hide_mark: bool = False,
 ) -> EssayResult:
-    """Analyse and mark one essay against a rubric."""
+    """Analyse and mark one essay against a rubric (with a trained model when given one)."""
     scorer = scorer or RulesScorer()
-    doc = analyse(text)
-    coverage = analyse_coverage(doc, rubric)
-    spag = estimate_spag(doc, rubric, sentence_stems(doc, rubric))
-    mark, spag_mark, confidence = scorer.score(text, doc, coverage, spag, rubric)
+    analysis = analyse_essay(text, rubric, scorer.hook())
+    doc, coverage = analysis.doc, analysis.coverage
+    mark, spag_mark, confidence = scorer.score(analysis, rubric)
     flags: list[Flag] = []
-    if rubric.topic_terms and not _mentions_topic(doc, rubric):
+    if rubric.topic_terms and essay_features(analysis, rubric)["topic_mentions"] < 2:
         flags.append(
             Flag(
                 "off_topic",
@@ -214,15 +213,20 @@ def score_essay(
     level = rubric.level_for(mark).level
     summary = summarise(coverage, doc)
     gap = unmet_for_level(summary, level + 1, rubric) if level < rubric.top_level else ()
-    spag = replace(spag, mark=spag_mark)
+    if level < rubric.top_level and not gap and not flags:
+        # The model weighs more than the checklist does: say what it usually rewards.
+        gap = (
+            f"the explanations need developing: for each reason, more about how it "
+            f"{rubric.outcome}, backed by specific evidence (dates, names, events)",
+        )
     result = EssayResult(
         input=input_name,
         rubric=rubric.id,
-        scorer=scorer.name,
+        scorer=scorer.scorer_name,
         level=level,
         mark=mark,
         max_mark=rubric.max_mark,
-        spag=spag,
+        spag=replace(analysis.spag, mark=spag_mark),
         confidence=confidence,
         word_count=doc.word_count,
         factors=coverage.factors,

@@ -245,6 +245,7 @@ class Lexicon:
             frozenset(normalise(w) for t in terms + vocabulary for w in _WORD.tokenize(t))
             | _extra_words()
         )
+        self._known: dict[str, bool] = {}
         # Proper names among the terms, which outrank rare look-alikes in the word list.
         self.names = frozenset(
             normalise(w) for t in terms for w in _WORD.tokenize(t) if w[:1].isupper()
@@ -252,6 +253,12 @@ class Lexicon:
 
     def known(self, word: str) -> bool:
         """True if word (any case) is a correctly spelt English word or a rubric term."""
+        found = self._known.get(word)
+        if found is None:
+            found = self._known[word] = self._lookup(word)
+        return found
+
+    def _lookup(self, word: str) -> bool:
         w = word.lower().replace("’", "'")
         if not w or any(c.isdigit() for c in w) or w in self.terms or normalise(w) in self.terms:
             return True

@@ -12,7 +12,7 @@ from essay_marker.cli import app
 from .conftest import EXAMPLES
 
 runner = CliRunner()
-STRONG = str(EXAMPLES / "level4-analytical.txt")
+STRONG = str(EXAMPLES / "analytical-four-factors.txt")
 
 
 def run(*args: str, stdin: str | None = None):
@@ -66,7 +66,7 @@ def test_no_mark_hides_level_and_mark():
 
 
 def test_stdin():
-    r = run("check", "-", "-f", "json", stdin=(EXAMPLES / "level3-two-reasons.txt").read_text())
+    r = run("check", "-", "-f", "json", stdin=(EXAMPLES / "two-reasons-short.txt").read_text())
     assert r.exit_code == 0
     assert json.loads(r.stdout)["input"] == "<stdin>"
 

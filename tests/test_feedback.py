@@ -12,8 +12,8 @@ def _result(name, rubric, **kw):
 
 
 def test_strong_essay_covers_all_four_and_www_quotes_it(rubric):
-    r = _result("level4-analytical.txt", rubric)
-    text = (EXAMPLES / "level4-analytical.txt").read_text(encoding="utf-8")
+    r = _result("analytical-four-factors.txt", rubric)
+    text = (EXAMPLES / "analytical-four-factors.txt").read_text(encoding="utf-8")
     named = {f.id: f.status for f in r.factors if f.named}
     assert all(s in ("explained", "weighed") for s in named.values()), named
     assert r.judgement.present and r.judgement.main_factor == "general_secretary"
@@ -26,7 +26,7 @@ def test_strong_essay_covers_all_four_and_www_quotes_it(rubric):
 
 
 def test_one_factor_narrative_gets_concrete_targets(rubric):
-    r = _result("level1-trotsky-narrative.txt", rubric)
+    r = _result("trotsky-narrative.txt", rubric)
     assert r.level <= 2
     described = [f for f in r.factors if f.status == "mentioned"]
     assert any(f.id == "trotsky_unpopularity" for f in described)
@@ -37,7 +37,7 @@ def test_one_factor_narrative_gets_concrete_targets(rubric):
 
 
 def test_misconception_is_corrected_in_ebi(rubric):
-    r = _result("level3-two-reasons.txt", rubric)
+    r = _result("two-reasons-short.txt", rubric)
     assert [m.id for m in r.misconceptions] == ["gen_sec_year"]
     assert any("1922" in e for e in r.feedback.ebi)
 
@@ -54,5 +54,5 @@ def test_too_short_is_flagged_and_capped(rubric):
 
 
 def test_no_mark_feedback_does_not_name_the_level(rubric):
-    r = _result("level1-trotsky-narrative.txt", rubric, hide_mark=True)
+    r = _result("trotsky-narrative.txt", rubric, hide_mark=True)
     assert "Level" not in r.feedback.level_gap and r.feedback.level_gap.startswith("To reach")

@@ -1,0 +1,179 @@
+"""Marked scripts for training: a folder of essays, a marks CSV and optional sentence labels."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from essay_marker.errors import DataError, InputError
+from essay_marker.readers import SUPPORTED, text_from_bytes
+from essay_marker.rubric import Rubric
+
+ROLES = ("describe", "explain", "weigh", "judge")
+_SHOW = 5  # problems listed in one error message
+
+
+@dataclass(frozen=True)
+class Script:
+    """One marked script."""
+
+    file: str
+    text: str
+    mark: int
+    spag: int | None
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """A sentence of a script labelled with a factor and what it does for it."""
+
+    file: str
+    start: int
+    end: int
+    factor: str
+    role: str
+
+
+@dataclass(frozen=True)
+class MarkedSet:
+    """Scripts with marks, their sentence annotations, and a hash of all of it."""
+
+    scripts: tuple[Script, ...]
+    annotations: tuple[Annotation, ...]
+    sha256: str
+
+    @property
+    def marks(self) -> list[int]:
+        """Marks in script order."""
+        return [s.mark for s in self.scripts]
+
+
+def _problems(kind: str, items: list[str], hint: str) -> DataError:
+    shown = "; ".join(items[:_SHOW]) + (
+        f"; and {len(items) - _SHOW} more" if len(items) > _SHOW else ""
+    )
+    return DataError(f"{kind}: {shown}", hint)
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    try:
+        sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise DataError(f"{path} does not exist", "check the path to the marks file") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+        raise DataError(
+            f"{path} is not a readable CSV file ({exc.__class__.__name__})",
+            "save it as CSV (comma-separated) with a header row",
+        ) from None
+
+
+def _whole(value: str) -> int | None:
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
+
+
+def load_marked(
+    scripts_dir: str | Path,
+    marks_csv: str | Path,
+    rubric: Rubric,
+    sentences_csv: str | Path | None = None,
+) -> MarkedSet:
+    """Read and check marked scripts; raise DataError listing what is wrong and how to fix it."""
+    folder, marks_path = Path(scripts_dir), Path(marks_csv)
+    if not folder.is_dir():
+        raise DataError(f"{folder} is not a folder", "give the folder that holds the scripts")
+    table = _read_csv(marks_path)
+    missing_cols = [c for c in ("file", "mark") if c not in table.columns]
+    if missing_cols:
+        raise DataError(
+            f"{marks_path} has no {' or '.join(missing_cols)} column",
+            f"its header must include file,mark (found: {', '.join(table.columns)})",
+        )
+    problems: list[str] = []
+    dupes = sorted(set(table.file[table.file.duplicated()]))
+    if dupes:
+        raise _problems(
+            f"{marks_path}: files listed more than once", dupes, "keep one row per script"
+        )
+    scripts, digest = [], hashlib.sha256(marks_path.read_bytes())
+    for row in table.itertuples(index=False):
+        name = str(row.file).strip()
+        mark = _whole(str(row.mark))
+        if mark is None or not 0 <= mark <= rubric.max_mark:
+            problems.append(f"{name}: mark {row.mark!r} is not a whole number 0-{rubric.max_mark}")
+            continue
+        spag = None
+        raw_spag = str(getattr(row, "spag", "")).strip()
+        if raw_spag:
+            spag = _whole(raw_spag)
+            if spag is None or not 0 <= spag <= rubric.spag_max:
+                problems.append(f"{name}: spag {raw_spag!r} is not 0-{rubric.spag_max}")
+                continue
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"{name}: no such file in {folder}")
+            continue
+        data = path.read_bytes()
+        digest.update(name.encode() + b"\0" + data)
+        try:
+            text = text_from_bytes(data, name, path.suffix)
+        except InputError as exc:
+            # A blank script marked 0 is real data from a real class, not an error.
+            if "is empty" in exc.message and path.suffix.lower() in SUPPORTED:
+                text = ""
+            else:
+                problems.append(str(exc))
+                continue
+        scripts.append(Script(name, text, mark, spag))
+    if problems:
+        raise _problems(
+            f"{marks_path}: {len(problems)} problem(s)",
+            problems,
+            "fix these rows or files and run again",
+        )
+    annotations = _annotations(folder, marks_path, sentences_csv, rubric, {s.file for s in scripts})
+    if annotations:
+        digest.update(Path(sentences_csv or marks_path.with_name("sentences.csv")).read_bytes())
+    return MarkedSet(tuple(scripts), annotations, digest.hexdigest())
+
+
+def _annotations(
+    folder: Path,
+    marks_path: Path,
+    sentences_csv: str | Path | None,
+    rubric: Rubric,
+    files: set[str],
+) -> tuple[Annotation, ...]:
+    path = Path(sentences_csv) if sentences_csv else marks_path.with_name("sentences.csv")
+    if not path.is_file():
+        if sentences_csv:
+            raise DataError(f"{path} does not exist", "check the path to the sentence labels")
+        return ()
+    table = _read_csv(path)
+    need = ["file", "start", "end", "factor", "role"]
+    if [c for c in need if c not in table.columns]:
+        raise DataError(f"{path} must have the columns {','.join(need)}")
+    known = {f.id for f in rubric.factors}
+    out, problems = [], []
+    for row in table.itertuples(index=False):
+        start, end = _whole(row.start), _whole(row.end)
+        if row.file not in files:
+            problems.append(f"{row.file}: not in the marks file")
+        elif row.factor not in known:
+            problems.append(f"{row.file}: unknown factor {row.factor!r}")
+        elif row.role not in ROLES:
+            problems.append(f"{row.file}: role {row.role!r} is not one of {', '.join(ROLES)}")
+        elif start is None or end is None or not 0 <= start < end:
+            problems.append(f"{row.file}: bad offsets {row.start}-{row.end}")
+        else:
+            out.append(Annotation(row.file, start, end, row.factor, row.role))
+    if problems:
+        raise _problems(f"{path}: {len(problems)} problem(s)", problems, "fix these rows")
+    return tuple(out)

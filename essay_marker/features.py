@@ -1,0 +1,148 @@
+"""Essays to a feature table for the model: coverage, writing features and normalised text."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from essay_marker.coverage import Coverage, CueSet, FactorHook, analyse_coverage, sentence_stems
+from essay_marker.rubric import STATUSES, Rubric
+from essay_marker.spag import Spag, estimate_spag
+from essay_marker.text import Doc, analyse
+
+ROLE_COUNTS = ("describe", "explain", "weigh")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything read off one essay before it is marked."""
+
+    doc: Doc
+    stems: tuple[tuple[str, ...], ...]
+    coverage: Coverage
+    spag: Spag
+
+
+def analyse_essay(text: str, rubric: Rubric, extra_factors: FactorHook | None = None) -> Analysis:
+    """Sentences, coverage and SPaG for one essay."""
+    doc = analyse(text)
+    stems = sentence_stems(doc, rubric)
+    coverage = analyse_coverage(doc, rubric, extra_factors, stems=stems)
+    return Analysis(doc, tuple(stems), coverage, estimate_spag(doc, rubric, stems))
+
+
+def numeric_columns(rubric: Rubric) -> list[str]:
+    """The numeric feature names for a rubric, in a fixed order."""
+    cols = []
+    for f in rubric.factors:
+        cols += [f"{f.id}__status"] + [f"{f.id}__{r}" for r in ROLE_COUNTS]
+    return [
+        *cols,
+        "mentioned",
+        "explained",
+        "weighed",
+        "developed",
+        "named_mentioned",
+        "named_explained",
+        "named_weighed",
+        "judgement",
+        "judgement_supported",
+        "judgement_inconsistent",
+        "judge_sentences",
+        "evidence",
+        "misconceptions",
+        "log_words",
+        "sentences",
+        "mean_sentence_words",
+        "paragraphs",
+        "connectives_per_100",
+        "causal_share",
+        "weighing_share",
+        "factor_share",
+        "spelling_accuracy",
+        "sentence_control",
+        "specialist_terms",
+        "type_token_ratio",
+        "topic_mentions",
+    ]
+
+
+def essay_features(a: Analysis, rubric: Rubric) -> dict[str, float]:
+    """The numeric features of one analysed essay."""
+    row: dict[str, float] = {}
+    factors = a.coverage.factors
+    for f in factors:
+        row[f"{f.id}__status"] = STATUSES.index(f.status)
+        for r in ROLE_COUNTS:
+            row[f"{f.id}__{r}"] = len(f.sentences_with(r))
+    done = ("explained", "weighed")
+    words = a.doc.word_count
+    n_sent = max(1, len(a.doc.sentences))
+    sentences = a.coverage.sentences
+    j = a.coverage.judgement
+    tokens = [t.norm for t in a.doc.tokens]
+    row.update(
+        mentioned=sum(f.status != "absent" for f in factors),
+        explained=sum(f.status in done for f in factors),
+        weighed=sum(f.status == "weighed" for f in factors),
+        developed=sum(f.status in done and len(f.evidence) >= 2 for f in factors),
+        named_mentioned=sum(f.named and f.status != "absent" for f in factors),
+        named_explained=sum(f.named and f.status in done for f in factors),
+        named_weighed=sum(f.named and f.status == "weighed" for f in factors),
+        judgement=float(j.present),
+        judgement_supported=float(j.supported),
+        judgement_inconsistent=float(j.consistent is False),
+        judge_sentences=len(j.evidence),
+        evidence=len(a.coverage.specific_evidence),
+        misconceptions=len(a.coverage.misconceptions),
+        log_words=math.log1p(words),
+        sentences=len(a.doc.sentences),
+        mean_sentence_words=words / n_sent,
+        paragraphs=a.doc.paragraph_count,
+        connectives_per_100=100 * _count(_connectives(rubric), a.stems) / max(words, 1),
+        causal_share=sum(s.causal for s in sentences) / n_sent,
+        weighing_share=sum(s.weighing for s in sentences) / n_sent,
+        factor_share=sum(bool(s.roles) for s in sentences) / n_sent,
+        spelling_accuracy=a.spag.spelling_accuracy,
+        sentence_control=a.spag.sentence_control,
+        specialist_terms=len(a.spag.specialist_terms),
+        type_token_ratio=len(set(tokens)) / max(1, len(tokens)),
+        topic_mentions=_count(_topic(rubric), a.stems),
+    )
+    return row
+
+
+def model_text(a: Analysis) -> str:
+    """The essay as stems (misspellings of rubric terms corrected) for text features."""
+    return " ".join(" ".join(s) for s in a.stems)
+
+
+def feature_table(analyses: Iterable[Analysis], rubric: Rubric) -> pd.DataFrame:
+    """One row per essay: the numeric features and a `text` column."""
+    rows = [{**essay_features(a, rubric), "text": model_text(a)} for a in analyses]
+    return pd.DataFrame(rows, columns=[*numeric_columns(rubric), "text"])
+
+
+_cue_cache: dict[tuple[str, tuple[str, ...]], CueSet] = {}
+
+
+def _cues(key: str, phrases: tuple[str, ...]) -> CueSet:
+    found = _cue_cache.get((key, phrases))
+    if found is None:
+        found = _cue_cache[(key, phrases)] = CueSet(phrases)
+    return found
+
+
+def _connectives(rubric: Rubric) -> CueSet:
+    return _cues("connectives", rubric.language.connectives)
+
+
+def _topic(rubric: Rubric) -> CueSet:
+    return _cues("topic", rubric.topic_terms)
+
+
+def _count(cues: CueSet, stems: Iterable[tuple[str, ...]]) -> int:
+    return sum(len(cues.find(s)) for s in stems)

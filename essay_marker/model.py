@@ -1,0 +1,737 @@
+"""The trained marker: build, cross-validate, train, save and load (skops only).
+
+The mark is an ordinal treatment of a ridge regression: the regression's continuous
+output is cut into marks by thresholds tuned for quadratic weighted kappa on
+out-of-fold predictions of the training data. A sentence-level factor model finds
+factors written in the student's own words, on top of the rubric's cue phrases.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import cohen_kappa_score, confusion_matrix, f1_score
+from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from essay_marker.coverage import FactorHook
+from essay_marker.dataset import MarkedSet
+from essay_marker.errors import ModelError
+from essay_marker.features import Analysis, analyse_essay, feature_table, numeric_columns
+from essay_marker.rubric import Rubric
+from essay_marker.text import Doc
+
+FORMAT_VERSION = 1
+SEED = 0
+# Types a model file may contain; skops refuses anything else. Never taken from input.
+ALLOWED_TYPES = (
+    "builtins.dict",
+    "builtins.float",
+    "builtins.int",
+    "builtins.list",
+    "builtins.slice",
+    "builtins.str",
+    "builtins.tuple",
+    "numpy.dtype",
+    "numpy.float64",
+    "numpy.int64",
+    "numpy.ndarray",
+    "scipy.sparse._csr.csr_matrix",
+    "sklearn.compose._column_transformer.ColumnTransformer",
+    "sklearn.feature_extraction.text.HashingVectorizer",
+    "sklearn.feature_extraction.text.TfidfTransformer",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.linear_model._ridge.Ridge",
+    "sklearn.multiclass.OneVsRestClassifier",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._label.LabelBinarizer",
+    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.utils._bunch.Bunch",
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One configuration of the mark model considered in selection."""
+
+    name: str
+    alpha: float
+    text: bool
+
+
+# Considered by cross-validated QWK; the first in a tie wins (simplest first).
+CANDIDATES = (
+    Candidate("ridge-features-a1", 1.0, False),
+    Candidate("ridge-features-a10", 10.0, False),
+    Candidate("ridge-features+text-a1", 1.0, True),
+    Candidate("ridge-features+text-a3", 3.0, True),
+    Candidate("ridge-features+text-a10", 10.0, True),
+)
+SPAG_CANDIDATE = Candidate("ridge-features+text-a10", 10.0, True)
+
+
+# --------------------------------------------------------------------------- pipelines
+
+
+def _tfidf(analyzer: str, ngrams: tuple[int, int], bits: int) -> Pipeline:
+    """TF-IDF over hashed n-grams: no vocabulary to store, so model files stay small."""
+    hashing = HashingVectorizer(
+        analyzer=analyzer, ngram_range=ngrams, n_features=2**bits, alternate_sign=False, norm=None
+    )
+    return Pipeline([("hash", hashing), ("tfidf", TfidfTransformer(sublinear_tf=True))])
+
+
+def mark_pipeline(columns: Sequence[str], candidate: Candidate, memory: Any = None) -> Pipeline:
+    """Scaled numeric features (and TF-IDF word and character n-grams) into a ridge regression."""
+    parts: list[tuple[str, Any, Any]] = [("num", StandardScaler(), list(columns))]
+    if candidate.text:
+        parts += [
+            ("words", _tfidf("word", (1, 2), 17), "text"),
+            ("chars", _tfidf("char_wb", (2, 5), 17), "text"),
+        ]
+    steps = [("features", ColumnTransformer(parts)), ("ridge", Ridge(alpha=candidate.alpha))]
+    # With a joblib Memory, candidates that differ only in alpha share the fitted features.
+    return Pipeline(steps, memory=memory)
+
+
+def length_pipeline() -> Pipeline:
+    """The baseline: the mark from the log word count alone."""
+    return Pipeline(
+        [
+            ("features", ColumnTransformer([("num", StandardScaler(), ["log_words"])])),
+            ("ridge", Ridge(alpha=1.0)),
+        ]
+    )
+
+
+def sentence_pipeline() -> Pipeline:
+    """Sentence stems to factors, one logistic regression per factor."""
+    classifier = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced")
+    return Pipeline(
+        [("tfidf", _tfidf("word", (1, 2), 16)), ("ovr", OneVsRestClassifier(classifier))]
+    )
+
+
+# --------------------------------------------------------------------------- thresholds
+
+
+def apply_thresholds(pred: np.ndarray, thresholds: Sequence[float], low: int) -> np.ndarray:
+    """Continuous predictions to integer marks: low + how many thresholds each passes."""
+    return low + np.searchsorted(np.asarray(thresholds), np.asarray(pred), side="right")
+
+
+def fit_thresholds(y: np.ndarray, pred: np.ndarray, low: int, high: int) -> list[float]:
+    """Cut points between marks that maximise QWK of out-of-fold predictions (coordinate search)."""
+    cuts = np.arange(low, high, dtype=float) + 0.5
+    if len(cuts) == 0:
+        return []
+    kappa_of = _fast_qwk(np.asarray(y) - low, high - low + 1)
+
+    def kappa(c: np.ndarray) -> float:
+        return kappa_of(apply_thresholds(pred, c, low) - low)
+
+    best = kappa(cuts)
+    for _ in range(3):
+        for i in range(len(cuts)):
+            lo = cuts[i - 1] if i else min(pred.min(), cuts[0]) - 1
+            hi = cuts[i + 1] if i + 1 < len(cuts) else max(pred.max(), cuts[-1]) + 1
+            for value in np.linspace(lo, hi, 21)[1:-1]:
+                trial = cuts.copy()
+                trial[i] = value
+                score = kappa(trial)
+                if score > best + 1e-9:
+                    best, cuts = score, trial
+    return [float(c) for c in cuts]
+
+
+def _fast_qwk(y: np.ndarray, k: int) -> Callable[[np.ndarray], float]:
+    """QWK against fixed true labels 0..k-1, for the threshold search's thousands of calls.
+
+    Same formula as sklearn's cohen_kappa_score(weights="quadratic"), which reports the
+    figures; a test checks the two agree.
+    """
+    weights = (np.subtract.outer(np.arange(k), np.arange(k)) ** 2).astype(float)
+    true_hist = np.bincount(y, minlength=k).astype(float)
+    n = float(len(y))
+
+    def kappa(p: np.ndarray) -> float:
+        observed = np.bincount(y * k + p, minlength=k * k).reshape(k, k).astype(float)
+        expected = np.outer(true_hist, np.bincount(p, minlength=k)) / n
+        denominator = (weights * expected).sum()
+        return 1.0 - (weights * observed).sum() / denominator if denominator else 0.0
+
+    return kappa
+
+
+def _qwk(y: Sequence[int], p: Sequence[int], labels: Sequence[int] | None = None) -> float:
+    if len(set(y)) < 2 and len(set(p)) < 2:
+        return 1.0 if list(y) == list(p) else 0.0
+    value = cohen_kappa_score(y, p, weights="quadratic", labels=labels)
+    return 0.0 if math.isnan(value) else float(value)
+
+
+# --------------------------------------------------------------------------- fitted parts
+
+
+@dataclass
+class OrdinalModel:
+    """A regression pipeline plus the thresholds that turn its output into marks."""
+
+    pipeline: Pipeline
+    thresholds: list[float]
+    sigma: float
+    low: int
+    high: int
+
+    def predict_raw(self, table: pd.DataFrame) -> np.ndarray:
+        """The continuous prediction."""
+        return self.pipeline.predict(table)
+
+    def predict(self, table: pd.DataFrame) -> np.ndarray:
+        """Integer marks."""
+        return apply_thresholds(self.predict_raw(table), self.thresholds, self.low)
+
+    def band_probability(self, raw: float, low_mark: int, high_mark: int) -> float:
+        """P(true mark in [low_mark, high_mark]) under the cross-validated error spread."""
+        t = self.thresholds
+        upper = t[high_mark - self.low] if high_mark < self.high else math.inf
+        lower = t[low_mark - self.low - 1] if low_mark > self.low else -math.inf
+        return _phi((upper - raw) / self.sigma) - _phi((lower - raw) / self.sigma)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "pipeline": self.pipeline,
+            "thresholds": self.thresholds,
+            "sigma": self.sigma,
+            "low": self.low,
+            "high": self.high,
+        }
+
+
+def _phi(z: float) -> float:
+    if math.isinf(z):
+        return 1.0 if z > 0 else 0.0
+    return 0.5 * (1 + math.erf(z / math.sqrt(2)))
+
+
+def fit_ordinal(
+    make: Callable[[], Pipeline],
+    table: pd.DataFrame,
+    y: np.ndarray,
+    low: int,
+    high: int,
+    folds: int = 5,
+) -> OrdinalModel:
+    """Fit the pipeline, with thresholds and error spread from inner out-of-fold predictions."""
+    oof = np.zeros(len(y), dtype=float)
+    inner = KFold(n_splits=min(folds, len(y)), shuffle=True, random_state=SEED)
+    for train, test in inner.split(table):
+        oof[test] = make().fit(table.iloc[train], y[train]).predict(table.iloc[test])
+    thresholds = fit_thresholds(y, oof, low, high)
+    sigma = float(max(np.sqrt(np.mean((oof - y) ** 2)), 0.25))
+    return OrdinalModel(make().fit(table, y), thresholds, sigma, low, high)
+
+
+@dataclass
+class SentenceModel:
+    """Finds factors in a sentence from its stems."""
+
+    pipeline: Pipeline
+    factors: list[str]
+    threshold: float
+
+    def predict(self, stems: Sequence[str]) -> list[set[str]]:
+        """The factor ids found in each sentence (given as a stems string)."""
+        if not stems:
+            return []
+        probs = self.pipeline.predict_proba(list(stems))
+        return [
+            {f for f, p in zip(self.factors, row, strict=True) if p >= self.threshold}
+            for row in np.atleast_2d(probs)
+        ]
+
+    def hook(self) -> FactorHook:
+        """The coverage hook: factors per sentence of an analysed essay."""
+
+        def extra(doc: Doc, stems: list[tuple[str, ...]]) -> list[set[str]]:
+            return self.predict([" ".join(s) for s in stems])
+
+        return extra
+
+
+def sentence_examples(
+    marked: MarkedSet, rubric: Rubric, files: set[str] | None = None
+) -> tuple[list[str], list[list[str]], list[str], list[set[str]]]:
+    """Sentences of annotated scripts as (stems text, gold factors, file, cue factors)."""
+    by_file: dict[str, list] = {}
+    for a in marked.annotations:
+        if files is None or a.file in files:
+            by_file.setdefault(a.file, []).append(a)
+    texts, labels, groups, cues = [], [], [], []
+    scripts = {s.file: s for s in marked.scripts}
+    for name, notes in sorted(by_file.items()):
+        analysis = analyse_essay(scripts[name].text, rubric)
+        cue_hits = _cue_factors(analysis)
+        for sent, stems, cue in zip(analysis.doc.sentences, analysis.stems, cue_hits, strict=True):
+            gold = {a.factor for a in notes if _overlaps(sent.start, sent.end, a.start, a.end)}
+            texts.append(" ".join(stems))
+            labels.append(sorted(gold))
+            groups.append(name)
+            cues.append(cue)
+    return texts, labels, groups, cues
+
+
+def _cue_factors(a: Analysis) -> list[set[str]]:
+    return [{f for f, _ in s.roles} for s in a.coverage.sentences]
+
+
+def _overlaps(a0: int, a1: int, b0: int, b1: int) -> bool:
+    shared = min(a1, b1) - max(a0, b0)
+    return shared > 0 and shared >= 0.5 * min(a1 - a0, b1 - b0)
+
+
+def fit_sentence_model(
+    texts: list[str], labels: list[list[str]], factors: list[str], threshold: float = 0.5
+) -> SentenceModel | None:
+    """Train the sentence model; None when there are too few labelled sentences."""
+    y = np.array([[f in lab for f in factors] for lab in labels], dtype=int)
+    usable = [i for i, f in enumerate(factors) if y[:, i].sum() >= 3]
+    if len(texts) < 20 or not usable:
+        return None
+    kept = [factors[i] for i in usable]
+    pipeline = sentence_pipeline().fit(texts, y[:, usable])
+    return SentenceModel(pipeline, kept, threshold)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def agreement(rubric: Rubric, y: Sequence[int], p: Sequence[int]) -> dict[str, Any]:
+    """QWK, exact/adjacent level agreement, MAE, Pearson r and the level confusion matrix."""
+    y, p = np.asarray(y), np.asarray(p)
+    ly = np.array([rubric.level_for(int(m)).level for m in y])
+    lp = np.array([rubric.level_for(int(m)).level for m in p])
+    levels = sorted(lv.level for lv in rubric.levels)
+    pearson = float(np.corrcoef(y, p)[0, 1]) if np.std(y) and np.std(p) else 0.0
+    return {
+        "n": len(y),
+        "qwk": round(_qwk(y, p, list(range(rubric.max_mark + 1))), 4),
+        "qwk_level": round(_qwk(ly, lp, levels), 4),
+        "exact": round(float(np.mean(ly == lp)), 4),
+        "adjacent": round(float(np.mean(np.abs(ly - lp) <= 1)), 4),
+        "exact_mark": round(float(np.mean(y == p)), 4),
+        "mae": round(float(np.mean(np.abs(y - p))), 4),
+        "pearson": round(pearson, 4),
+        "levels": levels,
+        "confusion": confusion_matrix(ly, lp, labels=levels).tolist(),
+    }
+
+
+def _spag_agreement(y: Sequence[int], p: Sequence[int], top: int) -> dict[str, Any]:
+    y, p = np.asarray(y), np.asarray(p)
+    return {
+        "n": len(y),
+        "qwk": round(_qwk(y, p, list(range(top + 1))), 4),
+        "exact": round(float(np.mean(y == p)), 4),
+        "adjacent": round(float(np.mean(np.abs(y - p) <= 1)), 4),
+    }
+
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass
+class Evaluation:
+    """Cross-validated figures and the out-of-fold predictions behind them."""
+
+    chosen: Candidate
+    figures: dict[str, Any]
+    oof: dict[str, list[int]] = field(default_factory=dict)
+
+
+def _analyses(marked: MarkedSet, rubric: Rubric, hook: FactorHook | None) -> list[Analysis]:
+    return [analyse_essay(s.text, rubric, hook) for s in marked.scripts]
+
+
+def _levels(rubric: Rubric, marks: Sequence[int]) -> np.ndarray:
+    return np.array([rubric.level_for(int(m)).level for m in marks])
+
+
+def _outer_folds(
+    rubric: Rubric, marks: Sequence[int], folds: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    levels = _levels(rubric, marks)
+    counts = np.bincount(levels)
+    smallest = int(counts[counts > 0].min())
+    idx = np.arange(len(marks))
+    if smallest >= folds:
+        return list(StratifiedKFold(folds, shuffle=True, random_state=SEED).split(idx, levels))
+    return list(KFold(folds, shuffle=True, random_state=SEED).split(idx))
+
+
+def sentence_figures(marked: MarkedSet, rubric: Rubric, folds: int = 5) -> dict[str, Any]:
+    """Per-factor F1 of cues alone, the sentence model alone, and both, by script-grouped CV."""
+    texts, labels, groups, cues = sentence_examples(marked, rubric)
+    factors = [f.id for f in rubric.factors]
+    if len(set(groups)) < folds:
+        return {}
+    predicted: list[set[str]] = [set() for _ in texts]
+    for train, test in GroupKFold(n_splits=folds).split(texts, groups=groups):
+        model = fit_sentence_model([texts[i] for i in train], [labels[i] for i in train], factors)
+        if model:
+            for i, found in zip(test, model.predict([texts[i] for i in test]), strict=True):
+                predicted[i] = found
+    out: dict[str, Any] = {"sentences": len(texts), "scripts": len(set(groups)), "factors": {}}
+    for f in factors:
+        gold = [f in lab for lab in labels]
+        if sum(gold) == 0:
+            continue
+        cue = [f in c for c in cues]
+        mod = [f in p for p in predicted]
+        both = [a or b for a, b in zip(cue, mod, strict=True)]
+        out["factors"][f] = {
+            "support": int(sum(gold)),
+            "f1_cues": round(float(f1_score(gold, cue, zero_division=0)), 3),
+            "f1_model": round(float(f1_score(gold, mod, zero_division=0)), 3),
+            "f1_cues_and_model": round(float(f1_score(gold, both, zero_division=0)), 3),
+        }
+    return out
+
+
+def cross_validate(
+    marked: MarkedSet,
+    rubric: Rubric,
+    folds: int = 5,
+    candidates: Sequence[Candidate] = CANDIDATES,
+    progress: Progress = _quiet,
+) -> Evaluation:
+    """Nested cross-validation of every candidate, the SPaG model and the length baseline.
+
+    In each outer fold the sentence model, the thresholds and the fit see only that fold's
+    training scripts; the held-out scripts are marked as new essays would be.
+    """
+    y = np.array(marked.marks)
+    spag_y = np.array([s.spag if s.spag is not None else -1 for s in marked.scripts])
+    has_spag = rubric.spag_max > 0 and bool((spag_y >= 0).all())
+    cols = numeric_columns(rubric)
+    factors = [f.id for f in rubric.factors]
+    oof = {c.name: np.zeros(len(y), dtype=int) for c in candidates}
+    oof["length-baseline"] = np.zeros(len(y), dtype=int)
+    oof_spag = np.zeros(len(y), dtype=int)
+    splits = _outer_folds(rubric, y, folds)
+    with tempfile.TemporaryDirectory(prefix="essaymark-cv-") as cache:
+        memory = joblib.Memory(cache, verbose=0)
+        for k, (train, test) in enumerate(splits, 1):
+            step = f"fold {k}/{len(splits)}"
+            progress(f"{step}: analysing scripts")
+            train_files = {marked.scripts[i].file for i in train}
+            texts, labels, _, _ = sentence_examples(marked, rubric, train_files)
+            smodel = fit_sentence_model(texts, labels, factors) if factors else None
+            hook = smodel.hook() if smodel else None
+            table = feature_table(_analyses(marked, rubric, hook), rubric)
+            tr, te = table.iloc[train], table.iloc[test]
+            for c in candidates:
+                progress(f"{step}: {c.name}")
+                m = fit_ordinal(
+                    lambda c=c: mark_pipeline(cols, c, memory), tr, y[train], 0, rubric.max_mark
+                )
+                oof[c.name][test] = m.predict(te)
+            base = fit_ordinal(length_pipeline, tr, y[train], 0, rubric.max_mark)
+            oof["length-baseline"][test] = base.predict(te)
+            if has_spag:
+                progress(f"{step}: spag")
+                sm = fit_ordinal(
+                    lambda: mark_pipeline(cols, SPAG_CANDIDATE, memory),
+                    tr,
+                    spag_y[train],
+                    0,
+                    rubric.spag_max,
+                )
+                oof_spag[test] = sm.predict(te)
+    scores = {name: agreement(rubric, y, p) for name, p in oof.items()}
+    chosen = max(candidates, key=lambda c: (scores[c.name]["qwk"], -candidates.index(c)))
+    figures: dict[str, Any] = {
+        "folds": len(splits),
+        "model": scores[chosen.name],
+        "length_baseline": scores["length-baseline"],
+        "selection": {c.name: scores[c.name]["qwk"] for c in candidates},
+        "chosen": chosen.name,
+    }
+    if has_spag:
+        figures["spag"] = _spag_agreement(spag_y, oof_spag, rubric.spag_max)
+    result = {k: v.tolist() for k, v in oof.items()}
+    if has_spag:
+        result["spag"] = oof_spag.tolist()
+    return Evaluation(chosen, figures, result)
+
+
+def held_out_figures(model: TrainedModel, marked: MarkedSet, rubric: Rubric) -> dict[str, Any]:
+    """Agreement of an already-trained model with marks it never saw (no training)."""
+    from essay_marker.scoring import score_essay
+
+    results = [score_essay(s.text, rubric, model) for s in marked.scripts]
+    figures: dict[str, Any] = {"model": agreement(rubric, marked.marks, [r.mark for r in results])}
+    if rubric.spag_max and all(s.spag is not None for s in marked.scripts):
+        figures["spag"] = _spag_agreement(
+            [s.spag for s in marked.scripts], [r.spag.mark for r in results], rubric.spag_max
+        )
+    figures["refer_to_teacher"] = sum(r.refer_to_teacher for r in results)
+    return figures
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass
+class TrainedModel:
+    """Everything `check` needs to mark from a trained model."""
+
+    name: str
+    rubric_id: str
+    rubric_sha256: str
+    columns: list[str]
+    mark: OrdinalModel
+    spag: OrdinalModel | None
+    sentence: SentenceModel | None
+    card: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def scorer_name(self) -> str:
+        """How results name this model in `scorer`."""
+        return f"model:{self.name}"
+
+    def hook(self) -> FactorHook | None:
+        """The sentence model's coverage hook, if there is one."""
+        return self.sentence.hook() if self.sentence else None
+
+    def score(self, analysis: Analysis, rubric: Rubric) -> tuple[int, int, float]:
+        """Mark, SPaG mark and the probability that the level is right."""
+        table = feature_table([analysis], rubric)
+        raw = float(self.mark.predict_raw(table)[0])
+        mark = int(apply_thresholds(np.array([raw]), self.mark.thresholds, self.mark.low)[0])
+        band = rubric.level_for(mark)
+        confidence = self.mark.band_probability(raw, band.low, band.high)
+        spag = int(self.spag.predict(table)[0]) if self.spag else analysis.spag.mark
+        return mark, spag, round(confidence, 3)
+
+
+def train(
+    marked: MarkedSet,
+    rubric: Rubric,
+    name: str,
+    folds: int = 5,
+    candidates: Sequence[Candidate] = CANDIDATES,
+    progress: Progress = _quiet,
+) -> TrainedModel:
+    """Cross-validate, choose the estimator by QWK, fit it on everything and write its card."""
+    import platform
+
+    import nltk
+    import sklearn
+    import skops
+
+    started = time.perf_counter()
+    evaluation = cross_validate(marked, rubric, folds, candidates, progress)
+    progress("sentence model figures")
+    sentences = sentence_figures(marked, rubric, folds) if rubric.factors else {}
+    progress("fitting the final model on all scripts")
+    factors = [f.id for f in rubric.factors]
+    texts, labels, _, _ = sentence_examples(marked, rubric)
+    smodel = fit_sentence_model(texts, labels, factors) if factors else None
+    table = feature_table(_analyses(marked, rubric, smodel.hook() if smodel else None), rubric)
+    cols = numeric_columns(rubric)
+    y = np.array(marked.marks)
+    chosen = evaluation.chosen
+    mark = fit_ordinal(lambda: mark_pipeline(cols, chosen), table, y, 0, rubric.max_mark)
+    spag = None
+    if "spag" in evaluation.figures:
+        spag_y = np.array([s.spag for s in marked.scripts])
+        spag = fit_ordinal(
+            lambda: mark_pipeline(cols, SPAG_CANDIDATE), table, spag_y, 0, rubric.spag_max
+        )
+    card = {
+        "name": name,
+        "format_version": FORMAT_VERSION,
+        "rubric": {"id": rubric.id, "sha256": rubric.sha256},
+        "data": {
+            "sha256": marked.sha256,
+            "scripts": len(marked.scripts),
+            "annotated_scripts": len({a.file for a in marked.annotations}),
+            "mark_counts": {
+                str(k): int(v) for k, v in sorted(pd.Series(marked.marks).value_counts().items())
+            },
+        },
+        "estimator": {
+            "chosen": chosen.name,
+            "alpha": chosen.alpha,
+            "text_features": chosen.text,
+            "ordinal": "ridge regression, thresholds tuned for QWK on inner out-of-fold "
+            "predictions",
+            "seed": SEED,
+        },
+        "cross_validation": evaluation.figures,
+        "sentence_model": sentences,
+        "versions": {
+            "python": platform.python_version(),
+            "scikit-learn": sklearn.__version__,
+            "nltk": nltk.__version__,
+            "skops": skops.__version__,
+            "numpy": np.__version__,
+            "pandas": pd.__version__,
+        },
+        "training_seconds": round(time.perf_counter() - started, 1),
+    }
+    return TrainedModel(name, rubric.id, rubric.sha256, cols, mark, spag, smodel, card)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _types_in(path: Path) -> set[str]:
+    """Every type named in a skops file's schema, read without loading anything."""
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        schema = json.loads(archive.read("schema.json"))
+    found: set[str] = set()
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "__module__" in node and "__class__" in node:
+                found.add(f"{node['__module__']}.{node['__class__']}")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+def save_model(model: TrainedModel, path: str | Path) -> Path:
+    """Write the model with skops and its card as JSON beside it (same stem, .json)."""
+    import json
+    import zipfile
+
+    import skops.io as sio
+
+    path = Path(path)
+    bundle = {
+        "format_version": FORMAT_VERSION,
+        "name": model.name,
+        "rubric_id": model.rubric_id,
+        "rubric_sha256": model.rubric_sha256,
+        "columns": model.columns,
+        "mark": model.mark.to_dict(),
+        "spag": model.spag.to_dict() if model.spag else {},
+        "sentence": (
+            {
+                "pipeline": model.sentence.pipeline,
+                "factors": model.sentence.factors,
+                "threshold": model.sentence.threshold,
+            }
+            if model.sentence
+            else {}
+        ),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    sio.dump(bundle, tmp, compression=zipfile.ZIP_DEFLATED)
+    tmp.replace(path)
+    card_path = path.with_suffix(".json")
+    card_tmp = card_path.with_name(card_path.name + ".tmp")
+    card_tmp.write_text(json.dumps(model.card, indent=2) + "\n", encoding="utf-8")
+    card_tmp.replace(card_path)
+    return path
+
+
+def load_model(path: str | Path, rubric: Rubric) -> TrainedModel:
+    """Load a skops model file for this rubric, refusing unknown types and other rubrics."""
+    import json
+    import zipfile
+
+    import skops.io as sio
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path} does not exist", "train one with 'essaymark train'")
+    try:
+        found = _types_in(path)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise ModelError(
+            f"{path} is not a skops model file ({exc.__class__.__name__})",
+            "essaymark only loads models saved by 'essaymark train'",
+        ) from None
+    refused = sorted(found - set(ALLOWED_TYPES))
+    if refused:
+        raise ModelError(
+            f"{path} contains types essaymark does not trust: {', '.join(refused[:3])}",
+            "only load models saved by 'essaymark train'",
+        )
+    try:
+        bundle = sio.load(path, trusted=list(ALLOWED_TYPES))
+    except Exception as exc:  # skops raises many kinds on a damaged file
+        raise ModelError(
+            f"{path} could not be loaded ({exc.__class__.__name__})",
+            "train the model again with 'essaymark train'",
+        ) from None
+    if not isinstance(bundle, dict) or bundle.get("format_version") != FORMAT_VERSION:
+        raise ModelError(
+            f"{path} is not an essaymark model of format {FORMAT_VERSION}",
+            "train the model again with 'essaymark train'",
+        )
+    if bundle["rubric_id"] != rubric.id or bundle["rubric_sha256"] != rubric.sha256:
+        raise ModelError(
+            f"{path} was trained for rubric '{bundle['rubric_id']}' "
+            f"(sha256 {bundle['rubric_sha256'][:12]}), not this version of '{rubric.id}' "
+            f"({rubric.sha256[:12]})",
+            "retrain with 'essaymark train' after changing a rubric",
+        )
+    card_path = path.with_suffix(".json")
+    card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.is_file() else {}
+    sentence = bundle["sentence"]
+    return TrainedModel(
+        name=bundle["name"],
+        rubric_id=bundle["rubric_id"],
+        rubric_sha256=bundle["rubric_sha256"],
+        columns=list(bundle["columns"]),
+        mark=OrdinalModel(**bundle["mark"]),
+        spag=OrdinalModel(**bundle["spag"]) if bundle["spag"] else None,
+        sentence=SentenceModel(**sentence) if sentence else None,
+        card=card,
+    )
+
+
+def model_dirs() -> list[Path]:
+    """Where bundled models live: inside the installed package, or the source tree."""
+    from importlib import resources
+
+    packaged = Path(str(resources.files("essay_marker"))) / "models"
+    source_tree = Path(__file__).resolve().parent.parent / "models"
+    return [d for d in (packaged, source_tree) if d.is_dir()]
+
+
+def bundled_model(rubric: Rubric) -> TrainedModel | None:
+    """The model shipped for this rubric, or None when there is none."""
+    for d in model_dirs():
+        path = d / f"{rubric.id}.skops"
+        if path.is_file():
+            return load_model(path, rubric)
+    return None

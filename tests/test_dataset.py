@@ -1,0 +1,52 @@
+"""Loading marked scripts for training, with clear messages for bad data."""
+
+from __future__ import annotations
+
+import pytest
+
+from essay_marker.dataset import load_marked
+from essay_marker.errors import DataError
+
+
+def _folder(tmp_path, marks: str, files: dict[str, bytes]):
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "marks.csv").write_text(marks, encoding="utf-8")
+    return tmp_path
+
+
+def test_loads_scripts_and_blank_scripts_marked_zero(tmp_path, rubric):
+    d = _folder(
+        tmp_path,
+        "file,mark,spag\na.txt,7,2\nb.txt,0,0\n",
+        {"a.txt": b"Stalin was General Secretary.", "b.txt": b""},
+    )
+    marked = load_marked(d, d / "marks.csv", rubric)
+    assert [(s.file, s.mark, s.spag) for s in marked.scripts] == [("a.txt", 7, 2), ("b.txt", 0, 0)]
+    assert marked.scripts[1].text == "" and len(marked.sha256) == 64
+
+
+@pytest.mark.parametrize(
+    ("marks", "files", "words"),
+    [
+        ("file,mark\na.txt,17\n", {"a.txt": b"x"}, "not a whole number 0-16"),
+        ("file,mark\na.txt,seven\n", {"a.txt": b"x"}, "not a whole number"),
+        ("file,mark\nmissing.txt,3\n", {}, "no such file"),
+        ("file,mark\na.txt,3\na.txt,4\n", {"a.txt": b"x"}, "more than once"),
+        ("file,mark,spag\na.txt,3,9\n", {"a.txt": b"x"}, "spag '9'"),
+        ("name,score\na.txt,3\n", {"a.txt": b"x"}, "no file or mark column"),
+        ("file,mark\na.txt,3\n", {"a.txt": bytes(range(256)) * 8}, "binary"),
+    ],
+)
+def test_bad_data_is_reported_clearly(tmp_path, rubric, marks, files, words):
+    d = _folder(tmp_path, marks, files)
+    with pytest.raises(DataError) as info:
+        load_marked(d, d / "marks.csv", rubric)
+    assert words in str(info.value)
+
+
+def test_sentence_labels_are_checked(tmp_path, rubric):
+    d = _folder(tmp_path, "file,mark\na.txt,3\n", {"a.txt": b"Stalin was General Secretary."})
+    (d / "sentences.csv").write_text("file,start,end,factor,role\na.txt,0,29,no_such,describe\n")
+    with pytest.raises(DataError, match="unknown factor"):
+        load_marked(d, d / "marks.csv", rubric)

@@ -1,0 +1,134 @@
+"""The trained marker: ordinal thresholds, safe loading, the shipped model and its card."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+from sklearn.metrics import cohen_kappa_score
+
+from essay_marker.dataset import load_marked
+from essay_marker.errors import ModelError
+from essay_marker.model import (
+    CANDIDATES,
+    _fast_qwk,
+    apply_thresholds,
+    bundled_model,
+    cross_validate,
+    fit_thresholds,
+    load_model,
+    save_model,
+    train,
+)
+from essay_marker.rubric import parse_rubric
+from essay_marker.scoring import score_essay
+
+from .conftest import EXAMPLES, TESTS
+
+CORPUS = TESTS.parent / "corpus" / "stalin-main-reason"
+MODELS = TESTS.parent / "models"
+
+
+def test_fast_qwk_matches_sklearn():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 17, 300)
+    p = np.clip(y + rng.integers(-4, 5, 300), 0, 16)
+    assert _fast_qwk(y, 17)(p) == pytest.approx(cohen_kappa_score(y, p, weights="quadratic"))
+
+
+def test_thresholds_map_continuous_predictions_to_marks():
+    assert list(apply_thresholds(np.array([-1.0, 0.6, 2.4, 99]), [0.5, 1.5, 2.5], 0)) == [
+        0,
+        1,
+        2,
+        3,
+    ]
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 5, 200)
+    pred = y * 0.6 + 1 + rng.normal(0, 0.3, 200)  # squashed and shifted: naive rounding fails
+    cuts = fit_thresholds(y, pred, 0, 4)
+    tuned = cohen_kappa_score(y, apply_thresholds(pred, cuts, 0), weights="quadratic")
+    naive = cohen_kappa_score(y, np.clip(np.rint(pred), 0, 4).astype(int), weights="quadratic")
+    assert cuts == sorted(cuts) and tuned > naive
+
+
+@pytest.fixture(scope="module")
+def small_model(tmp_path_factory, rubric):
+    """A quick features-only model on a slice of the corpus, for file-format tests."""
+    marked = load_marked(CORPUS, CORPUS / "marks.csv", rubric)
+    keep = [s for i, s in enumerate(marked.scripts) if i % 3 == 0]
+    subset = type(marked)(
+        tuple(keep),
+        tuple(a for a in marked.annotations if a.file in {s.file for s in keep}),
+        "test",
+    )
+    model = train(subset, rubric, "small", folds=3, candidates=CANDIDATES[:1])
+    path = save_model(model, tmp_path_factory.mktemp("m") / "small.skops")
+    return path
+
+
+def test_saved_model_round_trips_and_marks(small_model, rubric):
+    model = load_model(small_model, rubric)
+    assert model.scorer_name == "model:small"
+    card = json.loads(small_model.with_suffix(".json").read_text())
+    assert card["rubric"]["sha256"] == rubric.sha256
+    for key in ("qwk", "exact", "adjacent", "mae", "confusion"):
+        assert key in card["cross_validation"]["model"]
+    assert "length_baseline" in card["cross_validation"] and "versions" in card
+    result = score_essay((EXAMPLES / "two-reasons-short.txt").read_text(), rubric, model)
+    assert result.scorer == "model:small" and 0 <= result.mark <= 16 and 0 <= result.confidence <= 1
+
+
+def test_model_for_another_rubric_is_refused(small_model, rubric):
+    other = parse_rubric(
+        (TESTS.parent / "rubrics" / "stalin-main-reason.toml").read_text() + "\n# edited\n"
+    )
+    with pytest.raises(ModelError, match="retrain"):
+        load_model(small_model, other)
+
+
+def test_pickle_file_is_refused(tmp_path, rubric):
+    path = tmp_path / "evil.skops"
+    path.write_bytes(pickle.dumps({"format_version": 1}))
+    with pytest.raises(ModelError, match="not a skops model"):
+        load_model(path, rubric)
+
+
+def test_untrusted_type_is_refused(tmp_path, small_model, rubric):
+    tampered = tmp_path / "tampered.skops"
+    with zipfile.ZipFile(small_model) as src, zipfile.ZipFile(tampered, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "schema.json":
+                data = data.replace(b'"Ridge"', b'"Popen"').replace(
+                    b'"sklearn.linear_model._ridge"', b'"subprocess"'
+                )
+            dst.writestr(item, data)
+    with pytest.raises(ModelError, match=r"does not trust: subprocess\.Popen"):
+        load_model(tampered, rubric)
+
+
+def test_shipped_model_is_used_by_check(rubric):
+    model = bundled_model(rubric)
+    assert model is not None
+    result = score_essay((EXAMPLES / "analytical-four-factors.txt").read_text(), rubric, model)
+    assert result.scorer == "model:stalin-main-reason"
+
+
+@pytest.mark.slow
+def test_shipped_card_figures_are_reproduced(rubric):
+    """Deterministic: re-running the card's cross-validation gives the card's figures."""
+    card = json.loads((MODELS / "stalin-main-reason.json").read_text())
+    assert card["data"]["sha256"] == load_marked(CORPUS, CORPUS / "marks.csv", rubric).sha256
+    assert card["rubric"]["sha256"] == rubric.sha256
+    chosen = next(c for c in CANDIDATES if c.name == card["estimator"]["chosen"])
+    marked = load_marked(CORPUS, CORPUS / "marks.csv", rubric)
+    evaluation = cross_validate(marked, rubric, card["cross_validation"]["folds"], (chosen,))
+    expected = card["cross_validation"]
+    assert evaluation.figures["model"] == expected["model"]
+    assert evaluation.figures["length_baseline"] == expected["length_baseline"]
+    assert evaluation.figures["spag"] == expected["spag"]
+    assert expected["model"]["qwk"] > expected["length_baseline"]["qwk"] + 0.1
