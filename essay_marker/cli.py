@@ -73,17 +73,23 @@ MarksOpt = Annotated[Path, typer.Option("--marks", help="CSV with file,mark[,spa
 FoldsOpt = Annotated[int, typer.Option("--folds", min=2, max=20, help="Cross-validation folds.")]
 
 
-def _scorer(rubric: Rubric, model: Path | None, rules: bool) -> Scorer | None:
-    """The trained model to mark with: --model, else the bundled one; None means the rules."""
-    from essay_marker.model import bundled_model, load_model
+def _model_path(rubric: Rubric, model: Path | None, rules: bool) -> Path | None:
+    """The model file to mark with: --model, else the bundled one; None means the rules."""
+    from essay_marker.model import bundled_model_path
 
     if rules and model:
         raise typer.BadParameter("give --model or --rules, not both")
     if rules:
         return None
-    if model:
-        return load_model(model, rubric)
-    return bundled_model(rubric)
+    return model or bundled_model_path(rubric)
+
+
+def _scorer(rubric: Rubric, model: Path | None, rules: bool) -> Scorer | None:
+    """The loaded model to mark with, or None for the rules."""
+    from essay_marker.model import load_model
+
+    path = _model_path(rubric, model, rules)
+    return load_model(path, rubric) if path else None
 
 
 @app.command()
@@ -118,6 +124,95 @@ def check(
         print(to_markdown(result, hide_mark=no_mark))
     else:
         print_text(result, out, hide_mark=no_mark)
+
+
+@app.command()
+def batch(
+    folder: Annotated[Path, typer.Argument(help="Folder of essays (searched recursively).")],
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Where to write (default FOLDER-marked).")
+    ] = None,
+    rubric: RubricOpt = "stalin-main-reason",
+    pattern: Annotated[
+        str, typer.Option("--glob", help="Which files to mark, e.g. '*.docx' or 'set2/**/*'.")
+    ] = "**/*",
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=0, help="Processes (0 = all cores).")
+    ] = 0,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Skip files already in the markbook and unchanged.")
+    ] = False,
+    no_mark: Annotated[
+        bool, typer.Option("--no-mark", help="Slips and report without levels and marks.")
+    ] = False,
+    fmt: Annotated[
+        FiguresFormat, typer.Option("--format", "-f", help="json: JSON Lines on stdout.")
+    ] = FiguresFormat.text,
+    model: ModelOpt = None,
+    rules: RulesOpt = False,
+) -> None:
+    """Mark a class folder: markbook (CSV, XLSX), feedback slips and a class report."""
+    import os
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from essay_marker.batch import run_batch
+    from essay_marker.rubric import find_rubric
+
+    target = out_dir or folder.with_name(f"{folder.name}-marked")
+    workers = jobs or os.cpu_count() or 1
+    started = time.perf_counter()
+    try:
+        rb = find_rubric(rubric)
+        model_path = _model_path(rb, model, rules)
+        if model_path:
+            from essay_marker.model import load_model
+
+            load_model(model_path, rb)  # refuse a bad model before any work starts
+        with Progress(
+            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=err, transient=True,
+        ) as progress:  # fmt: skip
+            task = progress.add_task("marking", total=None)
+            outcome = run_batch(
+                folder, target, rb, model_path, pattern=pattern, jobs=workers, resume=resume,
+                hide_mark=no_mark,
+                on_json=(lambda r: print(json.dumps(r, ensure_ascii=False), flush=True))
+                if fmt is FiguresFormat.json else None,
+                on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )  # fmt: skip
+    except EssaymarkError as exc:
+        raise fail(exc) from None
+    if fmt is not FiguresFormat.json:
+        _print_batch_summary(outcome, no_mark)
+    say(f"{outcome.marked} marked, {outcome.failed} could not be read"
+        + (f", {outcome.reused} unchanged from last run" if outcome.reused else "")
+        + f" in {time.perf_counter() - started:.1f} s; written to {outcome.out_dir}")  # fmt: skip
+    raise typer.Exit(Exit.PARTIAL if outcome.failed else Exit.OK)
+
+
+def _print_batch_summary(outcome: Any, hide_mark: bool) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"Marked into {outcome.out_dir}")
+    table.add_column("Student")
+    if not hide_mark:
+        table.add_column("Level", justify="right")
+        table.add_column("Mark", justify="right")
+    table.add_column("Check")
+    for r in outcome.rows:
+        note = f"[red]{escape(r.error)}[/red]" if r.error else (
+            "[yellow]refer: " + escape(", ".join(r.flags) or "low confidence") + "[/yellow]"
+            if r.refer_to_teacher else "")  # fmt: skip
+        cells = [escape(r.student)]
+        if not hide_mark:
+            cells += [
+                "" if r.level is None else str(r.level),
+                "" if r.mark is None else str(r.mark),
+            ]
+        table.add_row(*cells, note)
+    out.print(table)
 
 
 def _print_figures(figures: dict[str, Any], sentences: dict[str, Any] | None = None) -> None:

@@ -728,10 +728,16 @@ def model_dirs() -> list[Path]:
     return [d for d in (packaged, source_tree) if d.is_dir()]
 
 
-def bundled_model(rubric: Rubric) -> TrainedModel | None:
-    """The model shipped for this rubric, or None when there is none."""
+def bundled_model_path(rubric: Rubric) -> Path | None:
+    """The file of the model shipped for this rubric, if there is one."""
     for d in model_dirs():
         path = d / f"{rubric.id}.skops"
         if path.is_file():
-            return load_model(path, rubric)
+            return path
     return None
+
+
+def bundled_model(rubric: Rubric) -> TrainedModel | None:
+    """The model shipped for this rubric, or None when there is none."""
+    path = bundled_model_path(rubric)
+    return load_model(path, rubric) if path else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import asdict
 from enum import StrEnum
@@ -100,9 +101,9 @@ def _shown(f: FactorCoverage, width: int = 90) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def to_markdown(r: EssayResult, hide_mark: bool = False) -> str:
+def to_markdown(r: EssayResult, hide_mark: bool = False, title: str | None = None) -> str:
     """One result as a Markdown feedback sheet."""
-    lines = [f"# Feedback: {r.input}", ""]
+    lines = [f"# Feedback: {title or r.input}", ""]
     if not hide_mark:
         lines += [
             f"**Level {r.level}**, {r.mark}/{r.max_mark} marks · SPaG {r.spag.mark}/"
@@ -187,3 +188,79 @@ def print_text(r: EssayResult, console: Any, hide_mark: bool = False) -> None:
         console.print(f"[bold]Spelling to check:[/bold] {escape(spelling_list(r, most=20))}")
     if r.feedback.level_gap:
         console.print(f"[dim]{escape(r.feedback.level_gap)}[/dim]")
+
+
+_SLIP_CSS = """
+body{font-family:Georgia,serif;max-width:46rem;margin:1.5rem auto;color:#111;line-height:1.35}
+h1{font-size:1.3rem;margin:0 0 .3rem}h2{font-size:1.05rem;margin:1rem 0 .3rem}
+.meta{color:#333}.refer{border-left:4px solid #b00;padding:.2rem .6rem;background:#fdeaea}
+table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{border:1px solid #bbb;
+padding:.25rem .4rem;vertical-align:top;text-align:left}
+.absent{color:#777}.mentioned{background:#fff4c2}.explained{background:#d9f2d9}
+.weighed{background:#b7e4b7;font-weight:bold}
+mark.describe{background:#fff4c2}mark.explain{background:#d9f2d9}
+mark.weigh,mark.judge{background:#b7e4b7;font-weight:bold}
+.essay{font-size:.85rem;white-space:pre-wrap;border:1px solid #ccc;padding:.5rem}
+.next{border:2px solid #036;padding:.4rem .6rem}
+@media print{body{margin:0;max-width:none;font-size:10.5pt}.essay{font-size:8.5pt}}
+"""
+
+
+def _highlighted(text: str, r: EssayResult) -> str:
+    """The essay, escaped, with each evidence sentence marked by its strongest role."""
+    rank = {"describe": 0, "explain": 1, "judge": 2, "weigh": 3}
+    spans: dict[tuple[int, int], str] = {}
+    for f in r.factors:
+        for e in f.evidence:
+            key = (e.start, e.end)
+            if key not in spans or rank[e.role] > rank[spans[key]]:
+                spans[key] = e.role
+    out, pos = [], 0
+    for (start, end), role in sorted(spans.items()):
+        if start < pos:
+            continue
+        out.append(html.escape(text[pos:start]))
+        out.append(f'<mark class="{role}">{html.escape(text[start:end])}</mark>')
+        pos = end
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def to_html_slip(r: EssayResult, text: str, student: str, hide_mark: bool = False) -> str:
+    """A one-page printable feedback slip; every piece of student text is escaped."""
+    e = html.escape
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>Feedback: {e(student)}</title><style>{_SLIP_CSS}</style></head><body>",
+        f"<h1>Feedback: {e(student)}</h1>",
+        f"<p class='meta'>{e(r.input)} · {r.word_count} words</p>",
+    ]
+    if not hide_mark:
+        parts.append(f"<p class='meta'><strong>Level {r.level}</strong> · {r.mark}/{r.max_mark} "
+                     f"marks · SPaG {r.spag.mark}/{r.spag.max_mark}</p>")  # fmt: skip
+    if r.refer_to_teacher:
+        why = "; ".join(f.message for f in r.flags) or "the marker is not confident about this one."
+        parts.append(f"<p class='refer'>For your teacher to check: {e(why)}</p>")
+    parts.append("<h2>What went well</h2><ul>")
+    www = r.feedback.www or ("Nothing yet to credit: see your next step.",)
+    parts += [f"<li>{e(w)}</li>" for w in www]
+    parts.append("</ul><h2>Even better if</h2><ul>")
+    parts += [f"<li>{e(x)}</li>" for x in r.feedback.ebi]
+    parts.append(f"</ul><h2>Your next step</h2><p class='next'>{e(r.feedback.next_step)}</p>")
+    if r.feedback.level_gap:
+        parts.append(f"<p class='meta'>{e(r.feedback.level_gap)}</p>")
+    parts.append("<h2>Reasons in your essay</h2><table><tr><th>Reason</th><th>How far you take "
+                 "it</th><th>Your words</th></tr>")  # fmt: skip
+    for f in r.factors:
+        if f.status == "absent" and not f.named:
+            continue
+        parts.append(f"<tr><td>{e(f.name)}</td><td class='{f.status}'>{STATUS_LABEL[f.status]}"
+                     f"</td><td>{e(_shown(f, 160))}</td></tr>")  # fmt: skip
+    parts.append("</table>")
+    if r.spag.misspellings:
+        parts.append(f"<p><strong>Spelling to check:</strong> {e(spelling_list(r, most=20))}</p>")
+    parts.append("<h2>Your essay</h2><p class='meta'>Highlighted: <mark class='describe'>"
+                 "describes</mark> <mark class='explain'>explains</mark> <mark class='weigh'>"
+                 "links, weighs or judges</mark></p>")  # fmt: skip
+    parts.append(f"<div class='essay'>{_highlighted(text, r)}</div></body></html>")
+    return "\n".join(parts)

@@ -23,8 +23,22 @@ def golden_record(path: Path, rubric: Rubric) -> dict:
     return json.loads(json.dumps(result_to_dict(result)))
 
 
+def regen_batch(rubric: Rubric) -> None:
+    """The markbook for tests/fixtures/class, marked with the shipped model."""
+    import tempfile
+
+    from essay_marker.batch import run_batch
+    from essay_marker.model import bundled_model_path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run_batch(TESTS / "fixtures" / "class", Path(tmp), rubric, bundled_model_path(rubric))
+        (GOLDEN / "batch-marks.csv").write_bytes((Path(tmp) / "marks.csv").read_bytes())
+    print(f"wrote {GOLDEN / 'batch-marks.csv'}")
+
+
 def main() -> None:
     rubric = find_rubric("stalin-main-reason")
+    regen_batch(rubric)
     GOLDEN.mkdir(exist_ok=True)
     for path in sorted(EXAMPLES.glob("*.txt")):
         record = {

@@ -1,0 +1,369 @@
+"""Batch marking of a class folder: a markbook, feedback slips and a class report.
+
+Files are marked in parallel (one process per core, each loading the model once) and
+results stream back in a stable order as small rows; nothing holds every essay's full
+analysis. Every output is written to a temporary file and renamed into place, so an
+interrupted run never leaves a half-written markbook.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from essay_marker.errors import EssaymarkError, InputError
+from essay_marker.readers import SUPPORTED, text_from_bytes
+from essay_marker.rubric import Rubric, find_rubric
+
+MARKBOOK = "marks.csv"
+_SLUG = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class BatchRow:
+    """One line of the markbook: a marked script, or the error that stopped it."""
+
+    student: str
+    file: str
+    slip: str
+    sha256: str
+    level: int | None = None
+    mark: int | None = None
+    spag: int | None = None
+    confidence: float | None = None
+    refer_to_teacher: bool | None = None
+    flags: tuple[str, ...] = ()
+    flag_messages: tuple[str, ...] = ()
+    error: str = ""
+    factors: dict[str, str] = field(default_factory=dict)
+    targets: tuple[str, ...] = ()
+    scorer: str = ""
+
+
+def columns(rubric: Rubric) -> list[str]:
+    """The markbook's columns, in order."""
+    return [
+        "student", "file", "level", "mark", "spag", "confidence", "refer_to_teacher", "flags",
+        "error", *(f"factor_{f.id}" for f in rubric.factors), "teacher_mark", "targets",
+        "scorer", "sha256",
+    ]  # fmt: skip
+
+
+def row_to_record(row: BatchRow, rubric: Rubric) -> dict[str, Any]:
+    """The markbook line for a row."""
+    record: dict[str, Any] = {
+        "student": row.student,
+        "file": row.file,
+        "level": "" if row.level is None else row.level,
+        "mark": "" if row.mark is None else row.mark,
+        "spag": "" if row.spag is None else row.spag,
+        "confidence": "" if row.confidence is None else f"{row.confidence:.2f}",
+        "refer_to_teacher": ""
+        if row.refer_to_teacher is None
+        else str(row.refer_to_teacher).lower(),
+        "flags": ";".join(row.flags),
+        "error": row.error,
+        "teacher_mark": "",
+        "targets": ";".join(row.targets),
+        "scorer": row.scorer,
+        "sha256": row.sha256,
+    }
+    for f in rubric.factors:
+        record[f"factor_{f.id}"] = row.factors.get(f.id, "")
+    return record
+
+
+def record_to_row(record: dict[str, str]) -> BatchRow:
+    """A markbook line read back (for --resume)."""
+
+    def num(key: str, kind: type) -> Any:
+        value = record.get(key, "")
+        return kind(value) if value not in ("", None) else None
+
+    return BatchRow(
+        student=record["student"],
+        file=record["file"],
+        slip=slip_name(record["file"]),
+        sha256=record.get("sha256", ""),
+        level=num("level", int),
+        mark=num("mark", int),
+        spag=num("spag", int),
+        confidence=num("confidence", float),
+        refer_to_teacher={"true": True, "false": False}.get(record.get("refer_to_teacher", "")),
+        flags=tuple(x for x in record.get("flags", "").split(";") if x),
+        error=record.get("error", ""),
+        factors={k[7:]: v for k, v in record.items() if k.startswith("factor_") and v},
+        targets=tuple(x for x in record.get("targets", "").split(";") if x),
+        scorer=record.get("scorer", ""),
+    )
+
+
+# --------------------------------------------------------------------------- files
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write to a temporary file beside path, then rename over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def discover(folder: Path, pattern: str = "**/*", exclude: Path | None = None) -> list[Path]:
+    """Essay files under folder, sorted; hidden files and Word lock files (~$…) skipped."""
+    found = []
+    for path in folder.glob(pattern):
+        rel = path.relative_to(folder)
+        if any(part.startswith((".", "~$")) for part in rel.parts):
+            continue
+        if exclude and path.resolve().is_relative_to(exclude.resolve()):
+            continue
+        if path.is_file() and path.suffix.lower() in SUPPORTED:
+            found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def slip_name(relative: str) -> str:
+    """A file-name-safe slip name from a script's relative path (set2/Amy B.docx -> set2__Amy_B)."""
+    stem = relative.rsplit(".", 1)[0] if "." in Path(relative).name else relative
+    return "__".join(_SLUG.sub("_", part).strip("_") or "script" for part in stem.split("/"))
+
+
+# --------------------------------------------------------------------------- marking
+
+_worker: dict[str, Any] = {}
+
+
+def _init_worker(rubric_path: str, model_path: str | None) -> None:
+    from essay_marker.model import load_model
+
+    rubric = find_rubric(rubric_path)
+    _worker["rubric"] = rubric
+    _worker["scorer"] = load_model(model_path, rubric) if model_path else None
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file to mark."""
+
+    path: str
+    relative: str
+    out_dir: str
+    hide_mark: bool
+    want_json: bool
+
+
+def targets_of(result: Any, rubric: Rubric) -> tuple[str, ...]:
+    """What the class report counts: the next steps this script needs, as stable ids."""
+    out = []
+    for f in result.factors:
+        if f.named and f.status == "absent":
+            out.append(f"missing:{f.id}")
+        elif f.named and f.status == "mentioned":
+            out.append(f"explain:{f.id}")
+    j = result.judgement
+    if not j.present:
+        out.append("judgement:none")
+    elif j.consistent is False:
+        out.append("judgement:inconsistent")
+    elif not j.supported:
+        out.append("judgement:unsupported")
+    explained = [f for f in result.factors if f.status in ("explained", "weighed")]
+    if len(explained) >= 2 and not any(f.status == "weighed" for f in explained):
+        out.append("link")
+    out += [f"fact:{m.id}" for m in result.misconceptions]
+    return tuple(out)
+
+
+def mark_job(job: Job) -> tuple[BatchRow, dict[str, Any] | None]:
+    """Mark one file, write its slips, and return its markbook row (and JSON if wanted)."""
+    from essay_marker.report import result_to_dict, to_html_slip, to_markdown
+    from essay_marker.scoring import score_essay
+
+    rubric: Rubric = _worker["rubric"]
+    path = Path(job.path)
+    slip = slip_name(job.relative)
+    student = path.stem
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        message = f"{job.relative} cannot be read ({exc.strerror or exc.__class__.__name__})"
+        return BatchRow(student, job.relative, slip, "", error=message), _error_json(job, message)
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        text = text_from_bytes(data, job.relative, path.suffix)
+        result = score_essay(text, rubric, _worker["scorer"], input_name=job.relative,
+                             hide_mark=job.hide_mark)  # fmt: skip
+    except EssaymarkError as exc:
+        return BatchRow(student, job.relative, slip, digest, error=str(exc)), _error_json(
+            job, str(exc)
+        )
+    except Exception as exc:  # a batch must carry on past anything one file does
+        message = f"{job.relative} could not be marked ({exc.__class__.__name__})"
+        return BatchRow(student, job.relative, slip, digest, error=message), _error_json(
+            job, message
+        )
+    feedback_dir = Path(job.out_dir) / "feedback"
+    atomic_write(feedback_dir / f"{slip}.html", to_html_slip(result, text, student, job.hide_mark))
+    atomic_write(feedback_dir / f"{slip}.md", to_markdown(result, job.hide_mark, title=student))
+    row = BatchRow(
+        student=student,
+        file=job.relative,
+        slip=slip,
+        sha256=digest,
+        level=result.level,
+        mark=result.mark,
+        spag=result.spag.mark,
+        confidence=result.confidence,
+        refer_to_teacher=result.refer_to_teacher,
+        flags=tuple(f.id for f in result.flags),
+        flag_messages=tuple(f.message for f in result.flags),
+        factors={f.id: f.status for f in result.factors},
+        targets=targets_of(result, rubric),
+        scorer=result.scorer,
+    )
+    return row, (result_to_dict(result, job.hide_mark) if job.want_json else None)
+
+
+def _error_json(job: Job, message: str) -> dict[str, Any] | None:
+    return {"input": job.relative, "error": message} if job.want_json else None
+
+
+@dataclass
+class BatchOutcome:
+    """What a batch did: its rows (in markbook order) and where it wrote them."""
+
+    rows: list[BatchRow]
+    out_dir: Path
+    reused: int = 0
+
+    @property
+    def marked(self) -> int:
+        """Scripts marked."""
+        return sum(not r.error for r in self.rows)
+
+    @property
+    def failed(self) -> int:
+        """Scripts that could not be marked."""
+        return sum(bool(r.error) for r in self.rows)
+
+
+def _previous(out_dir: Path) -> dict[str, dict[str, str]]:
+    path = out_dir / MARKBOOK
+    if not path.is_file():
+        return {}
+    with path.open(encoding="utf-8", newline="") as fh:
+        return {r["file"]: r for r in csv.DictReader(fh) if r.get("file")}
+
+
+def run_batch(
+    folder: Path,
+    out_dir: Path,
+    rubric: Rubric,
+    model_path: Path | None,
+    *,
+    pattern: str = "**/*",
+    jobs: int = 1,
+    resume: bool = False,
+    hide_mark: bool = False,
+    on_json: Callable[[dict[str, Any]], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> BatchOutcome:
+    """Mark every essay in folder and write the markbook, slips and class report to out_dir."""
+    from essay_marker.classreport import write_class_report
+
+    if not folder.is_dir():
+        raise InputError(
+            f"{folder} is not a folder", "give the folder that holds the class's essays"
+        )
+    files = discover(folder, pattern, exclude=out_dir)
+    if not files:
+        raise InputError(f"no essays ({', '.join(SUPPORTED)}) found in {folder}",
+                         "check the folder, or widen --glob")  # fmt: skip
+    out_dir.mkdir(parents=True, exist_ok=True)
+    previous = _previous(out_dir) if resume else {}
+    todo: list[Job] = []
+    kept: dict[str, BatchRow] = {}
+    for path in files:
+        rel = path.relative_to(folder).as_posix()
+        old = previous.get(rel)
+        if old and not old.get("error") and old.get("sha256") == _sha256(path):
+            kept[rel] = record_to_row(old)
+        else:
+            todo.append(Job(str(path), rel, str(out_dir), hide_mark, on_json is not None))
+    rows: dict[str, BatchRow] = dict(kept)
+    total = len(files)
+    if on_progress:
+        on_progress(len(kept), total)
+    for row, record in _mark_all(todo, rubric, model_path, jobs):
+        rows[row.file] = row
+        if on_json and record is not None:
+            on_json(record)
+        if on_progress:
+            on_progress(len(rows), total)
+    ordered = [rows[p.relative_to(folder).as_posix()] for p in files]
+    write_markbook(ordered, rubric, out_dir)
+    write_class_report(ordered, rubric, out_dir / "class-report.html", hide_mark=hide_mark)
+    return BatchOutcome(ordered, out_dir, reused=len(kept))
+
+
+def _sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _mark_all(
+    todo: list[Job], rubric: Rubric, model_path: Path | None, jobs: int
+) -> Iterator[tuple[BatchRow, dict[str, Any] | None]]:
+    """Results in job order; a pool of processes when jobs > 1, else in this process."""
+    args = (rubric.path or rubric.id, str(model_path) if model_path else None)
+    if jobs <= 1 or len(todo) < 2:
+        _init_worker(*args)
+        yield from map(mark_job, todo)
+        return
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=args) as pool:
+        # map keeps submission order; chunks keep inter-process traffic low.
+        yield from pool.map(mark_job, todo, chunksize=max(1, min(16, len(todo) // (jobs * 4))))
+
+
+def write_markbook(rows: list[BatchRow], rubric: Rubric, out_dir: Path) -> None:
+    """marks.csv and marks.xlsx, each written atomically."""
+    import pandas as pd
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns(rubric), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row_to_record(row, rubric))
+    atomic_write(out_dir / MARKBOOK, buffer.getvalue())
+    table = pd.read_csv(io.StringIO(buffer.getvalue()), dtype=str, keep_default_na=False)
+    for col in ("level", "mark", "spag", "confidence"):
+        table[col] = pd.to_numeric(table[col], errors="coerce")
+    xlsx = io.BytesIO()
+    table.to_excel(xlsx, index=False, sheet_name="markbook")
+    atomic_write(out_dir / "marks.xlsx", xlsx.getvalue())
+
+
+def summary_json(outcome: BatchOutcome) -> str:
+    """A one-line JSON summary of the batch (for scripts)."""
+    return json.dumps({"marked": outcome.marked, "failed": outcome.failed,
+                       "reused": outcome.reused, "out": str(outcome.out_dir)})  # fmt: skip

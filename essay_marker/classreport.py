@@ -1,0 +1,173 @@
+"""The class report: one self-contained HTML page a teacher can open, print or share."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from essay_marker.rubric import Rubric
+
+if TYPE_CHECKING:
+    from essay_marker.batch import BatchRow
+
+_CSS = """
+body{font-family:system-ui,Segoe UI,Arial,sans-serif;max-width:70rem;margin:1.5rem auto;color:#111}
+h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:1.6rem;
+border-bottom:2px solid #036}.meta{color:#444}table{border-collapse:collapse;font-size:.85rem}
+td,th{border:1px solid #bbb;padding:.2rem .45rem;text-align:left}th{background:#eef}
+.charts img{max-width:48%;margin-right:1%}.grid td{text-align:center}
+.absent{background:#fff;color:#999}.mentioned{background:#fff4c2}.explained{background:#cdeccd}
+.weighed{background:#8fd18f;font-weight:bold}.err{color:#a00}
+li{margin:.2rem 0}@media print{.charts img{max-width:45%}}
+"""
+_SHORT = {"absent": "–", "mentioned": "D", "explained": "E", "weighed": "W"}
+
+
+def _png(fig) -> str:
+    buffer = io.BytesIO()
+    # No Software/date metadata, so the same class gives the same bytes.
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _charts(rows: list[BatchRow], rubric: Rubric) -> list[tuple[str, str]]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    marks = [r.mark for r in rows if r.mark is not None]
+    levels = [r.level for r in rows if r.level is not None]
+    out = []
+    fig, ax = plt.subplots(figsize=(5.2, 3))
+    ax.bar(range(rubric.max_mark + 1), [marks.count(m) for m in range(rubric.max_mark + 1)],
+           color="#36c")  # fmt: skip
+    ax.set_xlabel("mark")
+    ax.set_ylabel("scripts")
+    ax.set_title("Marks")
+    ax.set_xticks(range(0, rubric.max_mark + 1, max(1, rubric.max_mark // 8)))
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    out.append(("Distribution of marks", _png(fig)))
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(5.2, 3))
+    numbers = sorted(lv.level for lv in rubric.levels)
+    ax.bar([f"L{n}" for n in numbers], [levels.count(n) for n in numbers], color="#393")
+    ax.set_ylabel("scripts")
+    ax.set_title("Levels")
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    out.append(("Distribution of levels", _png(fig)))
+    plt.close(fig)
+    return out
+
+
+def reteach_lines(rows: list[BatchRow], rubric: Rubric) -> list[str]:
+    """'19 of 30 did not explain the link with Lenin'-style lines, most common first."""
+    marked = [r for r in rows if not r.error]
+    n = len(marked)
+    if not n:
+        return []
+    counts = Counter(t for r in marked for t in r.targets)
+    lines: list[tuple[int, str]] = []
+    for f in rubric.factors:
+        if not f.named:
+            continue
+        left_out, described = counts[f"missing:{f.id}"], counts[f"explain:{f.id}"]
+        if left_out + described:
+            lines.append((left_out + described,
+                          f"{left_out + described} of {n} did not explain {f.short} "
+                          f"({left_out} left it out, {described} only described it)"))  # fmt: skip
+    wording = {
+        "judgement:none": "made no judgement on the main reason",
+        "judgement:unsupported": "asserted a main reason without explaining it",
+        "judgement:inconsistent": "argued different main reasons in introduction and conclusion",
+        "link": "explained reasons separately without linking or comparing them",
+    }
+    for key, text in wording.items():
+        if counts[key]:
+            lines.append((counts[key], f"{counts[key]} of {n} {text}"))
+    for m in rubric.misconceptions:
+        if counts[f"fact:{m.id}"]:
+            lines.append((counts[f"fact:{m.id}"],
+                          f"{counts[f'fact:{m.id}']} of {n} made the error “{m.claim}”: "
+                          f"{m.correction}"))  # fmt: skip
+    return [text for _, text in sorted(lines, key=lambda x: -x[0])]
+
+
+def render_class_report(rows: list[BatchRow], rubric: Rubric, hide_mark: bool = False) -> str:
+    """The class report as one HTML page with charts embedded as images."""
+    e = html.escape
+    marked = [r for r in rows if not r.error]
+    failed = [r for r in rows if r.error]
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>Class report: {e(rubric.title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>Class report: {e(rubric.title)}</h1>",
+        f"<p class='meta'>{e(rubric.question)}</p>",
+        f"<p>{len(rows)} scripts: {len(marked)} marked, {len(failed)} could not be read.",
+    ]
+    if marked and not hide_mark:
+        marks = sorted(r.mark for r in marked if r.mark is not None)
+        mean = sum(marks) / len(marks)
+        parts.append(f" Mean mark {mean:.1f}/{rubric.max_mark}, median {marks[len(marks) // 2]}.")
+    parts.append("</p>")
+    if marked and not hide_mark:
+        parts.append("<div class='charts'>")
+        for alt, png in _charts(marked, rubric):
+            parts.append(f"<img alt='{e(alt)}' src='data:image/png;base64,{png}'>")
+        parts.append("</div>")
+    lines = reteach_lines(rows, rubric)
+    parts.append("<h2>What to reteach</h2>")
+    parts.append("<ul>" + "".join(f"<li>{e(x)}</li>" for x in lines) + "</ul>" if lines
+                 else "<p>No common gaps.</p>")  # fmt: skip
+    review = [r for r in marked if r.refer_to_teacher]
+    parts.append(f"<h2>For you to review ({len(review)})</h2>")
+    if review:
+        parts.append("<table><tr><th>Student</th><th>File</th><th>Why</th><th>Mark</th></tr>")
+        for r in review:
+            why = "; ".join(r.flag_messages or r.flags) or f"low confidence ({r.confidence:.2f})"
+            mark = "" if hide_mark or r.mark is None else f"{r.mark}"
+            parts.append(f"<tr><td>{e(r.student)}</td><td>{e(r.file)}</td><td>{e(why)}</td>"
+                         f"<td>{mark}</td></tr>")  # fmt: skip
+        parts.append("</table>")
+    else:
+        parts.append("<p>None flagged.</p>")
+    shown = [f for f in rubric.factors if f.named or any(r.factors.get(f.id, "absent") != "absent"
+                                                         for r in marked)]  # fmt: skip
+    parts.append("<h2>Coverage by student</h2><p class='meta'>D described only · E explained · "
+                 "W explained and weighed · – not used</p>")  # fmt: skip
+    parts.append("<table class='grid'><tr><th>Student</th>")
+    if not hide_mark:
+        parts.append("<th>Level</th><th>Mark</th>")
+    parts += [f"<th title='{e(f.name)}'>{e(f.short)}</th>" for f in shown]
+    parts.append("</tr>")
+    for r in marked:
+        parts.append(f"<tr><td style='text-align:left'>{e(r.student)}</td>")
+        if not hide_mark:
+            parts.append(f"<td>{r.level}</td><td>{r.mark}</td>")
+        for f in shown:
+            status = r.factors.get(f.id, "absent")
+            parts.append(f"<td class='{status}'>{_SHORT[status]}</td>")
+        parts.append("</tr>")
+    parts.append("</table>")
+    parts.append(f"<h2>Could not be marked ({len(failed)})</h2>")
+    if failed:
+        parts.append("<table><tr><th>File</th><th>Problem</th></tr>")
+        parts += [f"<tr><td>{e(r.file)}</td><td class='err'>{e(r.error)}</td></tr>" for r in failed]
+        parts.append("</table>")
+    else:
+        parts.append("<p>Every file was read.</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_class_report(
+    rows: list[BatchRow], rubric: Rubric, path: Path, hide_mark: bool = False
+) -> None:
+    """Render and write the class report atomically."""
+    from essay_marker.batch import atomic_write
+
+    atomic_write(path, render_class_report(rows, rubric, hide_mark))

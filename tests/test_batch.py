@@ -1,0 +1,171 @@
+"""Batch marking a class folder: markbook, slips, class report, exit codes, atomic writes."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from essay_marker import batch as batch_mod
+from essay_marker.batch import discover, run_batch, slip_name
+from essay_marker.cli import app
+from essay_marker.model import bundled_model_path
+
+from .conftest import FIXTURES
+from .regen_golden import GOLDEN
+
+CLASS = FIXTURES / "class"
+runner = CliRunner()
+BAD = {"corrupt.docx", "empty.txt", "photo.txt"}
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(path):
+    p = _Collect()
+    p.feed(path.read_text(encoding="utf-8"))
+    return p.tags, "".join(p.text)
+
+
+@pytest.fixture(scope="module")
+def marked(tmp_path_factory, rubric):
+    out = tmp_path_factory.mktemp("batch") / "marked"
+    outcome = run_batch(CLASS, out, rubric, bundled_model_path(rubric), jobs=1)
+    return outcome, out
+
+
+def test_discovery_skips_hidden_lock_and_unsupported_files():
+    names = [p.relative_to(CLASS).as_posix() for p in discover(CLASS)]
+    assert names == sorted(names)
+    assert ".hidden.txt" not in names and "~$a05-freya.docx" not in names
+    assert "notes.odt" not in names and "set-b/jordan.pdf" in names and "a05-freya.docx" in names
+
+
+def test_slip_names_are_safe_and_distinct():
+    assert slip_name("set-b/Amy B.docx") == "set-b__Amy_B"
+    assert slip_name("amy.txt") != slip_name("set-b/amy.txt")
+
+
+def test_markbook_matches_golden(marked):
+    _, out = marked
+    assert (out / "marks.csv").read_text(encoding="utf-8") == (
+        GOLDEN / "batch-marks.csv"
+    ).read_text(encoding="utf-8")
+
+
+def test_markbook_rows_and_errors(marked, rubric):
+    outcome, out = marked
+    with (out / "marks.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["file"] for r in rows] == [p.relative_to(CLASS).as_posix() for p in discover(CLASS)]
+    for r in rows:
+        assert r["teacher_mark"] == ""
+        if r["file"] in BAD:
+            assert r["error"] and r["mark"] == ""
+        else:
+            assert not r["error"] and 0 <= int(r["mark"]) <= 16
+            assert all(r[f"factor_{f.id}"] for f in rubric.factors)
+    assert outcome.failed == len(BAD) and outcome.marked == len(rows) - len(BAD)
+    xlsx = pd.read_excel(out / "marks.xlsx", dtype=str).fillna("")
+    assert list(xlsx["file"]) == [r["file"] for r in rows]
+
+
+def test_slips_for_every_student_with_text_escaped(marked):
+    outcome, out = marked
+    for row in outcome.rows:
+        html = out / "feedback" / f"{row.slip}.html"
+        md = out / "feedback" / f"{row.slip}.md"
+        assert html.exists() == md.exists() == (not row.error)
+    tags, text = parse(out / "feedback" / "sneaky.html")
+    assert "script" not in tags and '<script>alert("hi")</script>' in text
+    assert "&lt;script&gt;" in (out / "feedback" / "sneaky.html").read_text()
+    _, slip = parse(out / "feedback" / "e19-osian.html")
+    assert "What went well" in slip and "Even better if" in slip and "Your next step" in slip
+    assert "Level" in slip
+
+
+def test_class_report_is_self_contained_and_covers_everyone(marked):
+    outcome, out = marked
+    page = (out / "class-report.html").read_text(encoding="utf-8")
+    tags, text = parse(out / "class-report.html")
+    assert "script" not in tags and "http://" not in page and "https://" not in page
+    assert page.count("data:image/png;base64,") == 2
+    for row in outcome.rows:
+        assert row.student in text
+    for bad in BAD:
+        assert bad in text
+    assert "What to reteach" in text and " of " in text and "For you to review" in text
+
+
+def test_parallel_run_gives_identical_results(marked, tmp_path, rubric):
+    _, out = marked
+    run_batch(CLASS, tmp_path / "p", rubric, bundled_model_path(rubric), jobs=2)
+    assert (tmp_path / "p" / "marks.csv").read_bytes() == (out / "marks.csv").read_bytes()
+    assert (tmp_path / "p" / "class-report.html").read_bytes() == (
+        out / "class-report.html"
+    ).read_bytes()
+
+
+def test_resume_skips_unchanged_files_and_remarks_changed_ones(tmp_path, rubric):
+    folder = tmp_path / "class"
+    shutil.copytree(CLASS, folder)
+    out = tmp_path / "out"
+    first = run_batch(folder, out, rubric, None, jobs=1)
+    (folder / "c13-noah.txt").write_text("Stalin was General Secretary. " * 30, encoding="utf-8")
+    again = run_batch(folder, out, rubric, None, jobs=1, resume=True)
+    assert again.reused == first.marked - 1
+    assert [r.file for r in again.rows] == [r.file for r in first.rows]
+
+
+def test_interrupted_write_leaves_previous_markbook_whole(tmp_path, rubric, monkeypatch):
+    out = tmp_path / "out"
+    run_batch(CLASS, out, rubric, None, jobs=1)
+    before = (out / "marks.csv").read_bytes()
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(batch_mod.os, "replace", boom)
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(CLASS, out, rubric, None, jobs=1)
+    assert (out / "marks.csv").read_bytes() == before
+    assert not [p for p in out.rglob("*.tmp")]
+
+
+def test_cli_exit_codes(tmp_path):
+    r = runner.invoke(app, ["batch", str(CLASS), "--out", str(tmp_path / "a"), "--jobs", "1"])
+    assert r.exit_code == 1, r.output
+    assert "could not be read" in r.stderr
+    good = tmp_path / "good"
+    good.mkdir()
+    shutil.copy(CLASS / "e19-osian.txt", good)
+    r = runner.invoke(app, ["batch", str(good), "--out", str(tmp_path / "b"), "--jobs", "1"])
+    assert r.exit_code == 0
+    r = runner.invoke(app, ["batch", str(tmp_path / "nope"), "--out", str(tmp_path / "c")])
+    assert r.exit_code == 2 and "is not a folder" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_cli_json_lines(tmp_path):
+    import json
+
+    r = runner.invoke(
+        app, ["batch", str(CLASS), "-o", str(tmp_path / "j"), "-j", "1", "-f", "json"]
+    )
+    lines = [json.loads(x) for x in r.stdout.splitlines()]
+    assert {x["input"] for x in lines} == {p.relative_to(CLASS).as_posix() for p in discover(CLASS)}
+    assert sum("error" in x for x in lines) == len(BAD)
