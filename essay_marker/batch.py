@@ -53,10 +53,21 @@ class BatchRow:
 def columns(rubric: Rubric) -> list[str]:
     """The markbook's columns, in order."""
     return [
-        "student", "file", "level", "mark", "spag", "confidence", "refer_to_teacher", "flags",
-        "error", *(f"factor_{f.id}" for f in rubric.factors), "teacher_mark", "targets",
-        "scorer", "sha256",
-    ]  # fmt: skip
+        "student",
+        "file",
+        "level",
+        "mark",
+        "spag",
+        "confidence",
+        "refer_to_teacher",
+        "flags",
+        "error",
+        *(f"factor_{f.id}" for f in rubric.factors),
+        "teacher_mark",
+        "targets",
+        "scorer",
+        "sha256",
+    ]
 
 
 def row_to_record(row: BatchRow, rubric: Rubric) -> dict[str, Any]:
@@ -209,8 +220,9 @@ def mark_job(job: Job) -> tuple[BatchRow, dict[str, Any] | None]:
     digest = hashlib.sha256(data).hexdigest()
     try:
         text = text_from_bytes(data, job.relative, path.suffix)
-        result = score_essay(text, rubric, _worker["scorer"], input_name=job.relative,
-                             hide_mark=job.hide_mark)  # fmt: skip
+        result = score_essay(
+            text, rubric, _worker["scorer"], input_name=job.relative, hide_mark=job.hide_mark
+        )
     except EssaymarkError as exc:
         return BatchRow(student, job.relative, slip, digest, error=str(exc)), _error_json(
             job, str(exc)
@@ -295,8 +307,10 @@ def run_batch(
         )
     files = discover(folder, pattern, exclude=out_dir)
     if not files:
-        raise InputError(f"no essays ({', '.join(SUPPORTED)}) found in {folder}",
-                         "check the folder, or widen --glob")  # fmt: skip
+        raise InputError(
+            f"no essays ({', '.join(SUPPORTED)}) found in {folder}",
+            "check the folder, or widen --glob",
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     previous = _previous(out_dir) if resume else {}
     todo: list[Job] = []
@@ -365,5 +379,11 @@ def write_markbook(rows: list[BatchRow], rubric: Rubric, out_dir: Path) -> None:
 
 def summary_json(outcome: BatchOutcome) -> str:
     """A one-line JSON summary of the batch (for scripts)."""
-    return json.dumps({"marked": outcome.marked, "failed": outcome.failed,
-                       "reused": outcome.reused, "out": str(outcome.out_dir)})  # fmt: skip
+    return json.dumps(
+        {
+            "marked": outcome.marked,
+            "failed": outcome.failed,
+            "reused": outcome.reused,
+            "out": str(outcome.out_dir),
+        }
+    )

@@ -44,8 +44,11 @@ def _charts(rows: list[BatchRow], rubric: Rubric) -> list[tuple[str, str]]:
     levels = [r.level for r in rows if r.level is not None]
     out = []
     fig, ax = plt.subplots(figsize=(5.2, 3))
-    ax.bar(range(rubric.max_mark + 1), [marks.count(m) for m in range(rubric.max_mark + 1)],
-           color="#36c")  # fmt: skip
+    ax.bar(
+        range(rubric.max_mark + 1),
+        [marks.count(m) for m in range(rubric.max_mark + 1)],
+        color="#36c",
+    )
     ax.set_xlabel("mark")
     ax.set_ylabel("scripts")
     ax.set_title("Marks")
@@ -77,9 +80,13 @@ def reteach_lines(rows: list[BatchRow], rubric: Rubric) -> list[str]:
             continue
         left_out, described = counts[f"missing:{f.id}"], counts[f"explain:{f.id}"]
         if left_out + described:
-            lines.append((left_out + described,
-                          f"{left_out + described} of {n} did not explain {f.short} "
-                          f"({left_out} left it out, {described} only described it)"))  # fmt: skip
+            lines.append(
+                (
+                    left_out + described,
+                    f"{left_out + described} of {n} did not explain {f.short} "
+                    f"({left_out} left it out, {described} only described it)",
+                )
+            )
     wording = {
         "judgement:none": "made no judgement on the main reason",
         "judgement:unsupported": "asserted a main reason without explaining it",
@@ -91,9 +98,12 @@ def reteach_lines(rows: list[BatchRow], rubric: Rubric) -> list[str]:
             lines.append((counts[key], f"{counts[key]} of {n} {text}"))
     for m in rubric.misconceptions:
         if counts[f"fact:{m.id}"]:
-            lines.append((counts[f"fact:{m.id}"],
-                          f"{counts[f'fact:{m.id}']} of {n} made the error “{m.claim}”: "
-                          f"{m.correction}"))  # fmt: skip
+            lines.append(
+                (
+                    counts[f"fact:{m.id}"],
+                    f"{counts[f'fact:{m.id}']} of {n} made the error “{m.claim}”: {m.correction}",
+                )
+            )
     return [text for _, text in sorted(lines, key=lambda x: -x[0])]
 
 
@@ -121,8 +131,11 @@ def render_class_report(rows: list[BatchRow], rubric: Rubric, hide_mark: bool = 
         parts.append("</div>")
     lines = reteach_lines(rows, rubric)
     parts.append("<h2>What to reteach</h2>")
-    parts.append("<ul>" + "".join(f"<li>{e(x)}</li>" for x in lines) + "</ul>" if lines
-                 else "<p>No common gaps.</p>")  # fmt: skip
+    parts.append(
+        "<ul>" + "".join(f"<li>{e(x)}</li>" for x in lines) + "</ul>"
+        if lines
+        else "<p>No common gaps.</p>"
+    )
     review = [r for r in marked if r.refer_to_teacher]
     parts.append(f"<h2>For you to review ({len(review)})</h2>")
     if review:
@@ -130,15 +143,22 @@ def render_class_report(rows: list[BatchRow], rubric: Rubric, hide_mark: bool = 
         for r in review:
             why = "; ".join(r.flag_messages or r.flags) or f"low confidence ({r.confidence:.2f})"
             mark = "" if hide_mark or r.mark is None else f"{r.mark}"
-            parts.append(f"<tr><td>{e(r.student)}</td><td>{e(r.file)}</td><td>{e(why)}</td>"
-                         f"<td>{mark}</td></tr>")  # fmt: skip
+            parts.append(
+                f"<tr><td>{e(r.student)}</td><td>{e(r.file)}</td><td>{e(why)}</td>"
+                f"<td>{mark}</td></tr>"
+            )
         parts.append("</table>")
     else:
         parts.append("<p>None flagged.</p>")
-    shown = [f for f in rubric.factors if f.named or any(r.factors.get(f.id, "absent") != "absent"
-                                                         for r in marked)]  # fmt: skip
-    parts.append("<h2>Coverage by student</h2><p class='meta'>D described only · E explained · "
-                 "W explained and weighed · – not used</p>")  # fmt: skip
+    shown = [
+        f
+        for f in rubric.factors
+        if f.named or any(r.factors.get(f.id, "absent") != "absent" for r in marked)
+    ]
+    parts.append(
+        "<h2>Coverage by student</h2><p class='meta'>D described only · E explained · "
+        "W explained and weighed · – not used</p>"
+    )
     parts.append("<table class='grid'><tr><th>Student</th>")
     if not hide_mark:
         parts.append("<th>Level</th><th>Mark</th>")

@@ -170,24 +170,37 @@ def batch(
 
             load_model(model_path, rb)  # refuse a bad model before any work starts
         with Progress(
-            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-            TimeElapsedColumn(), console=err, transient=True,
-        ) as progress:  # fmt: skip
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as progress:
             task = progress.add_task("marking", total=None)
             outcome = run_batch(
-                folder, target, rb, model_path, pattern=pattern, jobs=workers, resume=resume,
+                folder,
+                target,
+                rb,
+                model_path,
+                pattern=pattern,
+                jobs=workers,
+                resume=resume,
                 hide_mark=no_mark,
                 on_json=(lambda r: print(json.dumps(r, ensure_ascii=False), flush=True))
-                if fmt is FiguresFormat.json else None,
+                if fmt is FiguresFormat.json
+                else None,
                 on_progress=lambda done, total: progress.update(task, completed=done, total=total),
-            )  # fmt: skip
+            )
     except EssaymarkError as exc:
         raise fail(exc) from None
     if fmt is not FiguresFormat.json:
         _print_batch_summary(outcome, no_mark)
-    say(f"{outcome.marked} marked, {outcome.failed} could not be read"
+    say(
+        f"{outcome.marked} marked, {outcome.failed} could not be read"
         + (f", {outcome.reused} unchanged from last run" if outcome.reused else "")
-        + f" in {time.perf_counter() - started:.1f} s; written to {outcome.out_dir}")  # fmt: skip
+        + f" in {time.perf_counter() - started:.1f} s; written to {outcome.out_dir}"
+    )
     raise typer.Exit(Exit.PARTIAL if outcome.failed else Exit.OK)
 
 
@@ -202,9 +215,15 @@ def _print_batch_summary(outcome: Any, hide_mark: bool) -> None:
         table.add_column("Mark", justify="right")
     table.add_column("Check")
     for r in outcome.rows:
-        note = f"[red]{escape(r.error)}[/red]" if r.error else (
-            "[yellow]refer: " + escape(", ".join(r.flags) or "low confidence") + "[/yellow]"
-            if r.refer_to_teacher else "")  # fmt: skip
+        note = (
+            f"[red]{escape(r.error)}[/red]"
+            if r.error
+            else (
+                "[yellow]refer: " + escape(", ".join(r.flags) or "low confidence") + "[/yellow]"
+                if r.refer_to_teacher
+                else ""
+            )
+        )
         cells = [escape(r.student)]
         if not hide_mark:
             cells += [
@@ -245,6 +264,12 @@ def _print_figures(figures: dict[str, Any], sentences: dict[str, Any] | None = N
             out.print(
                 f"  {fid:26} {f['f1_cues']:.2f} / {f['f1_model']:.2f} / "
                 f"{f['f1_cues_and_model']:.2f}  (n={f['support']})"
+            )
+        if "explains" in sentences:
+            x = sentences["explains"]
+            out.print(
+                f"  {'explains, not describes':26} {x['f1_cues']:.2f} / {x['f1_model']:.2f} / "
+                f"{x['f1_cues_and_model']:.2f}  (n={x['support']} of {x['sentences']})"
             )
 
 

@@ -261,7 +261,19 @@ def _misconception_hit(
     return search(0, [])
 
 
-FactorHook = Callable[[Doc, list[tuple[str, ...]]], list[set[str]]]
+@dataclass(frozen=True)
+class Hint:
+    """What a trained sentence model says about one sentence."""
+
+    factors: frozenset[str] = frozenset()
+    explains: float | None = None  # probability the sentence explains rather than describes
+
+
+FactorHook = Callable[[Doc, list[tuple[str, ...]]], list[Hint]]
+# With a model's hint, a sentence explains when its cue-language and the model agree,
+# or when the model is confident on its own (an explanation in the student's own words).
+# Chosen on the corpus's sentence labels for precision (0.80) over recall (0.67).
+EXPLAIN_WITH_CUE, EXPLAIN_ALONE = 0.4, 0.6
 
 
 def analyse_coverage(
@@ -277,19 +289,24 @@ def analyse_coverage(
     """
     c = _compile(rubric)
     all_stems = stems if stems is not None else sentence_stems(doc, rubric)
-    extra = extra_factors(doc, all_stems) if extra_factors else [set() for _ in all_stems]
+    hints = extra_factors(doc, all_stems) if extra_factors else [Hint() for _ in all_stems]
 
     roles_by_factor: dict[str, list[Evidence]] = {f.id: [] for f in rubric.factors}
     sentence_roles: list[SentenceRoles] = []
     judged: list[tuple[int, str]] = []  # (sentence index, factor id)
     previous: set[str] = set()
-    for sent, stems, more in zip(doc.sentences, all_stems, extra, strict=True):
+    for sent, stems, hint in zip(doc.sentences, all_stems, hints, strict=True):
+        if sent.heading:
+            # "Trotsky" or "Left and Right" as a heading names a topic; it says nothing.
+            sentence_roles.append(SentenceRoles(sent.index, sent.start, sent.end, (), False, False))
+            previous = set()
+            continue
         hits: dict[str, int] = {}
         for fid, cues in c.factors:
             first = cues.first(stems)
             if first is not None:
                 hits[fid] = first[0]
-        for fid in more - set(hits):
+        for fid in hint.factors - set(hits):
             hits[fid] = len(stems)
         opener = c.openers.first(stems[:4])
         opens_on_previous = (
@@ -300,6 +317,8 @@ def analyse_coverage(
         inherited = previous - set(hits) if opens_on_previous else set()
         in_play = set(hits) | inherited
         causal = bool(c.causal.find(stems)) or (opener is not None and opener[0] == 0)
+        if hint.explains is not None:
+            causal = hint.explains >= (EXPLAIN_WITH_CUE if causal else EXPLAIN_ALONE)
         weighing = bool(c.weighing.find(stems))
         judge_at = c.judgement.first(stems)
 

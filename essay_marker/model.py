@@ -22,13 +22,13 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.metrics import cohen_kappa_score, confusion_matrix, f1_score
+from sklearn.metrics import cohen_kappa_score, confusion_matrix, f1_score, precision_score
 from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from essay_marker.coverage import FactorHook
+from essay_marker.coverage import FactorHook, Hint
 from essay_marker.dataset import MarkedSet
 from essay_marker.errors import ModelError
 from essay_marker.features import Analysis, analyse_essay, feature_table, numeric_columns
@@ -116,6 +116,12 @@ def length_pipeline() -> Pipeline:
             ("ridge", Ridge(alpha=1.0)),
         ]
     )
+
+
+def role_pipeline() -> Pipeline:
+    """Sentence stems to 'explains or weighs' versus 'only describes'."""
+    classifier = LogisticRegression(C=2.0, max_iter=2000, class_weight="balanced")
+    return Pipeline([("tfidf", _tfidf("word", (1, 3), 16)), ("lr", classifier)])
 
 
 def sentence_pipeline() -> Pipeline:
@@ -248,55 +254,81 @@ def fit_ordinal(
 
 @dataclass
 class SentenceModel:
-    """Finds factors in a sentence from its stems."""
+    """Finds factors in a sentence, and whether it explains rather than describes."""
 
     pipeline: Pipeline
     factors: list[str]
     threshold: float
+    role_pipeline: Pipeline | None = None
 
-    def predict(self, stems: Sequence[str]) -> list[set[str]]:
-        """The factor ids found in each sentence (given as a stems string)."""
+    def predict(self, stems: Sequence[str]) -> list[Hint]:
+        """A hint per sentence (each given as its stems joined by spaces)."""
         if not stems:
             return []
-        probs = self.pipeline.predict_proba(list(stems))
+        probs = np.atleast_2d(self.pipeline.predict_proba(list(stems)))
+        explains = (
+            self.role_pipeline.predict_proba(list(stems))[:, 1]
+            if self.role_pipeline is not None
+            else [None] * len(stems)
+        )
         return [
-            {f for f, p in zip(self.factors, row, strict=True) if p >= self.threshold}
-            for row in np.atleast_2d(probs)
+            Hint(
+                frozenset(f for f, p in zip(self.factors, row, strict=True) if p >= self.threshold),
+                None if e is None else float(e),
+            )
+            for row, e in zip(probs, explains, strict=True)
         ]
 
     def hook(self) -> FactorHook:
-        """The coverage hook: factors per sentence of an analysed essay."""
+        """The coverage hook: hints per sentence of an analysed essay."""
 
-        def extra(doc: Doc, stems: list[tuple[str, ...]]) -> list[set[str]]:
+        def extra(doc: Doc, stems: list[tuple[str, ...]]) -> list[Hint]:
             return self.predict([" ".join(s) for s in stems])
 
         return extra
 
 
+@dataclass
+class SentenceData:
+    """Sentences of annotated scripts with their labels and what the cue phrases found."""
+
+    texts: list[str] = field(default_factory=list)  # stems joined by spaces
+    labels: list[list[str]] = field(default_factory=list)  # gold factor ids
+    explains: list[bool] = field(default_factory=list)  # gold: explains or weighs a factor
+    groups: list[str] = field(default_factory=list)  # script file
+    cue_factors: list[set[str]] = field(default_factory=list)
+    cue_explains: list[bool] = field(default_factory=list)
+
+    def subset(self, idx: Sequence[int]) -> SentenceData:
+        """The sentences at these positions."""
+        return SentenceData(
+            *([getattr(self, k)[i] for i in idx] for k in self.__dataclass_fields__)
+        )
+
+
 def sentence_examples(
     marked: MarkedSet, rubric: Rubric, files: set[str] | None = None
-) -> tuple[list[str], list[list[str]], list[str], list[set[str]]]:
-    """Sentences of annotated scripts as (stems text, gold factors, file, cue factors)."""
+) -> SentenceData:
+    """Every sentence of the annotated scripts (optionally only these files), labelled."""
     by_file: dict[str, list] = {}
     for a in marked.annotations:
         if files is None or a.file in files:
             by_file.setdefault(a.file, []).append(a)
-    texts, labels, groups, cues = [], [], [], []
+    data = SentenceData()
     scripts = {s.file: s for s in marked.scripts}
     for name, notes in sorted(by_file.items()):
         analysis = analyse_essay(scripts[name].text, rubric)
-        cue_hits = _cue_factors(analysis)
-        for sent, stems, cue in zip(analysis.doc.sentences, analysis.stems, cue_hits, strict=True):
-            gold = {a.factor for a in notes if _overlaps(sent.start, sent.end, a.start, a.end)}
-            texts.append(" ".join(stems))
-            labels.append(sorted(gold))
-            groups.append(name)
-            cues.append(cue)
-    return texts, labels, groups, cues
-
-
-def _cue_factors(a: Analysis) -> list[set[str]]:
-    return [{f for f, _ in s.roles} for s in a.coverage.sentences]
+        for sent, stems, roles in zip(
+            analysis.doc.sentences, analysis.stems, analysis.coverage.sentences, strict=True
+        ):
+            gold = [a for a in notes if _overlaps(sent.start, sent.end, a.start, a.end)]
+            data.texts.append(" ".join(stems))
+            data.labels.append(sorted({a.factor for a in gold}))
+            data.explains.append(any(a.role in ("explain", "weigh") for a in gold))
+            data.groups.append(name)
+            data.cue_factors.append({f for f, _ in roles.roles})
+            data.cue_explains.append(any(r in ("explain", "weigh") for _, r in roles.roles))
+    return data
 
 
 def _overlaps(a0: int, a1: int, b0: int, b1: int) -> bool:
@@ -305,16 +337,23 @@ def _overlaps(a0: int, a1: int, b0: int, b1: int) -> bool:
 
 
 def fit_sentence_model(
-    texts: list[str], labels: list[list[str]], factors: list[str], threshold: float = 0.5
+    data: SentenceData, factors: list[str], threshold: float = 0.5
 ) -> SentenceModel | None:
-    """Train the sentence model; None when there are too few labelled sentences."""
-    y = np.array([[f in lab for f in factors] for lab in labels], dtype=int)
+    """Train the sentence models; None when there are too few labelled sentences."""
+    y = np.array([[f in lab for f in factors] for lab in data.labels], dtype=int).reshape(
+        -1, len(factors)
+    )
     usable = [i for i, f in enumerate(factors) if y[:, i].sum() >= 3]
-    if len(texts) < 20 or not usable:
+    if len(data.texts) < 20 or not usable:
         return None
-    kept = [factors[i] for i in usable]
-    pipeline = sentence_pipeline().fit(texts, y[:, usable])
-    return SentenceModel(pipeline, kept, threshold)
+    pipeline = sentence_pipeline().fit(data.texts, y[:, usable])
+    # The role model learns from sentences about a factor: does it explain, or describe?
+    about = [i for i, lab in enumerate(data.labels) if lab]
+    role_y = [data.explains[i] for i in about]
+    role = None
+    if len(set(role_y)) == 2 and min(sum(role_y), len(role_y) - sum(role_y)) >= 5:
+        role = role_pipeline().fit([data.texts[i] for i in about], role_y)
+    return SentenceModel(pipeline, [factors[i] for i in usable], threshold, role)
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -388,30 +427,61 @@ def _outer_folds(
 
 
 def sentence_figures(marked: MarkedSet, rubric: Rubric, folds: int = 5) -> dict[str, Any]:
-    """Per-factor F1 of cues alone, the sentence model alone, and both, by script-grouped CV."""
-    texts, labels, groups, cues = sentence_examples(marked, rubric)
+    """F1 of cues alone, the sentence models alone, and both, by script-grouped CV.
+
+    Per factor: is the factor in the sentence? And over sentences about a factor: does the
+    sentence explain (or weigh) it rather than only describe it?
+    """
+    from essay_marker.coverage import EXPLAIN_ALONE, EXPLAIN_WITH_CUE
+
+    data = sentence_examples(marked, rubric)
     factors = [f.id for f in rubric.factors]
-    if len(set(groups)) < folds:
+    if len(set(data.groups)) < folds:
         return {}
-    predicted: list[set[str]] = [set() for _ in texts]
-    for train, test in GroupKFold(n_splits=folds).split(texts, groups=groups):
-        model = fit_sentence_model([texts[i] for i in train], [labels[i] for i in train], factors)
+    hints: list[Hint] = [Hint() for _ in data.texts]
+    for train, test in GroupKFold(n_splits=folds).split(data.texts, groups=data.groups):
+        model = fit_sentence_model(data.subset(train), factors)
         if model:
-            for i, found in zip(test, model.predict([texts[i] for i in test]), strict=True):
-                predicted[i] = found
-    out: dict[str, Any] = {"sentences": len(texts), "scripts": len(set(groups)), "factors": {}}
+            for i, hint in zip(test, model.predict([data.texts[i] for i in test]), strict=True):
+                hints[i] = hint
+    out: dict[str, Any] = {
+        "sentences": len(data.texts),
+        "scripts": len(set(data.groups)),
+        "factors": {},
+    }
     for f in factors:
-        gold = [f in lab for lab in labels]
+        gold = [f in lab for lab in data.labels]
         if sum(gold) == 0:
             continue
-        cue = [f in c for c in cues]
-        mod = [f in p for p in predicted]
+        cue = [f in c for c in data.cue_factors]
+        mod = [f in h.factors for h in hints]
         both = [a or b for a, b in zip(cue, mod, strict=True)]
         out["factors"][f] = {
             "support": int(sum(gold)),
             "f1_cues": round(float(f1_score(gold, cue, zero_division=0)), 3),
             "f1_model": round(float(f1_score(gold, mod, zero_division=0)), 3),
             "f1_cues_and_model": round(float(f1_score(gold, both, zero_division=0)), 3),
+        }
+    about = [i for i, lab in enumerate(data.labels) if lab]
+    if about and all(hints[i].explains is not None for i in about):
+        gold = [data.explains[i] for i in about]
+        cue = [data.cue_explains[i] for i in about]
+        both = [
+            (data.cue_explains[i] and hints[i].explains >= EXPLAIN_WITH_CUE)
+            or hints[i].explains >= EXPLAIN_ALONE
+            for i in about
+        ]
+        out["explains"] = {
+            "support": int(sum(gold)),
+            "sentences": len(about),
+            "f1_cues": round(float(f1_score(gold, cue, zero_division=0)), 3),
+            "f1_model": round(
+                float(f1_score(gold, [hints[i].explains >= 0.5 for i in about], zero_division=0)), 3
+            ),
+            "f1_cues_and_model": round(float(f1_score(gold, both, zero_division=0)), 3),
+            "precision_cues_and_model": round(
+                float(precision_score(gold, both, zero_division=0)), 3
+            ),
         }
     return out
 
@@ -443,8 +513,8 @@ def cross_validate(
             step = f"fold {k}/{len(splits)}"
             progress(f"{step}: analysing scripts")
             train_files = {marked.scripts[i].file for i in train}
-            texts, labels, _, _ = sentence_examples(marked, rubric, train_files)
-            smodel = fit_sentence_model(texts, labels, factors) if factors else None
+            data = sentence_examples(marked, rubric, train_files)
+            smodel = fit_sentence_model(data, factors) if factors else None
             hook = smodel.hook() if smodel else None
             table = feature_table(_analyses(marked, rubric, hook), rubric)
             tr, te = table.iloc[train], table.iloc[test]
@@ -554,8 +624,7 @@ def train(
     sentences = sentence_figures(marked, rubric, folds) if rubric.factors else {}
     progress("fitting the final model on all scripts")
     factors = [f.id for f in rubric.factors]
-    texts, labels, _, _ = sentence_examples(marked, rubric)
-    smodel = fit_sentence_model(texts, labels, factors) if factors else None
+    smodel = fit_sentence_model(sentence_examples(marked, rubric), factors) if factors else None
     table = feature_table(_analyses(marked, rubric, smodel.hook() if smodel else None), rubric)
     cols = numeric_columns(rubric)
     y = np.array(marked.marks)
@@ -646,6 +715,7 @@ def save_model(model: TrainedModel, path: str | Path) -> Path:
                 "pipeline": model.sentence.pipeline,
                 "factors": model.sentence.factors,
                 "threshold": model.sentence.threshold,
+                "role_pipeline": model.sentence.role_pipeline,
             }
             if model.sentence
             else {}

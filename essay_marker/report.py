@@ -236,8 +236,10 @@ def to_html_slip(r: EssayResult, text: str, student: str, hide_mark: bool = Fals
         f"<p class='meta'>{e(r.input)} · {r.word_count} words</p>",
     ]
     if not hide_mark:
-        parts.append(f"<p class='meta'><strong>Level {r.level}</strong> · {r.mark}/{r.max_mark} "
-                     f"marks · SPaG {r.spag.mark}/{r.spag.max_mark}</p>")  # fmt: skip
+        parts.append(
+            f"<p class='meta'><strong>Level {r.level}</strong> · {r.mark}/{r.max_mark} "
+            f"marks · SPaG {r.spag.mark}/{r.spag.max_mark}</p>"
+        )
     if r.refer_to_teacher:
         why = "; ".join(f.message for f in r.flags) or "the marker is not confident about this one."
         parts.append(f"<p class='refer'>For your teacher to check: {e(why)}</p>")
@@ -249,18 +251,24 @@ def to_html_slip(r: EssayResult, text: str, student: str, hide_mark: bool = Fals
     parts.append(f"</ul><h2>Your next step</h2><p class='next'>{e(r.feedback.next_step)}</p>")
     if r.feedback.level_gap:
         parts.append(f"<p class='meta'>{e(r.feedback.level_gap)}</p>")
-    parts.append("<h2>Reasons in your essay</h2><table><tr><th>Reason</th><th>How far you take "
-                 "it</th><th>Your words</th></tr>")  # fmt: skip
+    parts.append(
+        "<h2>Reasons in your essay</h2><table><tr><th>Reason</th><th>How far you take "
+        "it</th><th>Your words</th></tr>"
+    )
     for f in r.factors:
         if f.status == "absent" and not f.named:
             continue
-        parts.append(f"<tr><td>{e(f.name)}</td><td class='{f.status}'>{STATUS_LABEL[f.status]}"
-                     f"</td><td>{e(_shown(f, 160))}</td></tr>")  # fmt: skip
+        parts.append(
+            f"<tr><td>{e(f.name)}</td><td class='{f.status}'>{STATUS_LABEL[f.status]}"
+            f"</td><td>{e(_shown(f, 160))}</td></tr>"
+        )
     parts.append("</table>")
     if r.spag.misspellings:
         parts.append(f"<p><strong>Spelling to check:</strong> {e(spelling_list(r, most=20))}</p>")
-    parts.append("<h2>Your essay</h2><p class='meta'>Highlighted: <mark class='describe'>"
-                 "describes</mark> <mark class='explain'>explains</mark> <mark class='weigh'>"
-                 "links, weighs or judges</mark></p>")  # fmt: skip
+    parts.append(
+        "<h2>Your essay</h2><p class='meta'>Highlighted: <mark class='describe'>"
+        "describes</mark> <mark class='explain'>explains</mark> <mark class='weigh'>"
+        "links, weighs or judges</mark></p>"
+    )
     parts.append(f"<div class='essay'>{_highlighted(text, r)}</div></body></html>")
     return "\n".join(parts)

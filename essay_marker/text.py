@@ -81,6 +81,7 @@ class Sentence:
     text: str
     paragraph: int
     tokens: tuple[Token, ...]
+    heading: bool = False
 
     @property
     def stems(self) -> tuple[str, ...]:
@@ -206,8 +207,22 @@ def analyse(text: str) -> Doc:
             a, b = _trim(text, a, b)
             if a == b:
                 continue
-            sentences.append(Sentence(len(sentences), a, b, text[a:b], p, tokenize(text, a, b)))
+            tokens = tokenize(text, a, b)
+            sentences.append(
+                Sentence(
+                    len(sentences), a, b, text[a:b], p, tokens, _is_heading(text, a, b, len(tokens))
+                )
+            )
     return Doc(text, tuple(sentences), len(paragraphs))
+
+
+def _is_heading(text: str, start: int, end: int, words: int) -> bool:
+    """A short line of its own with no closing punctuation, followed by more text."""
+    if words > 6 or text[end - 1] in ".!?;:,\"'”’)" or not text[end:].strip():
+        return False
+    line_start = start == 0 or text[start - 1] == "\n"
+    line_end = text[end : end + 1] in ("\n", "")
+    return line_start and line_end
 
 
 def close_enough(word: str, term: str) -> bool:

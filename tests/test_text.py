@@ -65,3 +65,13 @@ def test_lexicon_knows_british_spellings_and_rubric_terms():
         assert not lex.known(word), word
     assert lex.suggest("Zinovev") == "zinoviev"
     assert lex.suggest("Lenins") is None or lex.suggest("Lenins").startswith("Lenin")
+
+
+def test_headings_are_marked_as_headings():
+    doc = analyse("Gensec\nStalin had a job called Gensec.\n\nConclusion\nHe won.")
+    assert [(s.text, s.heading) for s in doc.sentences] == [
+        ("Gensec", True),
+        ("Stalin had a job called Gensec.", False),
+        ("Conclusion", True),
+        ("He won.", False),
+    ]
