@@ -179,6 +179,7 @@ class Job:
     out_dir: str
     hide_mark: bool
     want_json: bool
+    sources: tuple[str, ...] = ()
 
 
 def targets_of(result: Any, rubric: Rubric) -> tuple[str, ...]:
@@ -295,6 +296,7 @@ def run_batch(
     jobs: int = 1,
     resume: bool = False,
     hide_mark: bool = False,
+    sources: tuple[str, ...] = (),
     on_json: Callable[[dict[str, Any]], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> BatchOutcome:
@@ -321,7 +323,7 @@ def run_batch(
         if old and not old.get("error") and old.get("sha256") == _sha256(path):
             kept[rel] = record_to_row(old)
         else:
-            todo.append(Job(str(path), rel, str(out_dir), hide_mark, on_json is not None))
+            todo.append(Job(str(path), rel, str(out_dir), hide_mark, on_json is not None, sources))
     rows: dict[str, BatchRow] = dict(kept)
     total = len(files)
     if on_progress:

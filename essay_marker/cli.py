@@ -71,6 +71,19 @@ RulesOpt = Annotated[
 ScriptsOpt = Annotated[Path, typer.Option("--scripts", help="Folder of marked scripts.")]
 MarksOpt = Annotated[Path, typer.Option("--marks", help="CSV with file,mark[,spag] columns.")]
 FoldsOpt = Annotated[int, typer.Option("--folds", min=2, max=20, help="Cross-validation folds.")]
+SourceOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--source", "-s", help="A text the students were given; copying it earns no credit."
+    ),
+]
+
+
+def _sources(paths: list[Path] | None) -> tuple[str, ...]:
+    """The texts of --source files (read like essays, so any supported format works)."""
+    from essay_marker.readers import read_essay
+
+    return tuple(read_essay(str(p))[1] for p in paths or ())
 
 
 def _model_path(rubric: Rubric, model: Path | None, rules: bool) -> Path | None:
@@ -104,6 +117,7 @@ def check(
     ] = False,
     model: ModelOpt = None,
     rules: RulesOpt = False,
+    source: SourceOpt = None,
 ) -> None:
     """Mark one essay and print formative feedback."""
     from essay_marker.readers import read_essay
@@ -115,7 +129,9 @@ def check(
         rb = find_rubric(rubric)
         name, text = read_essay(path)
         scorer = _scorer(rb, model, rules)
-        result = score_essay(text, rb, scorer, input_name=name, hide_mark=no_mark)
+        result = score_essay(
+            text, rb, scorer, input_name=name, hide_mark=no_mark, sources=_sources(source)
+        )
     except EssaymarkError as exc:
         raise fail(exc) from None
     if fmt is Format.json:
@@ -150,6 +166,7 @@ def batch(
     ] = FiguresFormat.text,
     model: ModelOpt = None,
     rules: RulesOpt = False,
+    source: SourceOpt = None,
 ) -> None:
     """Mark a class folder: markbook (CSV, XLSX), feedback slips and a class report."""
     import os
@@ -187,6 +204,7 @@ def batch(
                 jobs=workers,
                 resume=resume,
                 hide_mark=no_mark,
+                sources=_sources(source),
                 on_json=(lambda r: print(json.dumps(r, ensure_ascii=False), flush=True))
                 if fmt is FiguresFormat.json
                 else None,

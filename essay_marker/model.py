@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -582,6 +583,7 @@ class TrainedModel:
     spag: OrdinalModel | None
     sentence: SentenceModel | None
     card: dict[str, Any] = field(default_factory=dict)
+    familiar: frozenset[str] = frozenset()  # word pairs seen in two or more marked answers
 
     @property
     def scorer_name(self) -> str:
@@ -625,7 +627,8 @@ def train(
     progress("fitting the final model on all scripts")
     factors = [f.id for f in rubric.factors]
     smodel = fit_sentence_model(sentence_examples(marked, rubric), factors) if factors else None
-    table = feature_table(_analyses(marked, rubric, smodel.hook() if smodel else None), rubric)
+    analyses = _analyses(marked, rubric, smodel.hook() if smodel else None)
+    table = feature_table(analyses, rubric)
     cols = numeric_columns(rubric)
     y = np.array(marked.marks)
     chosen = evaluation.chosen
@@ -636,6 +639,9 @@ def train(
         spag = fit_ordinal(
             lambda: mark_pipeline(cols, SPAG_CANDIDATE), table, spag_y, 0, rubric.spag_max
         )
+    familiar = familiar_pairs(
+        [a.stems for a, m in zip(analyses, marked.marks, strict=True) if m > 0]
+    )
     card = {
         "name": name,
         "format_version": FORMAT_VERSION,
@@ -668,7 +674,19 @@ def train(
         },
         "training_seconds": round(time.perf_counter() - started, 1),
     }
-    return TrainedModel(name, rubric.id, rubric.sha256, cols, mark, spag, smodel, card)
+    return TrainedModel(name, rubric.id, rubric.sha256, cols, mark, spag, smodel, card, familiar)
+
+
+def familiar_pairs(
+    stem_lists: Sequence[Sequence[tuple[str, ...]]], min_docs: int = 2
+) -> frozenset[str]:
+    """Adjacent word pairs (stems) used in at least min_docs of these essays."""
+    from collections import Counter
+
+    counts: Counter[str] = Counter()
+    for stems in stem_lists:
+        counts.update({f"{x} {y}" for st in stems for x, y in pairwise(st)})
+    return frozenset(p for p, n in counts.items() if n >= min_docs)
 
 
 # --------------------------------------------------------------------------- files
@@ -708,6 +726,7 @@ def save_model(model: TrainedModel, path: str | Path) -> Path:
         "rubric_id": model.rubric_id,
         "rubric_sha256": model.rubric_sha256,
         "columns": model.columns,
+        "familiar": sorted(model.familiar),
         "mark": model.mark.to_dict(),
         "spag": model.spag.to_dict() if model.spag else {},
         "sentence": (
@@ -786,6 +805,7 @@ def load_model(path: str | Path, rubric: Rubric) -> TrainedModel:
         spag=OrdinalModel(**bundle["spag"]) if bundle["spag"] else None,
         sentence=SentenceModel(**sentence) if sentence else None,
         card=card,
+        familiar=frozenset(bundle.get("familiar", ())),
     )
 
 

@@ -107,6 +107,7 @@ class Rubric:
     terms: tuple[str, ...]
     specialist_terms: tuple[str, ...]
     topic_terms: tuple[str, ...]
+    subject_terms: tuple[str, ...]
     language: Language
     outcome: str = "led to the outcome in the question"
     path: str = ""
@@ -351,6 +352,7 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
         terms=r.strings("terms", (), allow_empty=True),
         specialist_terms=r.strings("specialist_terms", (), allow_empty=True),
         topic_terms=_cues(r, "topic_terms", allow_empty=True),
+        subject_terms=_cues(r, "subject_terms", allow_empty=True),
         language=_language(lang, default_language()),
         outcome=r.text("outcome", default=Rubric.outcome),
         path=path,

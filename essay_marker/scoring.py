@@ -13,24 +13,16 @@ from essay_marker.coverage import (
     MisconceptionHit,
     Span,
 )
-from essay_marker.features import Analysis, analyse_essay, essay_features
+from essay_marker.features import Analysis, analyse_essay
 from essay_marker.feedback import Feedback, build_feedback
+from essay_marker.flags import Flag, screen
 from essay_marker.rubric import Rubric
 from essay_marker.spag import Spag
 from essay_marker.text import Doc
 
 SCHEMA_VERSION = "1.0"
 RULES_SCORER = "rules:coverage-v1"
-TOO_SHORT_WORDS = 40  # below this there is too little to mark with any confidence
 REFER_BELOW = 0.5  # confidence under which a human should look at the script
-
-
-@dataclass(frozen=True)
-class Flag:
-    """Something about the script a teacher should know; `id` is stable."""
-
-    id: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -185,31 +177,29 @@ def score_essay(
     scorer: Scorer | None = None,
     input_name: str = "-",
     hide_mark: bool = False,
+    sources: tuple[str, ...] = (),
 ) -> EssayResult:
-    """Analyse and mark one essay against a rubric (with a trained model when given one)."""
+    """Analyse, screen and mark one essay against a rubric (with a trained model if given one).
+
+    `sources` are texts the students were given: sentences copied from them earn no credit.
+    """
     scorer = scorer or RulesScorer()
-    analysis = analyse_essay(text, rubric, scorer.hook())
+    hook = scorer.hook()
+    analysis = analyse_essay(text, rubric, hook)
+    screening = screen(analysis, rubric, sources, getattr(scorer, "familiar", None))
+    if screening.marked_text != text:
+        # Padding and copied sentences are blanked in place, so offsets stay true.
+        analysis = analyse_essay(screening.marked_text, rubric, hook)
     doc, coverage = analysis.doc, analysis.coverage
     mark, spag_mark, confidence = scorer.score(analysis, rubric)
-    flags: list[Flag] = []
-    if rubric.topic_terms and essay_features(analysis, rubric)["topic_mentions"] < 2:
-        flags.append(
-            Flag(
-                "off_topic",
-                "This does not seem to answer the question: it names "
-                "none of the people or terms the question is about.",
-            )
-        )
-        mark = 0
-    if doc.word_count < TOO_SHORT_WORDS:
-        flags.append(
-            Flag(
-                "too_short",
-                f"Only {doc.word_count} words: too little to mark "
-                f"reliably; a full answer is usually 300 words or more.",
-            )
-        )
-        mark = min(mark, rubric.levels[1].high if len(rubric.levels) > 1 else mark)
+    flags = screening.flags
+    for flag in flags:
+        if flag.penalty and mark > 1:
+            mark = max(1, mark - flag.penalty)
+        if flag.cap is not None:
+            mark = min(mark, flag.cap)
+    if any(f.cap == 0 for f in flags):
+        spag_mark = 0
     level = rubric.level_for(mark).level
     summary = summarise(coverage, doc)
     gap = unmet_for_level(summary, level + 1, rubric) if level < rubric.top_level else ()
@@ -233,7 +223,7 @@ def score_essay(
         judgement=coverage.judgement,
         specific_evidence=coverage.specific_evidence,
         misconceptions=coverage.misconceptions,
-        flags=tuple(flags),
+        flags=flags,
         refer_to_teacher=bool(flags) or confidence < REFER_BELOW,
         level_gap=gap,
         feedback=Feedback((), (), ""),

@@ -1,0 +1,177 @@
+"""Gaming, off-topic and broken input: flagged, capped, never a crash (issue: robustness)."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from essay_marker.batch import run_batch
+from essay_marker.model import bundled_model
+from essay_marker.report import result_to_dict
+from essay_marker.scoring import score_essay
+
+from .conftest import EXAMPLES, FIXTURES
+
+ADVERSARIAL = FIXTURES / "adversarial"
+CORPUS = Path(__file__).parent.parent / "corpus"
+CASES = sorted(ADVERSARIAL.glob("*/*.txt"))
+CAPS = {"gibberish": 0, "not_english": 0, "off_topic": 0, "keyword_stuffing": 4}
+# Nonsense that reads unlike any answer to the question may be flagged off_topic instead:
+# the message says it may be either, and the mark is 0 either way.
+ALSO_ACCEPTED = {"gibberish": {"off_topic"}}
+# Cases the current checks do not catch, kept visible rather than deleted: fluent
+# nonsense that is grammatical and on-topic needs world knowledge to see through.
+KNOWN_MISSES = {"gibberish-06.txt", "gibberish-07.txt", "gibberish-08.txt", "gibberish-09.txt"}
+
+
+@pytest.fixture(scope="module")
+def model(rubric):
+    return bundled_model(rubric)
+
+
+@pytest.mark.parametrize("path", CASES, ids=[p.name for p in CASES])
+def test_adversarial_case_is_flagged_and_capped(path, rubric, model):
+    expected = path.parent.name
+    result = score_essay(path.read_text(encoding="utf-8"), rubric, model)
+    ids = {f.id for f in result.flags}
+    if path.name in KNOWN_MISSES:
+        pytest.xfail(f"known miss: {path.name} gets {result.mark} with flags {sorted(ids)}")
+    accepted = {expected} | ALSO_ACCEPTED.get(expected, set())
+    assert ids & accepted, f"{path.name}: flags {sorted(ids)}, mark {result.mark}"
+    assert result.mark <= CAPS[expected] and result.refer_to_teacher
+
+
+def test_genuine_scripts_are_rarely_flagged(rubric, model):
+    """False alarms on every genuine (Level 1-4) script written for the project stay under 2%."""
+    flagged, total = [], 0
+    for folder in ("stalin-main-reason", "stalin-main-reason-holdout"):
+        marks = pd.read_csv(CORPUS / folder / "marks.csv")
+        for name in marks.file[marks.level > 0]:
+            result = score_essay(
+                (CORPUS / folder / name).read_text(encoding="utf-8"), rubric, model
+            )
+            total += 1
+            if result.flags:
+                flagged.append((name, [f.id for f in result.flags]))
+    assert total >= 280
+    assert len(flagged) / total < 0.02, flagged
+
+
+def _essay(name: str) -> str:
+    return (EXAMPLES / name).read_text(encoding="utf-8")
+
+
+def test_repetition_is_flagged_and_padding_does_not_raise_the_mark(rubric, model):
+    text = _essay("two-reasons-short.txt")
+    padded = text + ("\n\n" + text) * 3
+    plain, long = score_essay(text, rubric, model), score_essay(padded, rubric, model)
+    assert "repetition" in {f.id for f in long.flags}
+    assert long.mark <= plain.mark
+    for f in long.factors:  # evidence still points at the student's own first copy
+        for e in f.evidence:
+            assert padded[e.start : e.end] == e.text
+
+
+def test_copied_source_earns_no_credit(rubric, model):
+    source = _essay("analytical-four-factors.txt")
+    copied = "I think this is the answer.\n\n" + source
+    result = score_essay(copied, rubric, model, sources=(source,))
+    assert "copied_source" in {f.id for f in result.flags}
+    assert result.mark <= 4 and result.refer_to_teacher
+    assert score_essay(copied, rubric, model).mark > result.mark  # without the source it looks good
+
+
+def test_keyword_list_appended_to_an_essay_does_not_create_explanations(rubric, model):
+    text = _essay("trotsky-narrative.txt")
+    stuffed = (
+        text + "\n\nGeneral Secretary 1922 Politburo Troika NEP Lenin Enrolment Testament "
+        "Socialism in One Country Zinoviev Kamenev Bukharin United Opposition chief mourner"
+    )
+    plain, more = score_essay(text, rubric, model), score_essay(stuffed, rubric, model)
+    explained = {f.id for f in plain.factors if f.status in ("explained", "weighed")}
+    assert {f.id for f in more.factors if f.status in ("explained", "weighed")} <= explained
+    assert more.level <= plain.level + 1
+
+
+def test_empty_and_too_short(rubric, model):
+    empty = score_essay("... !!! ???", rubric, model)
+    assert [f.id for f in empty.flags] == ["empty"] and empty.mark == 0
+    short = score_essay("Stalin was General Secretary so he appointed his friends.", rubric, model)
+    assert "too_short" in {f.id for f in short.flags} and short.mark <= 4
+    assert "9 words" in next(f.message for f in short.flags if f.id == "too_short")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.text(max_size=3000))
+def test_any_text_gives_valid_json_and_never_raises(text, rubric):
+    result = score_essay(text, rubric)
+    json.loads(json.dumps(result_to_dict(result)))
+    assert 0 <= result.mark <= rubric.max_mark
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    parts=st.lists(
+        st.sampled_from(
+            [
+                "Stalin",
+                "Trotsky",
+                "<div>",
+                "\x00",
+                "\u202e",
+                "é",
+                "1922",
+                "\n\n",
+                ".",
+                "'",
+                "Zinovev",
+                "🙂",
+                "this meant",
+                " ",
+            ]
+        ),
+        max_size=400,
+    )
+)
+def test_odd_tokens_and_markup_never_raise(parts, rubric, model):
+    result = score_essay("".join(parts), rubric, model)
+    assert 0 <= result.mark <= rubric.max_mark
+
+
+def test_fuzz_batch_of_broken_files_finishes_with_one_error_row_each(tmp_path, rubric):
+    rng = random.Random(7)
+    folder = tmp_path / "fuzz"
+    folder.mkdir()
+    good = _essay("two-reasons-short.txt").encode()
+    docx = (FIXTURES / "class" / "a05-freya.docx").read_bytes()
+    pdf = (FIXTURES / "essay.pdf").read_bytes()
+    for i in range(200):
+        kind = i % 5
+        if kind == 0:
+            name, data = (
+                f"r{i:03}.txt",
+                bytes(rng.randrange(256) for _ in range(rng.randrange(1, 3000))),
+            )
+        elif kind == 1:
+            name, data = f"t{i:03}.docx", docx[: rng.randrange(10, len(docx) - 10)]
+        elif kind == 2:
+            name, data = f"p{i:03}.pdf", pdf[: rng.randrange(5, len(pdf) - 5)]
+        elif kind == 3:
+            name, data = f"z{i:03}.txt", b""
+        else:
+            name, data = f"g{i:03}.txt", good
+        (folder / name).write_bytes(data)
+    outcome = run_batch(folder, tmp_path / "out", rubric, None, jobs=1)
+    assert len(outcome.rows) == 200
+    rows = pd.read_csv(tmp_path / "out" / "marks.csv", dtype=str, keep_default_na=False)
+    assert len(rows) == 200
+    for row in rows.itertuples():
+        assert bool(row.error) != bool(row.mark), row
+    assert all(rows.error[rows.file.str.startswith(("t", "z"))] != "")
+    assert all(rows.error[rows.file.str.startswith("g")] == "")
