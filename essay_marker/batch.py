@@ -122,15 +122,20 @@ def record_to_row(record: dict[str, str]) -> BatchRow:
 # --------------------------------------------------------------------------- files
 
 
-def atomic_write(path: Path, data: str | bytes) -> None:
-    """Write to a temporary file beside path, then rename over it."""
+def atomic_write(path: Path, data: str | bytes, durable: bool = True) -> None:
+    """Write to a temporary file beside path, then rename over it.
+
+    durable also flushes to disk before the rename (the markbook); slips, which a rerun
+    rewrites, skip that cost.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -234,8 +239,13 @@ def mark_job(job: Job) -> tuple[BatchRow, dict[str, Any] | None]:
             job, message
         )
     feedback_dir = Path(job.out_dir) / "feedback"
-    atomic_write(feedback_dir / f"{slip}.html", to_html_slip(result, text, student, job.hide_mark))
-    atomic_write(feedback_dir / f"{slip}.md", to_markdown(result, job.hide_mark, title=student))
+    html = to_html_slip(result, text, student, job.hide_mark)
+    atomic_write(feedback_dir / f"{slip}.html", html, durable=False)
+    atomic_write(
+        feedback_dir / f"{slip}.md",
+        to_markdown(result, job.hide_mark, title=student),
+        durable=False,
+    )
     row = BatchRow(
         student=student,
         file=job.relative,
