@@ -426,6 +426,36 @@ def rubric_show(rubric_id: Annotated[str, typer.Argument(help="Rubric id or .tom
     out.print(f"\n{len(rb.misconceptions)} misconceptions checked; * = named factor", markup=False)
 
 
+@rubric_app.command("new")
+def rubric_new(
+    rubric_id: Annotated[str, typer.Option("--id", help="Stable id, e.g. ww1-causes.")],
+    question: Annotated[str, typer.Option("--question", help="The question, as students see it.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the .toml file.")],
+    max_mark: Annotated[int, typer.Option("--max-mark", min=1, help="Marks for content.")] = 16,
+    spag_max: Annotated[int, typer.Option("--spag-max", min=0, help="Marks for SPaG.")] = 4,
+    levels: Annotated[int, typer.Option("--levels", min=1, help="Levels above Level 0.")] = 4,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+) -> None:
+    """Write a valid, commented rubric template for a new question."""
+    from essay_marker.batch import atomic_write
+    from essay_marker.rubric import rubric_template
+
+    if out_file.exists() and not force:
+        raise fail(
+            EssaymarkError(f"{out_file} already exists", "choose another --out or add --force")
+        )
+    try:
+        text = rubric_template(rubric_id, question, max_mark, spag_max, levels)
+    except EssaymarkError as exc:
+        raise fail(exc) from None
+    atomic_write(out_file, text)
+    out.print(
+        f"wrote {out_file}: edit the level descriptors (and add factors if you wish), then "
+        f"'essaymark rubric validate {out_file}'",
+        markup=False,
+    )
+
+
 @rubric_app.command("validate")
 def rubric_validate(file: Annotated[Path, typer.Argument(help="Rubric .toml file.")]) -> None:
     """Check a rubric file and report the first problem with its key."""

@@ -203,14 +203,39 @@ def _next_step(result: EssayResult, rubric: Rubric) -> str:
 def _level_gap(result: EssayResult, hide_mark: bool) -> str:
     if not result.level_gap:
         return ""
-    reasons = "; ".join(result.level_gap)
+    reasons = "; ".join(g.rstrip(".") for g in result.level_gap)
     if hide_mark:
         return f"To reach the next level: {reasons}."
     return f"What kept this out of Level {result.level + 1}: {reasons}."
 
 
+def _levels_only(result: EssayResult, rubric: Rubric, hide_mark: bool) -> Feedback:
+    """Feedback for a rubric with no factors: what the levels say, and the student's slips."""
+    reached = next(lv for lv in rubric.levels if lv.level == result.level)
+    higher = next((lv for lv in rubric.levels if lv.level == result.level + 1), None)
+    www = (
+        []
+        if hide_mark or result.level == 0
+        else [f"Your answer does what Level {reached.level} asks for: {reached.descriptor}"]
+    )
+    ebi = [
+        f"Check this fact: {quote(Evidence(m.text, m.start, m.end, ''))} {m.correction}"
+        for m in result.misconceptions[:2]
+    ]
+    if result.spag.misspellings:
+        ebi.append(f"Correct these spellings: {spelling_list(result)}.")
+    step = (
+        f"Reread the next level's description and add what it asks for: {higher.descriptor}"
+        if higher
+        else "Keep every paragraph tied to the question and back each point with specific evidence."
+    )
+    return Feedback(tuple(www), tuple(ebi), step, _level_gap(result, hide_mark))
+
+
 def build_feedback(result: EssayResult, rubric: Rubric, hide_mark: bool = False) -> Feedback:
     """WWW, EBI and a next step for a marked essay, in the rubric's and the student's words."""
+    if not rubric.factors:
+        return _levels_only(result, rubric, hide_mark)
     return Feedback(
         www=tuple(_www(result, rubric)),
         ebi=tuple(_ebi(result, rubric)),

@@ -116,12 +116,13 @@ def to_markdown(r: EssayResult, hide_mark: bool = False, title: str | None = Non
             + ("; ".join(f.message for f in r.flags) or "the marker is not confident."),
             "",
         ]
-    lines += [
-        "## Reasons in your essay",
-        "",
-        "| Reason | How far you take it | Where |",
-        "| --- | --- | --- |",
-    ]
+    if r.factors:
+        lines += [
+            "## Reasons in your essay",
+            "",
+            "| Reason | How far you take it | Where |",
+            "| --- | --- | --- |",
+        ]
     for f in r.factors:
         if f.status == "absent" and not f.named:
             continue
@@ -155,20 +156,23 @@ def print_text(r: EssayResult, console: Any, hide_mark: bool = False) -> None:
     if r.refer_to_teacher:
         why = "; ".join(f.message for f in r.flags) or "the marker is not confident about this one."
         console.print(f"[bold red]Refer to teacher:[/bold red] {escape(why)}")
-    table = Table(title="Reasons", show_lines=False, expand=False)
-    table.add_column("Reason")
-    table.add_column("Coverage")
-    table.add_column("Your words", overflow="fold", max_width=70)
-    for f in r.factors:
-        if f.status == "absent" and not f.named:
-            continue
-        style = STATUS_STYLE[f.status]
-        table.add_row(
-            escape(f.name), f"[{style}]{STATUS_LABEL[f.status]}[/{style}]", escape(_shown(f))
-        )
-    console.print(table)
+    if r.factors:
+        table = Table(title="Reasons", show_lines=False, expand=False)
+        table.add_column("Reason")
+        table.add_column("Coverage")
+        table.add_column("Your words", overflow="fold", max_width=70)
+        for f in r.factors:
+            if f.status == "absent" and not f.named:
+                continue
+            style = STATUS_STYLE[f.status]
+            table.add_row(
+                escape(f.name), f"[{style}]{STATUS_LABEL[f.status]}[/{style}]", escape(_shown(f))
+            )
+        console.print(table)
     j = r.judgement
-    if j.present and j.main_factor:
+    if not r.factors:
+        pass
+    elif j.present and j.main_factor:
         verdict = "supported" if j.supported else "asserted, not yet supported"
         if j.consistent is False:
             verdict += "; introduction and conclusion disagree"
@@ -251,10 +255,11 @@ def to_html_slip(r: EssayResult, text: str, student: str, hide_mark: bool = Fals
     parts.append(f"</ul><h2>Your next step</h2><p class='next'>{e(r.feedback.next_step)}</p>")
     if r.feedback.level_gap:
         parts.append(f"<p class='meta'>{e(r.feedback.level_gap)}</p>")
-    parts.append(
-        "<h2>Reasons in your essay</h2><table><tr><th>Reason</th><th>How far you take "
-        "it</th><th>Your words</th></tr>"
-    )
+    if r.factors:
+        parts.append(
+            "<h2>Reasons in your essay</h2><table><tr><th>Reason</th><th>How far you take "
+            "it</th><th>Your words</th></tr>"
+        )
     for f in r.factors:
         if f.status == "absent" and not f.named:
             continue
@@ -262,7 +267,8 @@ def to_html_slip(r: EssayResult, text: str, student: str, hide_mark: bool = Fals
             f"<tr><td>{e(f.name)}</td><td class='{f.status}'>{STATUS_LABEL[f.status]}"
             f"</td><td>{e(_shown(f, 160))}</td></tr>"
         )
-    parts.append("</table>")
+    if r.factors:
+        parts.append("</table>")
     if r.spag.misspellings:
         parts.append(f"<p><strong>Spelling to check:</strong> {e(spelling_list(r, most=20))}</p>")
     parts.append(

@@ -409,3 +409,84 @@ def find_rubric(id_or_path: str = DEFAULT_RUBRIC) -> Rubric:
         "is not a known rubric id or a rubric file",
         f"known ids: {listed}; or give a path to a .toml file",
     )
+
+
+def _bands(max_mark: int, levels: int) -> list[tuple[int, int]]:
+    """Level 0 is 0; the rest of the marks split as evenly as possible, lowest level first."""
+    size, extra = divmod(max_mark, levels)
+    bands, low = [(0, 0)], 1
+    for i in range(levels):
+        high = low + size - 1 + (1 if i >= levels - extra else 0)
+        bands.append((low, high))
+        low = high + 1
+    return bands
+
+
+def rubric_template(
+    rubric_id: str, question: str, max_mark: int, spag_max: int = 4, levels: int = 4
+) -> str:
+    """A valid, commented rubric for a new question, for a teacher to edit."""
+    if not _ID_RE.match(rubric_id):
+        raise RubricError(
+            rubric_id,
+            "id",
+            "is not a valid id",
+            "use lower-case letters, digits, _ or - (e.g. ww1-causes)",
+        )
+    if not 1 <= levels <= max_mark:
+        raise RubricError(rubric_id, "levels", f"need between 1 and {max_mark} levels")
+    question = " ".join(question.split())
+    quoted = question.replace("\\", "\\\\").replace('"', '\\"')
+    lines = [
+        f"# essaymark rubric for: {question}",
+        "# Data only: nothing in this file is run. Check it with: essaymark rubric validate FILE",
+        "# With no [[factors]], the trained model alone gives the mark and feedback is general;",
+        "# add factors (see the example at the end) for sentence-level feedback.",
+        "",
+        f'id = "{rubric_id}"',
+        f'title = "{quoted}"',
+        f'question = "{quoted}"',
+        f"max_mark = {max_mark}",
+        f"spag_max = {spag_max}",
+        '# Completes "explain how it ..." in feedback.',
+        'outcome = "led to the outcome in the question"',
+        "",
+        "# Names and terms students may misspell (accepted by the spelling checker).",
+        "terms = []",
+        "# Specialist vocabulary credited in SPaG.",
+        "specialist_terms = []",
+        "# An essay naming none of these is flagged off-topic (leave empty to skip the check).",
+        "topic_terms = []",
+        "",
+    ]
+    for level, (low, high) in enumerate(_bands(max_mark, levels)):
+        descriptor = (
+            "Nothing worthy of credit."
+            if level == 0
+            else f"Describe what a Level {level} answer does."
+        )
+        lines += [
+            "[[levels]]",
+            f"level = {level}",
+            f"marks = [{low}, {high}]",
+            f'descriptor = "{descriptor}"',
+            "",
+        ]
+    lines += [
+        "# An example factor: copy, fill in and uncomment.",
+        "# [[factors]]",
+        '# id = "first_reason"',
+        '# name = "The first reason"',
+        "# named = true",
+        '# cues = ["phrase a student would write", "another * phrase"]',
+        '# evidence = ["1914", "a name"]',
+        "# [factors.feedback]",
+        '# absent = "You have not considered ..."',
+        '# mentioned = "You name ... but do not explain how it led to the outcome."',
+        '# explained = "You explain how ..."',
+        '# weighed = "You weigh ... against other reasons."',
+        "",
+    ]
+    text = "\n".join(lines)
+    parse_rubric(text, f"{rubric_id}.toml")  # the template must itself be valid
+    return text

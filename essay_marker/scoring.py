@@ -105,6 +105,10 @@ def summarise(coverage: Coverage, doc: Doc) -> Summary:
 def unmet_for_level(s: Summary, level: int, rubric: Rubric) -> tuple[str, ...]:
     """What the essay lacks for a level, in the mark scheme's terms (empty when met)."""
     need: list[str] = []
+    if not rubric.factors:
+        # No factors to check against: the next level's own descriptor says what it takes.
+        nxt = next((lv for lv in rubric.levels if lv.level == level), None)
+        return (f"Level {level} asks for this: {nxt.descriptor}",) if nxt else ()
     if level >= 1 and s.mentioned == 0:
         need.append("it does not yet give any reason that answers the question")
     if level >= 2 and s.explained == 0:

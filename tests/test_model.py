@@ -132,3 +132,19 @@ def test_shipped_card_figures_are_reproduced(rubric):
     assert evaluation.figures["length_baseline"] == expected["length_baseline"]
     assert evaluation.figures["spag"] == expected["spag"]
     assert expected["model"]["qwk"] > expected["length_baseline"]["qwk"] + 0.1
+
+
+def test_factorless_rubric_trains_marks_and_gives_level_feedback(tmp_path):
+    """A teacher's new question: no factors, the model alone marks, feedback uses the levels."""
+    from essay_marker.rubric import rubric_template
+
+    text = rubric_template("plain", "What was the main reason Stalin gained power?", 16)
+    rubric = parse_rubric(text, "plain.toml")
+    holdout = TESTS.parent / "corpus" / "stalin-main-reason-holdout"
+    marked = load_marked(holdout, holdout / "marks.csv", rubric)
+    model = train(marked, rubric, "plain", folds=3, candidates=CANDIDATES[:1])
+    assert model.sentence is None and model.card["cross_validation"]["model"]["n"] == 45
+    result = score_essay((EXAMPLES / "two-reasons-short.txt").read_text(), rubric, model)
+    assert result.factors == () and result.scorer == "model:plain"
+    assert all("Level" in w for w in result.feedback.www)
+    assert "Describe what a Level" in result.feedback.next_step

@@ -97,3 +97,23 @@ def test_missing_rubric_file(tmp_path):
 def test_unknown_rubric_id_lists_known_ones():
     with pytest.raises(RubricError, match="stalin-main-reason"):
         find_rubric("no-such-rubric")
+
+
+def test_template_for_a_new_question_is_valid_and_factorless(tmp_path):
+    from essay_marker.rubric import rubric_template
+
+    text = rubric_template(
+        "ww1-causes", 'Why did "war" break out\nin 1914?', 20, spag_max=4, levels=4
+    )
+    rubric = parse_rubric(text, "ww1.toml")
+    assert rubric.id == "ww1-causes" and rubric.factors == ()
+    assert rubric.question == 'Why did "war" break out in 1914?'
+    assert [(lv.low, lv.high) for lv in rubric.levels] == [
+        (0, 0),
+        (1, 5),
+        (6, 10),
+        (11, 15),
+        (16, 20),
+    ]
+    with pytest.raises(RubricError, match="valid id"):
+        rubric_template("Bad Id", "Q?", 16)
