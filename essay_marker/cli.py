@@ -87,14 +87,15 @@ def _sources(paths: list[Path] | None) -> tuple[str, ...]:
 
 
 def _model_path(rubric: Rubric, model: Path | None, rules: bool) -> Path | None:
-    """The model file to mark with: --model, else the bundled one; None means the rules."""
+    """The model to mark with: --model, else the teacher's active one, else the bundled one."""
     from essay_marker.model import bundled_model_path
+    from essay_marker.store import active_path
 
     if rules and model:
         raise typer.BadParameter("give --model or --rules, not both")
     if rules:
         return None
-    return model or bundled_model_path(rubric)
+    return model or active_path(rubric.id) or bundled_model_path(rubric)
 
 
 def _scorer(rubric: Rubric, model: Path | None, rules: bool) -> Scorer | None:
@@ -361,31 +362,98 @@ def train(
     marks: MarksOpt,
     rubric: RubricOpt = "stalin-main-reason",
     out_file: Annotated[
-        Path | None, typer.Option("--out", help="Model file (default models/<rubric-id>.skops).")
+        Path | None,
+        typer.Option("--out", help="Model file; default: a new version in your essaymark folder."),
     ] = None,
     folds: FoldsOpt = 5,
+    force: Annotated[
+        bool, typer.Option("--force", help="Use the new model even if it agrees less.")
+    ] = False,
 ) -> None:
     """Train the marker on marked scripts, report cross-validated figures and save it (skops)."""
+    from essay_marker import store
     from essay_marker.dataset import load_marked
-    from essay_marker.model import save_model
+    from essay_marker.model import held_out_figures, load_model, save_model
     from essay_marker.model import train as train_model
     from essay_marker.rubric import find_rubric
 
     try:
         rb = find_rubric(rubric)
         marked = load_marked(scripts, marks, rb)
+        current = None if out_file else _model_path(rb, None, False)
+        old = load_model(current, rb) if current else None
     except EssaymarkError as exc:
         raise fail(exc) from None
-    target = out_file or Path("models") / f"{rb.id}.skops"
+    target = out_file or store.next_path(rb.id)
+    name = target.stem if out_file else f"{rb.id}@{target.stem}"
     say(f"training on {len(marked.scripts)} scripts for rubric '{rb.id}'…")
-    model = train_model(marked, rb, name=target.stem, folds=folds, progress=say)
+    model = train_model(marked, rb, name=name, folds=folds, progress=say)
     path = save_model(model, target)
     _print_figures(model.card["cross_validation"], model.card.get("sentence_model"))
-    out.print(
-        f"saved {path} and {path.with_suffix('.json')} "
-        f"(trained in {model.card['training_seconds']:.0f} s)",
-        markup=False,
-    )
+    out.print(f"saved {path} (trained in {model.card['training_seconds']:.0f} s)", markup=False)
+    if out_file:
+        return
+    new_qwk = model.card["cross_validation"]["model"]["qwk"]
+    if old is not None:
+        before = held_out_figures(old, marked, rb)["model"]
+        out.print(
+            f"model in use ({old.scorer_name}) on these marks: QWK {before['qwk']:.3f}, exact "
+            f"{before['exact']:.1%}, adjacent {before['adjacent']:.1%}, MAE {before['mae']:.2f}; "
+            f"new model, cross-validated: QWK {new_qwk:.3f}",
+            markup=False,
+        )
+        if new_qwk < before["qwk"] and not force:
+            out.print(
+                f"kept {old.scorer_name}: the new model agrees less with these marks. "
+                f"'essaymark models use {target.stem} --rubric {rb.id}' switches anyway.",
+                markup=False,
+            )
+            return
+    store.use(rb.id, target.stem)
+    out.print(f"now marking '{rb.id}' with {model.scorer_name}", markup=False)
+
+
+models_app = typer.Typer(help="Your trained models: list them, choose one.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("list")
+def models_list(rubric: RubricOpt = "stalin-main-reason") -> None:
+    """List your saved model versions for a rubric (* = in use)."""
+    from essay_marker import store
+
+    saved = store.versions(rubric)
+    if not saved:
+        out.print(
+            f"no models of your own for '{rubric}' in {store.rubric_folder(rubric)}; "
+            "the bundled model (if any) is used",
+            markup=False,
+        )
+        return
+    for v in saved:
+        scripts = v.card.get("data", {}).get("scripts", "?")
+        qwk = f"{v.qwk:.3f}" if v.qwk is not None else "?"
+        out.print(
+            f"{'*' if v.active else ' '} {v.name}\t{scripts} scripts\tCV QWK {qwk}\t{v.path}",
+            markup=False,
+        )
+
+
+@models_app.command("use")
+def models_use(
+    version: Annotated[
+        str, typer.Argument(help="A version from 'essaymark models list', e.g. v2.")
+    ],
+    rubric: RubricOpt = "stalin-main-reason",
+) -> None:
+    """Mark with one of your saved versions from now on."""
+    from essay_marker import store
+
+    try:
+        path = store.use(rubric, version)
+    except EssaymarkError as exc:
+        raise fail(exc) from None
+    out.print(f"now marking '{rubric}' with {version} ({path})", markup=False)
 
 
 @rubric_app.command("list")

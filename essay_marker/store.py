@@ -1,0 +1,97 @@
+"""Teachers' own models: versioned files in the user's essaymark folder, one active per rubric.
+
+Models live in $ESSAYMARK_HOME or the platform's user data folder (never inside the
+installed package), as models/<rubric-id>/v<N>.skops with the model card beside each.
+Nothing is overwritten: a new training run adds a version; `active` names the one in use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from essay_marker.errors import ModelError
+
+_VERSION = re.compile(r"^v(\d+)$")
+
+
+def home() -> Path:
+    """The essaymark data folder."""
+    env = os.environ.get("ESSAYMARK_HOME")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path("essaymark", appauthor=False)
+
+
+def rubric_folder(rubric_id: str) -> Path:
+    """Where a rubric's teacher models are kept."""
+    return home() / "models" / rubric_id
+
+
+@dataclass(frozen=True)
+class Version:
+    """One saved teacher model."""
+
+    name: str
+    path: Path
+    active: bool
+    card: dict
+
+    @property
+    def qwk(self) -> float | None:
+        """Cross-validated QWK from its card, if recorded."""
+        return self.card.get("cross_validation", {}).get("model", {}).get("qwk")
+
+
+def active_name(rubric_id: str) -> str | None:
+    """The version in use for a rubric, if a teacher has one."""
+    marker = rubric_folder(rubric_id) / "active"
+    if not marker.is_file():
+        return None
+    name = marker.read_text(encoding="utf-8").strip()
+    return name if (rubric_folder(rubric_id) / f"{name}.skops").is_file() else None
+
+
+def versions(rubric_id: str) -> list[Version]:
+    """Saved versions, oldest first."""
+    folder = rubric_folder(rubric_id)
+    current = active_name(rubric_id)
+    found = []
+    for path in folder.glob("v*.skops"):
+        m = _VERSION.match(path.stem)
+        if not m:
+            continue
+        card_path = path.with_suffix(".json")
+        card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.is_file() else {}
+        found.append((int(m.group(1)), Version(path.stem, path, path.stem == current, card)))
+    return [v for _, v in sorted(found, key=lambda item: item[0])]
+
+
+def next_path(rubric_id: str) -> Path:
+    """The file for a new version (one more than the highest so far)."""
+    numbers = [int(_VERSION.match(v.name).group(1)) for v in versions(rubric_id)]
+    return rubric_folder(rubric_id) / f"v{max(numbers, default=0) + 1}.skops"
+
+
+def active_path(rubric_id: str) -> Path | None:
+    """The active teacher model's file, if any."""
+    name = active_name(rubric_id)
+    return rubric_folder(rubric_id) / f"{name}.skops" if name else None
+
+
+def use(rubric_id: str, name: str) -> Path:
+    """Make a saved version the one `check` and `batch` use."""
+    from essay_marker.batch import atomic_write
+
+    path = rubric_folder(rubric_id) / f"{name}.skops"
+    if not path.is_file():
+        known = ", ".join(v.name for v in versions(rubric_id)) or "none yet"
+        raise ModelError(f"no model {name} for rubric '{rubric_id}'",
+                         f"saved versions: {known} (see 'essaymark models list')")  # fmt: skip
+    atomic_write(rubric_folder(rubric_id) / "active", name + "\n")
+    return path
