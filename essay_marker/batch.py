@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from essay_marker.dataset import BATCH_INFO
 from essay_marker.errors import EssaymarkError, InputError
 from essay_marker.readers import SUPPORTED, text_from_bytes
 from essay_marker.rubric import Rubric, find_rubric
@@ -346,6 +347,9 @@ def run_batch(
             on_progress(len(rows), total)
     ordered = [rows[p.relative_to(folder).as_posix()] for p in files]
     write_markbook(ordered, rubric, out_dir)
+    # So that 'essaymark train --from-markbook' can find the scripts again.
+    info = {"folder": str(folder.resolve()), "rubric": rubric.id}
+    atomic_write(out_dir / BATCH_INFO, json.dumps(info, indent=2) + "\n")
     write_class_report(ordered, rubric, out_dir / "class-report.html", hide_mark=hide_mark)
     return BatchOutcome(ordered, out_dir, reused=len(kept))
 

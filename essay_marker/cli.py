@@ -358,8 +358,26 @@ def evaluate(
 
 @app.command()
 def train(
-    scripts: ScriptsOpt,
-    marks: MarksOpt,
+    scripts: Annotated[
+        Path | None, typer.Option("--scripts", help="Folder of marked scripts.")
+    ] = None,
+    marks: Annotated[
+        Path | None, typer.Option("--marks", help="CSV with file,mark[,spag], or the texts.")
+    ] = None,
+    from_markbook: Annotated[
+        Path | None,
+        typer.Option("--from-markbook", help="A batch marks.csv with your teacher_mark column."),
+    ] = None,
+    text_col: Annotated[
+        str | None, typer.Option("--text-col", help="--marks holds the texts, in this column.")
+    ] = None,
+    mark_col: Annotated[str, typer.Option("--mark-col", help="Column of marks.")] = "mark",
+    spag_col: Annotated[
+        str | None, typer.Option("--spag-col", help="Column of SPaG marks.")
+    ] = None,
+    id_col: Annotated[
+        str | None, typer.Option("--id-col", help="Column naming each script.")
+    ] = None,
     rubric: RubricOpt = "stalin-main-reason",
     out_file: Annotated[
         Path | None,
@@ -372,14 +390,26 @@ def train(
 ) -> None:
     """Train the marker on marked scripts, report cross-validated figures and save it (skops)."""
     from essay_marker import store
-    from essay_marker.dataset import load_marked
+    from essay_marker.dataset import check_trainable, load_markbook, load_marked, load_table
     from essay_marker.model import held_out_figures, load_model, save_model
     from essay_marker.model import train as train_model
     from essay_marker.rubric import find_rubric
 
     try:
         rb = find_rubric(rubric)
-        marked = load_marked(scripts, marks, rb)
+        if from_markbook:
+            marked = load_markbook(from_markbook, rb, scripts)
+        elif text_col and marks:
+            marked = load_table(marks, rb, text_col, mark_col, spag_col, id_col)
+        elif scripts and marks:
+            marked = load_marked(scripts, marks, rb)
+        else:
+            raise typer.BadParameter(
+                "give --scripts DIR --marks CSV, or --marks CSV --text-col COL, "
+                "or --from-markbook marked/marks.csv"
+            )
+        for warning in check_trainable(marked, rb):
+            say(f"warning: {warning}")
         current = None if out_file else _model_path(rb, None, False)
         old = load_model(current, rb) if current else None
     except EssaymarkError as exc:

@@ -13,6 +13,8 @@ from essay_marker.readers import SUPPORTED, text_from_bytes
 from essay_marker.rubric import Rubric
 
 ROLES = ("describe", "explain", "weigh", "judge")
+MIN_SCRIPTS = 20  # cross-validation holds out a fifth at a time: fewer leaves too few to fit
+BATCH_INFO = ".essaymark-batch.json"  # written beside a markbook: where its scripts are
 _SHOW = 5  # problems listed in one error message
 
 
@@ -177,3 +179,117 @@ def _annotations(
     if problems:
         raise _problems(f"{path}: {len(problems)} problem(s)", problems, "fix these rows")
     return tuple(out)
+
+
+def _build(
+    rows: list[tuple[str, str, str, str]], rubric: Rubric, origin: str, digest: hashlib._Hash
+) -> MarkedSet:
+    """Scripts from (name, text, mark, spag) strings, checked like a marks file."""
+    problems, scripts, seen = [], [], set()
+    for name, text, raw_mark, raw_spag in rows:
+        mark = _whole(raw_mark)
+        if name in seen:
+            problems.append(f"{name}: listed more than once")
+            continue
+        seen.add(name)
+        if mark is None or not 0 <= mark <= rubric.max_mark:
+            problems.append(f"{name}: mark {raw_mark!r} is not a whole number 0-{rubric.max_mark}")
+            continue
+        spag = _whole(raw_spag) if raw_spag.strip() else None
+        if raw_spag.strip() and (spag is None or not 0 <= spag <= rubric.spag_max):
+            problems.append(f"{name}: spag {raw_spag!r} is not 0-{rubric.spag_max}")
+            continue
+        digest.update(name.encode() + b"\0" + text.encode("utf-8") + raw_mark.encode())
+        scripts.append(Script(name, text, mark, spag))
+    if problems:
+        raise _problems(f"{origin}: {len(problems)} problem(s)", problems, "fix these rows")
+    return MarkedSet(tuple(scripts), (), digest.hexdigest())
+
+
+def load_table(
+    path: str | Path,
+    rubric: Rubric,
+    text_col: str,
+    mark_col: str,
+    spag_col: str | None = None,
+    id_col: str | None = None,
+) -> MarkedSet:
+    """Marked scripts from one CSV/TSV that holds the texts themselves."""
+    path = Path(path)
+    table = _read_csv(path)
+    wanted = [c for c in (text_col, mark_col, spag_col, id_col) if c]
+    missing = [c for c in wanted if c not in table.columns]
+    if missing:
+        raise DataError(
+            f"{path} has no column {', '.join(missing)}",
+            f"its columns are: {', '.join(table.columns)}",
+        )
+    rows = []
+    for i, row in enumerate(table.to_dict("records"), 1):
+        name = str(row[id_col]) if id_col else f"row {i}"
+        rows.append(
+            (name, str(row[text_col]), str(row[mark_col]), str(row[spag_col]) if spag_col else "")
+        )
+    return _build(rows, rubric, str(path), hashlib.sha256(path.read_bytes()))
+
+
+def load_markbook(
+    path: str | Path, rubric: Rubric, scripts_dir: str | Path | None = None
+) -> MarkedSet:
+    """The scripts a teacher marked in a batch markbook's teacher_mark column."""
+    import json
+
+    path = Path(path)
+    table = _read_csv(path)
+    if "teacher_mark" not in table.columns or "file" not in table.columns:
+        raise DataError(
+            f"{path} is not an essaymark markbook (no file/teacher_mark columns)",
+            "give the marks.csv that 'essaymark batch' wrote",
+        )
+    folder = Path(scripts_dir) if scripts_dir else None
+    info = path.with_name(BATCH_INFO)
+    if folder is None and info.is_file():
+        folder = Path(json.loads(info.read_text(encoding="utf-8"))["folder"])
+    if folder is None or not folder.is_dir():
+        raise DataError(
+            f"cannot find the scripts marked in {path}", "give their folder with --scripts"
+        )
+    marked = table[table.teacher_mark.str.strip() != ""]
+    if marked.empty:
+        raise DataError(
+            f"{path} has no teacher marks yet",
+            "fill the teacher_mark column for the scripts you have marked",
+        )
+    rows = []
+    for row in marked.itertuples(index=False):
+        file = folder / row.file
+        if not file.is_file():
+            raise DataError(
+                f"{row.file} is in the markbook but not in {folder}",
+                "give the folder the batch read with --scripts",
+            )
+        try:
+            text = text_from_bytes(file.read_bytes(), row.file, file.suffix)
+        except InputError as exc:
+            if "is empty" not in exc.message:
+                raise DataError(str(exc)) from None
+            text = ""
+        rows.append((row.file, text, row.teacher_mark, ""))
+    return _build(rows, rubric, str(path), hashlib.sha256(path.read_bytes()))
+
+
+def check_trainable(marked: MarkedSet, rubric: Rubric) -> list[str]:
+    """Refuse too few scripts; warn about levels with no examples."""
+    n = len(marked.scripts)
+    if n < MIN_SCRIPTS:
+        raise DataError(
+            f"only {n} marked scripts; training needs at least {MIN_SCRIPTS}",
+            "cross-validation holds out a fifth of the scripts at a time, and each "
+            "part needs enough marked scripts to learn from and to check against",
+        )
+    levels = {rubric.level_for(m).level for m in marked.marks}
+    return [
+        f"no scripts at Level {lv.level} ({lv.low}-{lv.high}): the model will rarely give it"
+        for lv in rubric.levels
+        if lv.level not in levels
+    ]

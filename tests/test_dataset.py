@@ -50,3 +50,47 @@ def test_sentence_labels_are_checked(tmp_path, rubric):
     (d / "sentences.csv").write_text("file,start,end,factor,role\na.txt,0,29,no_such,describe\n")
     with pytest.raises(DataError, match="unknown factor"):
         load_marked(d, d / "marks.csv", rubric)
+
+
+def test_texts_in_one_table(tmp_path, rubric):
+    from essay_marker.dataset import load_table
+
+    table = tmp_path / "scripts.tsv"
+    table.write_text("id\tessay\tscore\nann\tStalin was General Secretary.\t5\nbob\t\t0\n")
+    marked = load_table(table, rubric, "essay", "score", id_col="id")
+    assert [(s.file, s.mark) for s in marked.scripts] == [("ann", 5), ("bob", 0)]
+    with pytest.raises(DataError, match="no column text"):
+        load_table(table, rubric, "text", "score")
+
+
+def test_too_few_scripts_says_how_many_and_why(tmp_path, rubric):
+    from essay_marker.dataset import check_trainable
+
+    d = _folder(tmp_path, "file,mark\na.txt,3\n", {"a.txt": b"Stalin was General Secretary."})
+    with pytest.raises(DataError, match="at least 20") as info:
+        check_trainable(load_marked(d, d / "marks.csv", rubric), rubric)
+    assert "cross-validation" in str(info.value)
+
+
+def test_markbook_teacher_marks_are_read_back(tmp_path, rubric):
+    from essay_marker.batch import run_batch
+    from essay_marker.dataset import load_markbook
+
+    from .conftest import EXAMPLES
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for p in EXAMPLES.glob("*.txt"):
+        (folder / p.name).write_bytes(p.read_bytes())
+    run_batch(folder, tmp_path / "marked", rubric, None)
+    book = tmp_path / "marked" / "marks.csv"
+    with pytest.raises(DataError, match="no teacher marks yet"):
+        load_markbook(book, rubric)
+    import pandas as pd
+
+    table = pd.read_csv(book, dtype=str, keep_default_na=False)
+    table["teacher_mark"] = ["3", "4"] + [""] * (len(table) - 2)
+    table.to_csv(book, index=False)
+    marked = load_markbook(book, rubric)
+    assert [s.mark for s in marked.scripts] == [3, 4]
+    assert all(s.text for s in marked.scripts)
