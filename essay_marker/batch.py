@@ -44,7 +44,7 @@ class BatchRow:
     confidence: float | None = None
     refer_to_teacher: bool | None = None
     flags: tuple[str, ...] = ()
-    flag_messages: tuple[str, ...] = ()
+    refer_reasons: tuple[str, ...] = ()
     error: str = ""
     factors: dict[str, str] = field(default_factory=dict)
     targets: tuple[str, ...] = ()
@@ -258,7 +258,7 @@ def mark_job(job: Job) -> tuple[BatchRow, dict[str, Any] | None]:
         confidence=result.confidence,
         refer_to_teacher=result.refer_to_teacher,
         flags=tuple(f.id for f in result.flags),
-        flag_messages=tuple(f.message for f in result.flags),
+        refer_reasons=result.refer_reasons,
         factors={f.id: f.status for f in result.factors},
         targets=targets_of(result, rubric),
         scorer=result.scorer,

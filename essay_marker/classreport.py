@@ -141,7 +141,7 @@ def render_class_report(rows: list[BatchRow], rubric: Rubric, hide_mark: bool = 
     if review:
         parts.append("<table><tr><th>Student</th><th>File</th><th>Why</th><th>Mark</th></tr>")
         for r in review:
-            why = "; ".join(r.flag_messages or r.flags) or f"low confidence ({r.confidence:.2f})"
+            why = " ".join(r.refer_reasons) or ", ".join(r.flags) or "low confidence"
             mark = "" if hide_mark or r.mark is None else f"{r.mark}"
             parts.append(
                 f"<tr><td>{e(r.student)}</td><td>{e(r.file)}</td><td>{e(why)}</td>"

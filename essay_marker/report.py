@@ -78,6 +78,7 @@ def result_to_dict(r: EssayResult, hide_mark: bool = False) -> dict[str, Any]:
         "misconceptions": [asdict(m) for m in r.misconceptions],
         "flags": [asdict(f) for f in r.flags],
         "refer_to_teacher": r.refer_to_teacher,
+        "refer_reasons": list(r.refer_reasons),
         "feedback": {
             "www": list(r.feedback.www),
             "ebi": list(r.feedback.ebi),
@@ -112,8 +113,7 @@ def to_markdown(r: EssayResult, hide_mark: bool = False, title: str | None = Non
         ]
     if r.refer_to_teacher:
         lines += [
-            "> **For your teacher to check:** "
-            + ("; ".join(f.message for f in r.flags) or "the marker is not confident."),
+            "> **For your teacher to check:** " + " ".join(r.refer_reasons),
             "",
         ]
     if r.factors:
@@ -154,7 +154,7 @@ def print_text(r: EssayResult, console: Any, hide_mark: bool = False) -> None:
         )
     console.print(Panel(head, title="essaymark", expand=False))
     if r.refer_to_teacher:
-        why = "; ".join(f.message for f in r.flags) or "the marker is not confident about this one."
+        why = " ".join(r.refer_reasons)
         console.print(f"[bold red]Refer to teacher:[/bold red] {escape(why)}")
     if r.factors:
         table = Table(title="Reasons", show_lines=False, expand=False)
@@ -245,7 +245,7 @@ def to_html_slip(r: EssayResult, text: str, student: str, hide_mark: bool = Fals
             f"marks · SPaG {r.spag.mark}/{r.spag.max_mark}</p>"
         )
     if r.refer_to_teacher:
-        why = "; ".join(f.message for f in r.flags) or "the marker is not confident about this one."
+        why = " ".join(r.refer_reasons)
         parts.append(f"<p class='refer'>For your teacher to check: {e(why)}</p>")
     parts.append("<h2>What went well</h2><ul>")
     www = r.feedback.www or ("Nothing yet to credit: see your next step.",)

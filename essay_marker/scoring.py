@@ -20,7 +20,7 @@ from essay_marker.rubric import Rubric
 from essay_marker.spag import Spag
 from essay_marker.text import Doc
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 RULES_SCORER = "rules:coverage-v1"
 REFER_BELOW = 0.5  # confidence under which a human should look at the script
 
@@ -61,6 +61,7 @@ class EssayResult:
     misconceptions: tuple[MisconceptionHit, ...]
     flags: tuple[Flag, ...]
     refer_to_teacher: bool
+    refer_reasons: tuple[str, ...]
     level_gap: tuple[str, ...]
     feedback: Feedback
     schema_version: str = SCHEMA_VERSION
@@ -205,6 +206,16 @@ def score_essay(
     if any(f.cap == 0 for f in flags):
         spag_mark = 0
     level = rubric.level_for(mark).level
+    reasons = [f.message for f in flags]
+    if confidence < REFER_BELOW:
+        reasons.append(f"The marker is not confident about this mark ({confidence:.2f}).")
+    if not isinstance(scorer, RulesScorer) and rubric.factors and not flags:
+        # A second opinion from the checklist of reasons: a wide gap needs a human.
+        checklist = rubric.level_for(RulesScorer().score(analysis, rubric)[0]).level
+        if abs(checklist - level) >= 2:
+            reasons.append(
+                "The model's mark and its checklist of the reasons disagree by two levels or more."
+            )
     summary = summarise(coverage, doc)
     gap = unmet_for_level(summary, level + 1, rubric) if level < rubric.top_level else ()
     if level < rubric.top_level and not gap and not flags:
@@ -228,7 +239,8 @@ def score_essay(
         specific_evidence=coverage.specific_evidence,
         misconceptions=coverage.misconceptions,
         flags=flags,
-        refer_to_teacher=bool(flags) or confidence < REFER_BELOW,
+        refer_to_teacher=bool(reasons),
+        refer_reasons=tuple(reasons),
         level_gap=gap,
         feedback=Feedback((), (), ""),
     )
