@@ -129,8 +129,13 @@ def _mentions(phrases: tuple[str, ...], a: Analysis) -> bool:
     """True when the essay uses one of the phrases, or there are none to use."""
     if not phrases:
         return True
-    cues = CueSet(phrases)
+    cues = _cue_set(phrases)
     return any(cues.find(st) for st in a.stems)
+
+
+@cache
+def _cue_set(phrases: tuple[str, ...]) -> CueSet:
+    return CueSet(phrases)
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:
