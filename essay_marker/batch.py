@@ -210,32 +210,69 @@ def targets_of(result: Any, rubric: Rubric) -> tuple[str, ...]:
     return tuple(out)
 
 
-def mark_job(job: Job) -> tuple[BatchRow, dict[str, Any] | None]:
-    """Mark one file, write its slips, and return its markbook row (and JSON if wanted)."""
-    from essay_marker.report import result_to_dict, to_html_slip, to_markdown
-    from essay_marker.scoring import score_essay
+CHUNK = 16  # essays marked per call: the model predicts for a chunk at once
+
+
+def mark_chunk(jobs: list[Job]) -> list[tuple[BatchRow, dict[str, Any] | None]]:
+    """Mark some files, write their slips, and return their markbook rows (and JSON)."""
+    from essay_marker.scoring import score_essays
 
     rubric: Rubric = _worker["rubric"]
-    path = Path(job.path)
-    slip = slip_name(job.relative)
-    student = path.stem
+    out: list[tuple[BatchRow, dict[str, Any] | None] | None] = [None] * len(jobs)
+    readable: list[tuple[int, str, str]] = []  # (position, text, sha256)
+    for i, job in enumerate(jobs):
+        path = Path(job.path)
+        slip = slip_name(job.relative)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            message = f"{job.relative} cannot be read ({exc.strerror or exc.__class__.__name__})"
+            out[i] = (
+                BatchRow(path.stem, job.relative, slip, "", error=message),
+                _error_json(job, message),
+            )
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        try:
+            readable.append((i, text_from_bytes(data, job.relative, path.suffix), digest))
+        except EssaymarkError as exc:
+            row = BatchRow(path.stem, job.relative, slip, digest, error=str(exc))
+            out[i] = row, _error_json(job, str(exc))
+    if readable:
+        first = jobs[readable[0][0]]
+        essays = [(text, jobs[i].relative) for i, text, _ in readable]
+        try:
+            results = score_essays(
+                essays, rubric, _worker["scorer"], first.hide_mark, first.sources
+            )
+        except Exception:  # one odd essay must not sink the chunk: mark them one by one
+            results = [_score_alone(text, name, first) for text, name in essays]
+        for (i, text, digest), result in zip(readable, results, strict=True):
+            out[i] = _finish(jobs[i], text, digest, result)
+    return [item for item in out if item is not None]
+
+
+def _score_alone(text: str, name: str, job: Job) -> Any:
+    from essay_marker.scoring import score_essay
+
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        message = f"{job.relative} cannot be read ({exc.strerror or exc.__class__.__name__})"
-        return BatchRow(student, job.relative, slip, "", error=message), _error_json(job, message)
-    digest = hashlib.sha256(data).hexdigest()
-    try:
-        text = text_from_bytes(data, job.relative, path.suffix)
-        result = score_essay(
-            text, rubric, _worker["scorer"], input_name=job.relative, hide_mark=job.hide_mark
-        )
-    except EssaymarkError as exc:
-        return BatchRow(student, job.relative, slip, digest, error=str(exc)), _error_json(
-            job, str(exc)
+        return score_essay(
+            text, _worker["rubric"], _worker["scorer"], name, job.hide_mark, job.sources
         )
     except Exception as exc:  # a batch must carry on past anything one file does
-        message = f"{job.relative} could not be marked ({exc.__class__.__name__})"
+        return exc
+
+
+def _finish(
+    job: Job, text: str, digest: str, result: Any
+) -> tuple[BatchRow, dict[str, Any] | None]:
+    """Write one script's slips and make its markbook row."""
+    from essay_marker.report import result_to_dict, to_html_slip, to_markdown
+
+    path, slip = Path(job.path), slip_name(job.relative)
+    student = path.stem
+    if isinstance(result, Exception):
+        message = f"{job.relative} could not be marked ({result.__class__.__name__})"
         return BatchRow(student, job.relative, slip, digest, error=message), _error_json(
             job, message
         )
@@ -260,7 +297,7 @@ def mark_job(job: Job) -> tuple[BatchRow, dict[str, Any] | None]:
         flags=tuple(f.id for f in result.flags),
         refer_reasons=result.refer_reasons,
         factors={f.id: f.status for f in result.factors},
-        targets=targets_of(result, rubric),
+        targets=targets_of(result, _worker["rubric"]),
         scorer=result.scorer,
     )
     return row, (result_to_dict(result, job.hide_mark) if job.want_json else None)
@@ -366,13 +403,16 @@ def _mark_all(
 ) -> Iterator[tuple[BatchRow, dict[str, Any] | None]]:
     """Results in job order; a pool of processes when jobs > 1, else in this process."""
     args = (rubric.path or rubric.id, str(model_path) if model_path else None)
-    if jobs <= 1 or len(todo) < 2:
+    chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    if jobs <= 1 or len(chunks) < 2:
         _init_worker(*args)
-        yield from map(mark_job, todo)
+        for chunk in chunks:
+            yield from mark_chunk(chunk)
         return
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=args) as pool:
-        # map keeps submission order; chunks keep inter-process traffic low.
-        yield from pool.map(mark_job, todo, chunksize=max(1, min(16, len(todo) // (jobs * 4))))
+        # map keeps submission order, so rows come back in the markbook's order.
+        for rows in pool.map(mark_chunk, chunks):
+            yield from rows
 
 
 def write_markbook(rows: list[BatchRow], rubric: Rubric, out_dir: Path) -> None:

@@ -596,13 +596,24 @@ class TrainedModel:
 
     def score(self, analysis: Analysis, rubric: Rubric) -> tuple[int, int, float]:
         """Mark, SPaG mark and the probability that the level is right."""
-        table = feature_table([analysis], rubric)
-        raw = float(self.mark.predict_raw(table)[0])
-        mark = int(apply_thresholds(np.array([raw]), self.mark.thresholds, self.mark.low)[0])
-        band = rubric.level_for(mark)
-        confidence = self.mark.band_probability(raw, band.low, band.high)
-        spag = int(self.spag.predict(table)[0]) if self.spag else analysis.spag.mark
-        return mark, spag, round(confidence, 3)
+        return self.score_many([analysis], rubric)[0]
+
+    def score_many(
+        self, analyses: Sequence[Analysis], rubric: Rubric
+    ) -> list[tuple[int, int, float]]:
+        """score() for many essays in one call: one feature table, one prediction each."""
+        if not analyses:
+            return []
+        table = feature_table(analyses, rubric)
+        raws = self.mark.predict_raw(table)
+        marks = apply_thresholds(raws, self.mark.thresholds, self.mark.low)
+        spags = self.spag.predict(table) if self.spag else [a.spag.mark for a in analyses]
+        out = []
+        for raw, mark, spag in zip(raws, marks, spags, strict=True):
+            band = rubric.level_for(int(mark))
+            confidence = self.mark.band_probability(float(raw), band.low, band.high)
+            out.append((int(mark), int(spag), round(confidence, 3)))
+        return out
 
 
 def train(

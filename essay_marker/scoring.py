@@ -15,7 +15,7 @@ from essay_marker.coverage import (
 )
 from essay_marker.features import Analysis, analyse_essay
 from essay_marker.feedback import Feedback, build_feedback
-from essay_marker.flags import Flag, screen
+from essay_marker.flags import Flag, Screening, screen
 from essay_marker.rubric import Rubric
 from essay_marker.spag import Spag
 from essay_marker.text import Doc
@@ -81,6 +81,10 @@ class Scorer(Protocol):
 
     def score(self, analysis: Analysis, rubric: Rubric) -> tuple[int, int, float]:
         """Mark, SPaG mark and a confidence in [0, 1]."""
+        ...
+
+    def score_many(self, analyses: list[Analysis], rubric: Rubric) -> list[tuple[int, int, float]]:
+        """score() for many essays at once."""
         ...
 
 
@@ -175,6 +179,10 @@ class RulesScorer:
         confidence = round(0.5 + 0.3 * (1 - abs(p - 0.5) * 2), 2)
         return mark, analysis.spag.mark, confidence
 
+    def score_many(self, analyses: list[Analysis], rubric: Rubric) -> list[tuple[int, int, float]]:
+        """score() for each essay."""
+        return [self.score(a, rubric) for a in analyses]
+
 
 def score_essay(
     text: str,
@@ -188,15 +196,46 @@ def score_essay(
 
     `sources` are texts the students were given: sentences copied from them earn no credit.
     """
+    return score_essays([(text, input_name)], rubric, scorer, hide_mark, sources)[0]
+
+
+def score_essays(
+    essays: list[tuple[str, str]],
+    rubric: Rubric,
+    scorer: Scorer | None = None,
+    hide_mark: bool = False,
+    sources: tuple[str, ...] = (),
+) -> list[EssayResult]:
+    """score_essay for many (text, input name) pairs, the model predicting for all at once."""
     scorer = scorer or RulesScorer()
     hook = scorer.hook()
-    analysis = analyse_essay(text, rubric, hook)
-    screening = screen(analysis, rubric, sources, getattr(scorer, "familiar", None))
-    if screening.marked_text != text:
-        # Padding and copied sentences are blanked in place, so offsets stay true.
-        analysis = analyse_essay(screening.marked_text, rubric, hook)
+    prepared = []
+    for text, _ in essays:
+        analysis = analyse_essay(text, rubric, hook)
+        screening = screen(analysis, rubric, sources, getattr(scorer, "familiar", None))
+        if screening.marked_text != text:
+            # Padding and copied sentences are blanked in place, so offsets stay true.
+            analysis = analyse_essay(screening.marked_text, rubric, hook)
+        prepared.append((analysis, screening))
+    scores = scorer.score_many([a for a, _ in prepared], rubric)
+    return [
+        _result(name, analysis, screening, score, rubric, scorer, hide_mark)
+        for (_, name), (analysis, screening), score in zip(essays, prepared, scores, strict=True)
+    ]
+
+
+def _result(
+    input_name: str,
+    analysis: Analysis,
+    screening: Screening,
+    score: tuple[int, int, float],
+    rubric: Rubric,
+    scorer: Scorer,
+    hide_mark: bool,
+) -> EssayResult:
+    """Apply the flags to the scorer's mark and build the result with its feedback."""
     doc, coverage = analysis.doc, analysis.coverage
-    mark, spag_mark, confidence = scorer.score(analysis, rubric)
+    mark, spag_mark, confidence = score
     flags = screening.flags
     for flag in flags:
         if flag.penalty and mark > 1:
