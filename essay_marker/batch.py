@@ -431,15 +431,3 @@ def write_markbook(rows: list[BatchRow], rubric: Rubric, out_dir: Path) -> None:
     xlsx = io.BytesIO()
     table.to_excel(xlsx, index=False, sheet_name="markbook")
     atomic_write(out_dir / "marks.xlsx", xlsx.getvalue())
-
-
-def summary_json(outcome: BatchOutcome) -> str:
-    """A one-line JSON summary of the batch (for scripts)."""
-    return json.dumps(
-        {
-            "marked": outcome.marked,
-            "failed": outcome.failed,
-            "reused": outcome.reused,
-            "out": str(outcome.out_dir),
-        }
-    )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
 
-from essay_marker.rubric import STATUSES, Misconception, Rubric
+from essay_marker.rubric import Misconception, Rubric
 from essay_marker.text import Doc, Lexicon, Sentence, phrase_stems, stem
 
 ROLES = ("describe", "explain", "weigh", "judge")
@@ -105,10 +105,6 @@ class Coverage:
         """Coverage of one factor by id."""
         return next(f for f in self.factors if f.id == factor_id)
 
-    def with_status(self, *statuses: str) -> tuple[FactorCoverage, ...]:
-        """Factors in any of these states."""
-        return tuple(f for f in self.factors if f.status in statuses)
-
 
 Pattern = tuple[tuple[str, ...], ...]  # parts of a cue phrase, split at "*"
 
@@ -167,6 +163,12 @@ class CueSet:
         """The leftmost match, if any."""
         found = self.find(stems)
         return min(found) if found else None
+
+
+@cache
+def cue_set(phrases: tuple[str, ...]) -> CueSet:
+    """A CueSet for these phrases, built once per process."""
+    return CueSet(phrases)
 
 
 @dataclass(frozen=True)
@@ -443,8 +445,3 @@ def _misconceptions(
                 )
                 break
     return tuple(hits)
-
-
-def status_rank(status: str) -> int:
-    """Order of coverage states: absent < mentioned < explained < weighed."""
-    return STATUSES.index(status)

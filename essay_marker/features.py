@@ -8,7 +8,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from essay_marker.coverage import Coverage, CueSet, FactorHook, analyse_coverage, sentence_stems
+from essay_marker.coverage import (
+    Coverage,
+    CueSet,
+    FactorHook,
+    analyse_coverage,
+    cue_set,
+    sentence_stems,
+)
 from essay_marker.rubric import STATUSES, Rubric
 from essay_marker.spag import Spag, estimate_spag
 from essay_marker.text import Doc, analyse
@@ -126,22 +133,12 @@ def feature_table(analyses: Iterable[Analysis], rubric: Rubric) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*numeric_columns(rubric), "text"])
 
 
-_cue_cache: dict[tuple[str, tuple[str, ...]], CueSet] = {}
-
-
-def _cues(key: str, phrases: tuple[str, ...]) -> CueSet:
-    found = _cue_cache.get((key, phrases))
-    if found is None:
-        found = _cue_cache[(key, phrases)] = CueSet(phrases)
-    return found
-
-
 def _connectives(rubric: Rubric) -> CueSet:
-    return _cues("connectives", rubric.language.connectives)
+    return cue_set(rubric.language.connectives)
 
 
 def _topic(rubric: Rubric) -> CueSet:
-    return _cues("topic", rubric.topic_terms)
+    return cue_set(rubric.topic_terms)
 
 
 def _count(cues: CueSet, stems: Iterable[tuple[str, ...]]) -> int:

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
 
-from essay_marker.coverage import CueSet
+from essay_marker.coverage import CueSet, cue_set
 from essay_marker.features import Analysis
 from essay_marker.rubric import Rubric
-from essay_marker.text import Doc, Lexicon, phrase_stems
+from essay_marker.spag import lexicon_for
+from essay_marker.text import Doc, phrase_stems
 
 TOO_SHORT_WORDS = 40
 _NGRAM = 5  # words in a row that count as copied
@@ -82,11 +83,6 @@ def _term_cues(rubric: Rubric) -> CueSet:
     return CueSet(words)
 
 
-@cache
-def _lexicon(rubric: Rubric) -> Lexicon:
-    return Lexicon(rubric.terms, rubric.specialist_terms)
-
-
 def _other_language(words: list[str]) -> str | None:
     """The language whose word list knows most of these words, if one knows over half."""
     from spellchecker import SpellChecker
@@ -129,13 +125,8 @@ def _mentions(phrases: tuple[str, ...], a: Analysis) -> bool:
     """True when the essay uses one of the phrases, or there are none to use."""
     if not phrases:
         return True
-    cues = _cue_set(phrases)
+    cues = cue_set(phrases)
     return any(cues.find(st) for st in a.stems)
-
-
-@cache
-def _cue_set(phrases: tuple[str, ...]) -> CueSet:
-    return CueSet(phrases)
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:
@@ -252,7 +243,7 @@ def screen(
     unique = [i for i, sent in enumerate(doc.sentences) if sent.start not in repeats]
     alpha = [t.norm for i in unique for t in doc.sentences[i].tokens if t.norm.isalpha()] or alpha
 
-    lexicon = _lexicon(rubric)
+    lexicon = lexicon_for(rubric)
     english = sum(lexicon.known(w) for w in alpha) / len(alpha)
     if len(alpha) >= 10 and english < ENGLISH_SHARE:
         language = _other_language(alpha)

@@ -35,7 +35,8 @@ class Spag:
 
 
 @cache
-def _lexicon(rubric: Rubric) -> Lexicon:
+def lexicon_for(rubric: Rubric) -> Lexicon:
+    """The rubric's word list (names, terms, British forms), built once per process."""
     return Lexicon(rubric.terms, rubric.specialist_terms)
 
 
@@ -77,7 +78,7 @@ def _sentence_control(doc: Doc) -> float:
 
 def estimate_spag(doc: Doc, rubric: Rubric, stems: list[tuple[str, ...]]) -> Spag:
     """Band the essay's spelling accuracy, sentence control and range of specialist terms."""
-    lexicon = _lexicon(rubric)
+    lexicon = lexicon_for(rubric)
     misspelt = _misspellings(doc, lexicon)
     words = doc.word_count
     accuracy = 1.0 - len(misspelt) / words if words else 0.0
