@@ -293,3 +293,21 @@ def check_trainable(marked: MarkedSet, rubric: Rubric) -> list[str]:
         for lv in rubric.levels
         if lv.level not in levels
     ]
+
+
+def corpus_dirs() -> list[Path]:
+    """Where bundled marked corpora live: inside the installed package, or the source tree."""
+    from importlib import resources
+
+    packaged = Path(str(resources.files("essay_marker"))) / "corpus"
+    source_tree = Path(__file__).resolve().parent.parent / "corpus"
+    return [d for d in (packaged, source_tree) if d.is_dir()]
+
+
+def base_corpus(rubric: Rubric) -> MarkedSet | None:
+    """The marked corpus shipped for this rubric (by id), or None when there is none."""
+    for d in corpus_dirs():
+        folder = d / rubric.id
+        if (folder / "marks.csv").is_file():
+            return load_marked(folder, folder / "marks.csv", rubric)
+    return None

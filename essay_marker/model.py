@@ -1,4 +1,4 @@
-"""The trained marker: build, cross-validate, train, save and load (skops only).
+"""The trained marker: its pipelines, thresholds, figures, and saving and loading (skops only).
 
 The mark is an ordinal treatment of a ridge regression: the regression's continuous
 output is cut into marks by thresholds tuned for quadratic weighted kappa on
@@ -9,22 +9,19 @@ factors written in the student's own words, on top of the rubric's cue phrases.
 from __future__ import annotations
 
 import math
-import tempfile
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import cohen_kappa_score, confusion_matrix, f1_score, precision_score
-from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
+from sklearn.model_selection import GroupKFold
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -32,7 +29,7 @@ from sklearn.preprocessing import StandardScaler
 from essay_marker.coverage import FactorHook, Hint
 from essay_marker.dataset import MarkedSet
 from essay_marker.errors import ModelError
-from essay_marker.features import Analysis, analyse_essay, feature_table, numeric_columns
+from essay_marker.features import Analysis, analyse_essay, feature_table
 from essay_marker.rubric import Rubric
 from essay_marker.text import Doc
 
@@ -88,32 +85,43 @@ SPAG_CANDIDATE = Candidate("ridge-features+text-a10", 10.0, True)
 # --------------------------------------------------------------------------- pipelines
 
 
-def _tfidf(analyzer: str, ngrams: tuple[int, int], bits: int) -> Pipeline:
-    """TF-IDF over hashed n-grams: no vocabulary to store, so model files stay small."""
-    hashing = HashingVectorizer(
+def _hashing(analyzer: str, ngrams: tuple[int, int], bits: int) -> HashingVectorizer:
+    return HashingVectorizer(
         analyzer=analyzer, ngram_range=ngrams, n_features=2**bits, alternate_sign=False, norm=None
     )
+
+
+def _tfidf(analyzer: str, ngrams: tuple[int, int], bits: int) -> Pipeline:
+    """TF-IDF over hashed n-grams: no vocabulary to store, so model files stay small."""
+    hashing = _hashing(analyzer, ngrams, bits)
     return Pipeline([("hash", hashing), ("tfidf", TfidfTransformer(sublinear_tf=True))])
 
 
-def mark_pipeline(columns: Sequence[str], candidate: Candidate, memory: Any = None) -> Pipeline:
+# The mark model's text views: word 1-2 grams and character 2-5 grams within words.
+TEXT_VIEWS = (("words", "word", (1, 2), 17), ("chars", "char_wb", (2, 5), 17))
+LENGTH_COLUMNS = ("log_words",)
+
+
+def hashers() -> list[HashingVectorizer]:
+    """The mark model's text hashers, in pipeline order (training hashes each script once)."""
+    return [_hashing(analyzer, ngrams, bits) for _, analyzer, ngrams, bits in TEXT_VIEWS]
+
+
+def mark_pipeline(columns: Sequence[str], candidate: Candidate) -> Pipeline:
     """Scaled numeric features (and TF-IDF word and character n-grams) into a ridge regression."""
     parts: list[tuple[str, Any, Any]] = [("num", StandardScaler(), list(columns))]
     if candidate.text:
-        parts += [
-            ("words", _tfidf("word", (1, 2), 17), "text"),
-            ("chars", _tfidf("char_wb", (2, 5), 17), "text"),
-        ]
-    steps = [("features", ColumnTransformer(parts)), ("ridge", Ridge(alpha=candidate.alpha))]
-    # With a joblib Memory, candidates that differ only in alpha share the fitted features.
-    return Pipeline(steps, memory=memory)
+        parts += [(name, _tfidf(a, ng, bits), "text") for name, a, ng, bits in TEXT_VIEWS]
+    return Pipeline(
+        [("features", ColumnTransformer(parts)), ("ridge", Ridge(alpha=candidate.alpha))]
+    )
 
 
 def length_pipeline() -> Pipeline:
     """The baseline: the mark from the log word count alone."""
     return Pipeline(
         [
-            ("features", ColumnTransformer([("num", StandardScaler(), ["log_words"])])),
+            ("features", ColumnTransformer([("num", StandardScaler(), list(LENGTH_COLUMNS))])),
             ("ridge", Ridge(alpha=1.0)),
         ]
     )
@@ -233,24 +241,6 @@ def _phi(z: float) -> float:
     if math.isinf(z):
         return 1.0 if z > 0 else 0.0
     return 0.5 * (1 + math.erf(z / math.sqrt(2)))
-
-
-def fit_ordinal(
-    make: Callable[[], Pipeline],
-    table: pd.DataFrame,
-    y: np.ndarray,
-    low: int,
-    high: int,
-    folds: int = 5,
-) -> OrdinalModel:
-    """Fit the pipeline, with thresholds and error spread from inner out-of-fold predictions."""
-    oof = np.zeros(len(y), dtype=float)
-    inner = KFold(n_splits=min(folds, len(y)), shuffle=True, random_state=SEED)
-    for train, test in inner.split(table):
-        oof[test] = make().fit(table.iloc[train], y[train]).predict(table.iloc[test])
-    thresholds = fit_thresholds(y, oof, low, high)
-    sigma = float(max(np.sqrt(np.mean((oof - y) ** 2)), 0.25))
-    return OrdinalModel(make().fit(table, y), thresholds, sigma, low, high)
 
 
 @dataclass
@@ -381,7 +371,7 @@ def agreement(rubric: Rubric, y: Sequence[int], p: Sequence[int]) -> dict[str, A
     }
 
 
-def _spag_agreement(y: Sequence[int], p: Sequence[int], top: int) -> dict[str, Any]:
+def spag_agreement(y: Sequence[int], p: Sequence[int], top: int) -> dict[str, Any]:
     y, p = np.asarray(y), np.asarray(p)
     return {
         "n": len(y),
@@ -398,35 +388,22 @@ def _quiet(_: str) -> None:
     pass
 
 
-@dataclass
-class Evaluation:
-    """Cross-validated figures and the out-of-fold predictions behind them."""
+def one_blas_thread(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run with one BLAS thread: training makes many small solves, and threads that wait
+    for a busy second core made them 30 times slower (0.39 s against 0.012 s)."""
+    from functools import wraps
 
-    chosen: Candidate
-    figures: dict[str, Any]
-    oof: dict[str, list[int]] = field(default_factory=dict)
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from threadpoolctl import threadpool_limits
 
+        with threadpool_limits(limits=1, user_api="blas"):
+            return func(*args, **kwargs)
 
-def _analyses(marked: MarkedSet, rubric: Rubric, hook: FactorHook | None) -> list[Analysis]:
-    return [analyse_essay(s.text, rubric, hook) for s in marked.scripts]
-
-
-def _levels(rubric: Rubric, marks: Sequence[int]) -> np.ndarray:
-    return np.array([rubric.level_for(int(m)).level for m in marks])
+    return wrapper
 
 
-def _outer_folds(
-    rubric: Rubric, marks: Sequence[int], folds: int
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    levels = _levels(rubric, marks)
-    counts = np.bincount(levels)
-    smallest = int(counts[counts > 0].min())
-    idx = np.arange(len(marks))
-    if smallest >= folds:
-        return list(StratifiedKFold(folds, shuffle=True, random_state=SEED).split(idx, levels))
-    return list(KFold(folds, shuffle=True, random_state=SEED).split(idx))
-
-
+@one_blas_thread
 def sentence_figures(marked: MarkedSet, rubric: Rubric, folds: int = 5) -> dict[str, Any]:
     """F1 of cues alone, the sentence models alone, and both, by script-grouped CV.
 
@@ -487,73 +464,6 @@ def sentence_figures(marked: MarkedSet, rubric: Rubric, folds: int = 5) -> dict[
     return out
 
 
-def cross_validate(
-    marked: MarkedSet,
-    rubric: Rubric,
-    folds: int = 5,
-    candidates: Sequence[Candidate] = CANDIDATES,
-    progress: Progress = _quiet,
-) -> Evaluation:
-    """Nested cross-validation of every candidate, the SPaG model and the length baseline.
-
-    In each outer fold the sentence model, the thresholds and the fit see only that fold's
-    training scripts; the held-out scripts are marked as new essays would be.
-    """
-    y = np.array(marked.marks)
-    spag_y = np.array([s.spag if s.spag is not None else -1 for s in marked.scripts])
-    has_spag = rubric.spag_max > 0 and bool((spag_y >= 0).all())
-    cols = numeric_columns(rubric)
-    factors = [f.id for f in rubric.factors]
-    oof = {c.name: np.zeros(len(y), dtype=int) for c in candidates}
-    oof["length-baseline"] = np.zeros(len(y), dtype=int)
-    oof_spag = np.zeros(len(y), dtype=int)
-    splits = _outer_folds(rubric, y, folds)
-    with tempfile.TemporaryDirectory(prefix="essaymark-cv-") as cache:
-        memory = joblib.Memory(cache, verbose=0)
-        for k, (train, test) in enumerate(splits, 1):
-            step = f"fold {k}/{len(splits)}"
-            progress(f"{step}: analysing scripts")
-            train_files = {marked.scripts[i].file for i in train}
-            data = sentence_examples(marked, rubric, train_files)
-            smodel = fit_sentence_model(data, factors) if factors else None
-            hook = smodel.hook() if smodel else None
-            table = feature_table(_analyses(marked, rubric, hook), rubric)
-            tr, te = table.iloc[train], table.iloc[test]
-            for c in candidates:
-                progress(f"{step}: {c.name}")
-                m = fit_ordinal(
-                    lambda c=c: mark_pipeline(cols, c, memory), tr, y[train], 0, rubric.max_mark
-                )
-                oof[c.name][test] = m.predict(te)
-            base = fit_ordinal(length_pipeline, tr, y[train], 0, rubric.max_mark)
-            oof["length-baseline"][test] = base.predict(te)
-            if has_spag:
-                progress(f"{step}: spag")
-                sm = fit_ordinal(
-                    lambda: mark_pipeline(cols, SPAG_CANDIDATE, memory),
-                    tr,
-                    spag_y[train],
-                    0,
-                    rubric.spag_max,
-                )
-                oof_spag[test] = sm.predict(te)
-    scores = {name: agreement(rubric, y, p) for name, p in oof.items()}
-    chosen = max(candidates, key=lambda c: (scores[c.name]["qwk"], -candidates.index(c)))
-    figures: dict[str, Any] = {
-        "folds": len(splits),
-        "model": scores[chosen.name],
-        "length_baseline": scores["length-baseline"],
-        "selection": {c.name: scores[c.name]["qwk"] for c in candidates},
-        "chosen": chosen.name,
-    }
-    if has_spag:
-        figures["spag"] = _spag_agreement(spag_y, oof_spag, rubric.spag_max)
-    result = {k: v.tolist() for k, v in oof.items()}
-    if has_spag:
-        result["spag"] = oof_spag.tolist()
-    return Evaluation(chosen, figures, result)
-
-
 def held_out_figures(model: TrainedModel, marked: MarkedSet, rubric: Rubric) -> dict[str, Any]:
     """Agreement of an already-trained model with marks it never saw (no training)."""
     from essay_marker.scoring import score_essay
@@ -561,7 +471,7 @@ def held_out_figures(model: TrainedModel, marked: MarkedSet, rubric: Rubric) -> 
     results = [score_essay(s.text, rubric, model) for s in marked.scripts]
     figures: dict[str, Any] = {"model": agreement(rubric, marked.marks, [r.mark for r in results])}
     if rubric.spag_max and all(s.spag is not None for s in marked.scripts):
-        figures["spag"] = _spag_agreement(
+        figures["spag"] = spag_agreement(
             [s.spag for s in marked.scripts], [r.spag.mark for r in results], rubric.spag_max
         )
     figures["refer_to_teacher"] = sum(r.refer_to_teacher for r in results)
@@ -614,78 +524,6 @@ class TrainedModel:
             confidence = self.mark.band_probability(float(raw), band.low, band.high)
             out.append((int(mark), int(spag), round(confidence, 3)))
         return out
-
-
-def train(
-    marked: MarkedSet,
-    rubric: Rubric,
-    name: str,
-    folds: int = 5,
-    candidates: Sequence[Candidate] = CANDIDATES,
-    progress: Progress = _quiet,
-) -> TrainedModel:
-    """Cross-validate, choose the estimator by QWK, fit it on everything and write its card."""
-    import platform
-
-    import nltk
-    import sklearn
-    import skops
-
-    started = time.perf_counter()
-    evaluation = cross_validate(marked, rubric, folds, candidates, progress)
-    progress("sentence model figures")
-    sentences = sentence_figures(marked, rubric, folds) if rubric.factors else {}
-    progress("fitting the final model on all scripts")
-    factors = [f.id for f in rubric.factors]
-    smodel = fit_sentence_model(sentence_examples(marked, rubric), factors) if factors else None
-    analyses = _analyses(marked, rubric, smodel.hook() if smodel else None)
-    table = feature_table(analyses, rubric)
-    cols = numeric_columns(rubric)
-    y = np.array(marked.marks)
-    chosen = evaluation.chosen
-    mark = fit_ordinal(lambda: mark_pipeline(cols, chosen), table, y, 0, rubric.max_mark)
-    spag = None
-    if "spag" in evaluation.figures:
-        spag_y = np.array([s.spag for s in marked.scripts])
-        spag = fit_ordinal(
-            lambda: mark_pipeline(cols, SPAG_CANDIDATE), table, spag_y, 0, rubric.spag_max
-        )
-    familiar = familiar_pairs(
-        [a.stems for a, m in zip(analyses, marked.marks, strict=True) if m > 0]
-    )
-    card = {
-        "name": name,
-        "format_version": FORMAT_VERSION,
-        "rubric": {"id": rubric.id, "sha256": rubric.sha256},
-        "data": {
-            "sha256": marked.sha256,
-            "scripts": len(marked.scripts),
-            "annotated_scripts": len({a.file for a in marked.annotations}),
-            "mark_counts": {
-                str(k): int(v) for k, v in sorted(pd.Series(marked.marks).value_counts().items())
-            },
-        },
-        "estimator": {
-            "chosen": chosen.name,
-            "alpha": chosen.alpha,
-            "text_features": chosen.text,
-            "ordinal": "ridge regression, thresholds tuned for QWK on inner out-of-fold "
-            "predictions",
-            "seed": SEED,
-        },
-        "cross_validation": evaluation.figures,
-        "sentence_model": sentences,
-        "versions": {
-            "python": platform.python_version(),
-            "scikit-learn": sklearn.__version__,
-            "nltk": nltk.__version__,
-            "skops": skops.__version__,
-            "numpy": np.__version__,
-            "pandas": pd.__version__,
-        },
-        "training_seconds": round(time.perf_counter() - started, 1),
-    }
-    return TrainedModel(name, rubric.id, rubric.sha256, cols, mark, spag, smodel, card, familiar)
 
 
 def familiar_pairs(

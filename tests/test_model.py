@@ -17,14 +17,13 @@ from essay_marker.model import (
     _fast_qwk,
     apply_thresholds,
     bundled_model,
-    cross_validate,
     fit_thresholds,
     load_model,
     save_model,
-    train,
 )
 from essay_marker.rubric import parse_rubric
 from essay_marker.scoring import score_essay
+from essay_marker.training import cross_validate, train
 
 from .conftest import EXAMPLES, TESTS
 

@@ -38,7 +38,7 @@ def test_train_versions_use_and_check(tmp_path, monkeypatch):
     assert store.active_name("plain") == "v1"
 
     second = runner.invoke(app, [*args, "--force"])
-    assert second.exit_code == 0 and "model in use (model:plain@v1)" in second.stdout
+    assert second.exit_code == 0 and "trained on 45 of these 45 scripts" in second.stdout
     assert store.active_name("plain") == "v2" and len(store.versions("plain")) == 2
 
     listed = runner.invoke(app, ["models", "list", "--rubric", "plain"])

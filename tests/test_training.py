@@ -1,0 +1,90 @@
+"""Training: the fast cross-validation matches the real pipeline; small sets; base corpus."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from essay_marker.dataset import MarkedSet, load_marked
+from essay_marker.features import analyse_essay, feature_table, numeric_columns
+from essay_marker.model import CANDIDATES, mark_pipeline
+from essay_marker.training import (
+    TEACHER_SHARE,
+    _FoldFeatures,
+    cross_validate,
+    fold_plan,
+    hashed_counts,
+    with_base,
+)
+
+from .conftest import TESTS
+
+CORPUS = TESTS.parent / "corpus" / "stalin-main-reason"
+HOLDOUT = TESTS.parent / "corpus" / "stalin-main-reason-holdout"
+
+
+@pytest.fixture(scope="module")
+def holdout(rubric):
+    return load_marked(HOLDOUT, HOLDOUT / "marks.csv", rubric)
+
+
+@pytest.mark.parametrize("candidate", [CANDIDATES[1], CANDIDATES[2]], ids=lambda c: c.name)
+def test_fold_features_predict_as_the_pipeline_does(holdout, rubric, candidate):
+    """Cross-validation hashes each script once; it must fit the very model train() saves."""
+    table = feature_table([analyse_essay(s.text, rubric) for s in holdout.scripts], rubric)
+    cols = numeric_columns(rubric)
+    y = np.array(holdout.marks)
+    train, test = np.arange(0, 45, 3) % 45, np.setdiff1d(np.arange(45), np.arange(0, 45, 3))
+    train, test = test, train  # 30 to learn from, 15 to predict
+    weights = np.linspace(1, 3, len(train))
+    numeric = table[cols].to_numpy(float)
+    fold = _FoldFeatures(numeric, hashed_counts(table.text.tolist()), train, test)
+    fast = fold.fit_predict(candidate.text, candidate.alpha, y[train], weights)
+    pipeline = mark_pipeline(cols, candidate)
+    pipeline.fit(table.iloc[train], y[train], ridge__sample_weight=weights)
+    # The pipeline's sparse ridge solver stops at a tolerance (1e-4): agree to 0.01 marks.
+    np.testing.assert_allclose(fast, pipeline.predict(table.iloc[test]), atol=0.01)
+    xtr, _ = fold.matrices(candidate.text)
+    expected = pipeline.named_steps["features"].transform(table.iloc[train])
+    assert abs(xtr - expected).max() < 1e-9
+
+
+def test_small_sets_repeat_stratified_folds(rubric):
+    marks = [0] * 3 + [3] * 10 + [7] * 10 + [11] * 9 + [15] * 3  # 35 scripts, a real class
+    repeats, splits = fold_plan(rubric, marks, 5)
+    assert repeats == 6 and len(splits) == 30
+    for r in range(repeats):
+        tests = np.concatenate([te for _, te in splits[r * 5 : (r + 1) * 5]])
+        assert sorted(tests) == list(range(35))  # each repeat holds every script out once
+    first_fold_levels = {rubric.level_for(marks[i]).level for i in splits[0][1]}
+    assert len(first_fold_levels) >= 3  # stratified: each fold sees most levels
+    assert fold_plan(rubric, [i % 17 for i in range(400)], 5)[0] == 1
+
+
+def test_base_corpus_is_weighted_so_the_teacher_dominates(holdout, rubric):
+    base = load_marked(CORPUS, CORPUS / "marks.csv", rubric)
+    data = with_base(holdout, base, "stalin-main-reason")
+    assert data.evaluated == 45 and len(data.marked.scripts) == 45 + 264
+    w = data.weights
+    assert w[:45].sum() / w.sum() == pytest.approx(TEACHER_SHARE, abs=0.01)
+    # The corpus's sentence labels come along (renamed if a file name clashes).
+    assert {a.file for a in data.marked.annotations} <= {s.file for s in data.marked.scripts}
+    # A teacher who hands in corpus scripts keeps their own mark for them.
+    overlap = with_base(MarkedSet(base.scripts[:30], (), "x"), base, "stalin-main-reason")
+    assert overlap.evaluated == 30 and len(overlap.marked.scripts) == 264
+
+
+def test_teacher_marks_win_where_they_disagree_with_the_corpus(holdout, rubric):
+    """A harsher teacher: the combined model follows the teacher, not the corpus."""
+    harsh = MarkedSet(
+        tuple(replace(s, mark=max(0, s.mark - 3)) for s in holdout.scripts), (), "harsh"
+    )
+    base = load_marked(CORPUS, CORPUS / "marks.csv", rubric)
+    evaluation = cross_validate(with_base(harsh, base, "base"), rubric, 5, (CANDIDATES[1],))
+    figures = evaluation.figures
+    assert figures["evaluated_on"] == 45 and figures["base_corpus"]["scripts"] == 264
+    predicted = np.mean(evaluation.oof[CANDIDATES[1].name])
+    assert abs(predicted - np.mean(harsh.marks)) < abs(predicted - np.mean(holdout.marks))
+    assert figures["model"]["qwk"] > figures["length_baseline"]["qwk"]
