@@ -17,7 +17,7 @@ from essay_marker.coverage import CueSet, cue_set
 from essay_marker.features import Analysis
 from essay_marker.rubric import Rubric
 from essay_marker.spag import lexicon_for
-from essay_marker.text import Doc, phrase_stems
+from essay_marker.text import Doc, Token, phrase_stems
 
 TOO_SHORT_WORDS = 40
 _NGRAM = 5  # words in a row that count as copied
@@ -35,6 +35,13 @@ VOWEL_SHARE = 0.35  # languages have vowels; keyboard mashing has few
 TEMPLATED_SENTENCES = 0.25  # share of sentences that are one template with terms swapped
 REPEATED_SHARE = 0.2  # share of words in sentences that repeat earlier ones
 COPIED_SHARE = 0.3  # share of words in sentences copied from a source
+# Fluent nonsense built on the question's vocabulary: nearly every sentence that gives a
+# reason rests on words no marked answer and nothing in the rubric uses (potatoes, weather,
+# a football team), or its explanations only restate what they explain.
+UNANCHORED_SHARE = 0.85  # of the sentences that give a reason
+RECURRING_SHARE = 0.35  # of them, resting on an unknown thing the essay keeps returning to
+UNANCHORED_MIN = 5  # sentences giving a reason before the shares are trusted
+CIRCULAR_MIN, CIRCULAR_SHARE = 2, 0.25  # "… because it was important", of "because" sentences
 
 _FUNCTION_WORDS = frozenset(
     "the a an of to and in was were is are it that this for on with as by be been had has "  # noqa: SIM905
@@ -210,6 +217,140 @@ def familiar_share(a: Analysis, familiar: frozenset[str]) -> float:
     return sum(p in familiar for p in pairs) / len(pairs) if pairs else 0.0
 
 
+@cache
+def _answer_stems(rubric: Rubric, familiar: frozenset[str]) -> frozenset[str]:
+    """Stems that marked answers (their familiar word pairs) or the rubric use."""
+    stems = {w for pair in familiar for w in pair.split()}
+    lang = rubric.language
+    phrases = [
+        rubric.question,
+        *rubric.terms,
+        *rubric.specialist_terms,
+        *rubric.topic_terms,
+        *rubric.subject_terms,
+        *lang.causal,
+        *lang.causal_openers,
+        *lang.weighing,
+        *lang.judgement,
+        *lang.connectives,
+    ]
+    for f in rubric.factors:
+        phrases += [f.name, f.short, *f.cues, *f.evidence]
+    for phrase in phrases:
+        stems.update(phrase_stems(phrase))
+    return frozenset(stems)
+
+
+@cache
+def _stop_words() -> frozenset[str]:
+    # Imported here: only a trained model's screening needs the list.
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+def _reasoning(stems: tuple[str, ...], rubric: Rubric) -> bool:
+    """True when a sentence gives a reason or a judgement (because, this meant, main reason)."""
+    lang = rubric.language
+    return (
+        "becaus" in stems
+        or bool(cue_set(lang.causal).find(stems))
+        or bool(cue_set(lang.judgement).find(stems))
+    )
+
+
+@dataclass(frozen=True)
+class Anchoring:
+    """How far the sentences that give reasons rest on what answers to the question talk about."""
+
+    reasons: int  # sentences that give a reason or a judgement
+    unknown: int  # of those, resting on a word no marked answer and nothing in the rubric uses
+    recurring: int  # of those, resting on such a word that the essay keeps coming back to
+    things: tuple[str, ...]  # the recurring unknown words, most used first
+
+
+def anchoring(a: Analysis, rubric: Rubric, familiar: frozenset[str]) -> Anchoring:
+    """Count the reasons an essay gives that rest on things no answer to the question uses.
+
+    A word is unknown when no familiar word pair of the marked answers and nothing in the
+    rubric has its stem; it must be a correctly spelt word or a name (a slip is not a new
+    thing), and not a stop word. Recurring means used in two or more sentences.
+    """
+    known, stop, lexicon = _answer_stems(rubric, familiar), _stop_words(), lexicon_for(rubric)
+    unknown_in: list[set[str]] = []
+    for sent, stems in zip(a.doc.sentences, a.stems, strict=True):
+        unknown_in.append(
+            {
+                st
+                for t, st in zip(sent.tokens, stems, strict=True)
+                if len(t.norm) >= 3
+                and t.norm.isalpha()
+                and t.norm not in stop
+                and st not in known
+                and (
+                    lexicon.known(t.text)
+                    or (t.text[:1].isupper() and lexicon.term_for(t.text) is None)
+                )
+            }
+        )
+    sentences_with = Counter(st for here in unknown_in for st in here)
+    reasons = unknown = recurring = 0
+    things: Counter[str] = Counter()
+    for sent, stems, here in zip(a.doc.sentences, a.stems, unknown_in, strict=True):
+        if sent.heading or not _reasoning(stems, rubric):
+            continue
+        reasons += 1
+        unknown += bool(here)
+        again = {st for st in here if sentences_with[st] >= 2}
+        recurring += bool(again)
+        things.update({st: sentences_with[st] for st in again})
+    return Anchoring(reasons, unknown, recurring, tuple(w for w, _ in things.most_common()))
+
+
+def _content(tokens: tuple[Token, ...], stems: tuple[str, ...]) -> list[str]:
+    stop = _stop_words()
+    return [
+        st
+        for t, st in zip(tokens, stems, strict=True)
+        if t.norm.isalpha() and len(t.norm) >= 3 and t.norm not in stop
+    ]
+
+
+def _word_for(stem: str, a: Analysis) -> str:
+    """The student's own spelling of the first word with this stem."""
+    return next(
+        (
+            t.norm
+            for sent, stems in zip(a.doc.sentences, a.stems, strict=True)
+            for t, st in zip(sent.tokens, stems, strict=True)
+            if st == stem
+        ),
+        stem,
+    )
+
+
+def _clip(text: str, width: int = 80) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def circular(a: Analysis) -> tuple[int, int, str | None]:
+    """Sentences with "because", how many only restate what they explain, and the first one."""
+    because = restated = 0
+    first = None
+    for sent, stems in zip(a.doc.sentences, a.stems, strict=True):
+        if "becaus" not in stems:
+            continue
+        because += 1
+        i = stems.index("becaus")
+        before = set(_content(sent.tokens[:i], stems[:i]))
+        after = _content(sent.tokens[i + 1 :], stems[i + 1 :])
+        # "important because it was important": what follows adds nothing new.
+        if before and after and sum(w in before for w in after) >= 0.67 * len(after):
+            restated += 1
+            first = first or sent.text
+    return because, restated, first
+
+
 def screen(
     a: Analysis,
     rubric: Rubric,
@@ -325,18 +466,35 @@ def screen(
         if a.coverage.sentences[i].roles
     ]
     crowding = sum(crowded) / len(crowded) if crowded else 0.0
+    nonsense = None
     if words >= 60 and (
         abstract >= ABSTRACT_ALONE
         or (abstract >= ABSTRACT_WITH_CROWDING and crowding >= CROWDED_FACTORS)
     ):
-        flags.append(
-            Flag(
-                "gibberish",
-                "This reads fluently but strings terms and jargon together "
-                "without a meaningful argument.",
-                0,
-            )
+        nonsense = (
+            "This reads fluently but strings terms and jargon together without a "
+            "meaningful argument."
         )
+    if nonsense is None and familiar and words >= 60:
+        anchors = anchoring(a, rubric, familiar)
+        because, restated, example = circular(a)
+        if (
+            anchors.reasons >= UNANCHORED_MIN
+            and anchors.unknown >= UNANCHORED_SHARE * anchors.reasons
+            and anchors.recurring >= RECURRING_SHARE * anchors.reasons
+        ):
+            named = ", ".join(_word_for(w, a) for w in anchors.things[:4])
+            nonsense = (
+                f"Almost every reason it gives rests on things no marked answer or the mark "
+                f"scheme mentions ({named}): it reads fluently but may be made up."
+            )
+        elif restated >= CIRCULAR_MIN and restated >= CIRCULAR_SHARE * because:
+            nonsense = (
+                f"Its explanations go round in circles (“{_clip(example or '')}”): it "
+                "reads fluently but says nothing."
+            )
+    if nonsense:
+        flags.append(Flag("gibberish", nonsense, 0))
 
     # Padding and copying: blank those sentences so only the student's own words count.
     if _disordered(a, unique):

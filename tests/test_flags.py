@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from essay_marker.batch import run_batch
+from essay_marker.features import analyse_essay
+from essay_marker.flags import circular
 from essay_marker.model import bundled_model
 from essay_marker.report import result_to_dict
 from essay_marker.scoring import score_essay
@@ -25,9 +27,11 @@ CAPS = {"gibberish": 0, "not_english": 0, "off_topic": 0, "keyword_stuffing": 4}
 # Nonsense that reads unlike any answer to the question may be flagged off_topic instead:
 # the message says it may be either, and the mark is 0 either way.
 ALSO_ACCEPTED = {"gibberish": {"off_topic"}}
-# Cases the current checks do not catch, kept visible rather than deleted: fluent
-# nonsense that is grammatical and on-topic needs world knowledge to see through.
-KNOWN_MISSES = {"gibberish-06.txt", "gibberish-07.txt", "gibberish-08.txt", "gibberish-09.txt"}
+HONEST = sorted((FIXTURES / "honest").glob("*.txt"))
+# Cases the current checks do not catch, kept visible rather than deleted: fluent nonsense
+# whose absurd claims use the answers' own words (a moustache, swapped facts, a canteen
+# beside real evidence) needs world knowledge to see through.
+KNOWN_MISSES = {"gibberish-08.txt", "gibberish-14.txt", "gibberish-18.txt"}
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +65,24 @@ def test_genuine_scripts_are_rarely_flagged(rubric, model):
                 flagged.append((name, [f.id for f in result.flags]))
     assert total >= 280
     assert len(flagged) / total < 0.02, flagged
+
+
+@pytest.mark.parametrize("path", HONEST, ids=[p.name for p in HONEST])
+def test_weak_but_honest_scripts_are_not_flagged(path, rubric, model):
+    """EAL, narrative, analogy and rich-vocabulary answers written after the checks were tuned."""
+    result = score_essay(path.read_text(encoding="utf-8"), rubric, model)
+    assert not result.flags, [f.message for f in result.flags]
+
+
+def test_circular_explanations_are_counted(rubric):
+    text = (
+        "The General Secretary was important because it was important. "
+        "Trotsky lost because he was arrogant and feared as a Bonaparte. "
+        "The factions mattered because they were factions."
+    )
+    because, restated, first = circular(analyse_essay(text, rubric))
+    assert (because, restated) == (3, 2)
+    assert first == "The General Secretary was important because it was important."
 
 
 def _essay(name: str) -> str:
