@@ -12,9 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from essay_marker.batch import run_batch
+from essay_marker.errors import InputError
 from essay_marker.features import analyse_essay
-from essay_marker.flags import circular
+from essay_marker.flags import circular, disorder
 from essay_marker.model import bundled_model
+from essay_marker.readers import MAX_WORDS
 from essay_marker.report import result_to_dict
 from essay_marker.scoring import score_essay
 
@@ -83,6 +85,71 @@ def test_circular_explanations_are_counted(rubric):
     because, restated, first = circular(analyse_essay(text, rubric))
     assert (because, restated) == (3, 2)
     assert first == "The General Secretary was important because it was important."
+
+
+# Eight-sentence essays whose signposts are out of order, and the reason each gives.
+_BODY = [
+    "Stalin was made General Secretary in 1922 and controlled appointments.",
+    "He put loyal supporters into key posts across the party.",
+    "Trotsky was seen as arrogant and many feared him as a Bonaparte.",
+    "Stalin sided with Zinoviev and Kamenev against Trotsky in the Troika.",
+    "Later he sided with Bukharin to defeat the United Opposition in 1927.",
+    "He was chief mourner at Lenin's funeral in January 1924.",
+]
+_INTRO = "The main reason Stalin won total power was his post as General Secretary."
+_END = "In conclusion, the General Secretary post was the main reason, because it gave him votes."
+DISORDERED = {
+    "it concludes": [_INTRO, _BODY[0], _END, *_BODY[1:]],
+    "comes before": [
+        _INTRO,
+        "Thirdly, " + _BODY[3],
+        "Firstly, " + _BODY[0],
+        *_BODY[1:3],
+        *_BODY[4:],
+        _END,
+    ],
+    "opens mid-argument": ["This meant that " + _BODY[1], _INTRO, _BODY[0], *_BODY[2:], _END],
+    "starting a new point": [
+        _INTRO,
+        *_BODY,
+        _END,
+        "Another reason was Trotsky missing Lenin's funeral.",
+    ],
+    "long before the end": [
+        _INTRO,
+        "Above all, the post gave him the votes at the Party Congress.",
+        *_BODY,
+        "Zinoviev and Kamenev were expelled in 1927.",
+    ],
+}
+
+
+@pytest.mark.parametrize("why", DISORDERED)
+def test_disorder_names_what_is_out_of_order(why, rubric):
+    a = analyse_essay(" ".join(DISORDERED[why]), rubric)
+    assert why in (disorder(a, list(range(len(a.doc.sentences)))) or "")
+    ordered = analyse_essay(" ".join([_INTRO, *_BODY, _END]), rubric)
+    assert disorder(ordered, list(range(len(ordered.doc.sentences)))) is None
+
+
+def test_a_strong_essay_shuffled_loses_a_level(rubric, model):
+    text = _essay("analytical-four-factors.txt")
+    paragraphs = text.split("\n\n")
+    shuffled = "\n\n".join([paragraphs[-1], *paragraphs[1:-1], paragraphs[0]])
+    plain, moved = score_essay(text, rubric, model), score_essay(shuffled, rubric, model)
+    assert "disordered" in {f.id for f in moved.flags} and moved.refer_to_teacher
+    assert moved.level < plain.level and moved.mark <= plain.mark - 3
+
+
+def test_pasted_repeats_are_not_read_as_disorder(rubric, model):
+    text = _essay("analytical-four-factors.txt")
+    ids = {f.id for f in score_essay(text + ("\n\n" + text) * 3, rubric, model).flags}
+    assert "repetition" in ids and "disordered" not in ids
+
+
+def test_an_essay_far_longer_than_an_essay_is_refused(rubric):
+    with pytest.raises(InputError, match="too long for an essay"):
+        score_essay("Stalin won. " * MAX_WORDS, rubric)
 
 
 def _essay(name: str) -> str:
