@@ -126,23 +126,24 @@ _CONTINUING = frozenset(
     "likewise secondly thirdly fourthly finally lastly another these those also but then "
     "later afterwards meanwhile instead".split()
 )
-_CONTINUING_PAIRS = frozenset(
-    {
-        ("this", "meant"),
-        ("this", "allowed"),
-        ("this", "was"),
-        ("this", "is"),
-        ("this", "shows"),
-        ("this", "made"),
-        ("this", "gave"),
-        ("this", "helped"),
-        ("this", "led"),
-        ("that", "meant"),
-        ("that", "is"),
-        ("as", "a"),
-        ("because", "of"),
-        ("in", "addition"),
-    }
+# Word by word, so "As a result" counts and "As a Georgian" does not.
+_CONTINUING_PHRASES = (
+    ("this", "meant"),
+    ("this", "means"),
+    ("this", "allowed"),
+    ("this", "shows"),
+    ("this", "made"),
+    ("this", "gave"),
+    ("this", "helped"),
+    ("this", "led"),
+    ("this", "was", "important"),
+    ("this", "is", "why"),
+    ("that", "meant"),
+    ("that", "is", "why"),
+    ("as", "a", "result"),
+    ("because", "of", "this"),
+    ("because", "of", "that"),
+    ("in", "addition"),
 )
 # Openings of a new point, which cannot close an essay.
 _NEW_POINT = frozenset({"firstly", "secondly", "thirdly", "fourthly", "another"})
@@ -194,7 +195,8 @@ def disorder(a: Analysis, unique: list[int]) -> str | None:
                 f"“{_clip(sentences[first].text, 40)}” comes before "
                 f"“{_clip(sentences[then].text, 40)}”"
             )
-    if openings[0][:2] in _CONTINUING_PAIRS or openings[0][0] in _CONTINUING:
+    opening = openings[0]
+    if opening[0] in _CONTINUING or any(opening[: len(p)] == p for p in _CONTINUING_PHRASES):
         return f"it opens mid-argument (“{_clip(sentences[0].text)}”), not with an introduction"
     if openings[-1][0] in _NEW_POINT:
         return f"it ends by starting a new point (“{_clip(sentences[-1].text)}”)"
