@@ -41,13 +41,27 @@ def main() -> None:
     )
     for folder in sorted((ROOT / "tests/fixtures/adversarial").iterdir()):
         exact = capped = total = 0
+        missed = []
         for path in sorted(folder.glob("*.txt")):
             r = score_essay(path.read_text(encoding="utf-8"), rubric, model)
             ids = {f.id for f in r.flags}
             total += 1
             exact += folder.name in ids
             capped += any(f.cap is not None for f in r.flags)
-        print(f"  {folder.name:18} {exact:>3} / {capped:>3} / {total}")
+            if not any(f.cap is not None for f in r.flags):
+                missed.append(f"{path.stem} ({r.mark})")
+        print(
+            f"  {folder.name:18} {exact:>3} / {capped:>3} / {total}"
+            + (f"  missed (mark): {', '.join(missed)}" if missed else "")
+        )
+    honest = sorted((ROOT / "tests/fixtures/honest").glob("*.txt"))
+    wrongly = [
+        p.stem for p in honest if score_essay(p.read_text(encoding="utf-8"), rubric, model).flags
+    ]
+    print(
+        f"Honest weak, EAL and narrative scripts (tests/fixtures/honest) flagged: "
+        f"{len(wrongly)} of {len(honest)} {wrongly or ''}"
+    )
 
     corpus = []
     for name in ("stalin-main-reason", "stalin-main-reason-holdout"):
@@ -78,6 +92,7 @@ def main() -> None:
     rng = random.Random(0)
     strong = [i for i, (lv, _) in enumerate(genuine) if lv >= 3]
     deltas = {"padded x3": [], "keywords appended": [], "sentences shuffled": []}
+    disordered = 0
     for i in strong:
         text, base = genuine[i][1], results[i].mark
         deltas["padded x3"].append(
@@ -97,15 +112,16 @@ def main() -> None:
         deltas["keywords appended"].append(score_essay(stuffed, rubric, model).mark - base)
         sentences = [s.text for s in analyse(text).sentences]
         rng.shuffle(sentences)
-        deltas["sentences shuffled"].append(
-            score_essay(" ".join(sentences), rubric, model).mark - base
-        )
+        moved = score_essay(" ".join(sentences), rubric, model)
+        deltas["sentences shuffled"].append(moved.mark - base)
+        disordered += any(f.id == "disordered" for f in moved.flags)
     print(f"Mark change on {len(strong)} Level 3-4 scripts (mean / min / max, marks out of 16):")
     for name, d in deltas.items():
         print(
             f"  {name:20} {statistics.mean(d):+.2f} / {min(d):+d} / {max(d):+d}"
             f"  (lower in {sum(x < 0 for x in d)}, higher in {sum(x > 0 for x in d)})"
         )
+    print(f"Shuffled scripts flagged disordered: {disordered} of {len(strong)}")
     print(f"took {time.perf_counter() - started:.0f} s")
 
 

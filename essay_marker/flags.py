@@ -17,7 +17,7 @@ from essay_marker.coverage import CueSet, cue_set
 from essay_marker.features import Analysis
 from essay_marker.rubric import Rubric
 from essay_marker.spag import lexicon_for
-from essay_marker.text import Doc, phrase_stems
+from essay_marker.text import Doc, Token, phrase_stems
 
 TOO_SHORT_WORDS = 40
 _NGRAM = 5  # words in a row that count as copied
@@ -35,6 +35,13 @@ VOWEL_SHARE = 0.35  # languages have vowels; keyboard mashing has few
 TEMPLATED_SENTENCES = 0.25  # share of sentences that are one template with terms swapped
 REPEATED_SHARE = 0.2  # share of words in sentences that repeat earlier ones
 COPIED_SHARE = 0.3  # share of words in sentences copied from a source
+# Fluent nonsense built on the question's vocabulary: nearly every sentence that gives a
+# reason rests on words no marked answer and nothing in the rubric uses (potatoes, weather,
+# a football team), or its explanations only restate what they explain.
+UNANCHORED_SHARE = 0.85  # of the sentences that give a reason
+RECURRING_SHARE = 0.35  # of them, resting on an unknown thing the essay keeps returning to
+UNANCHORED_MIN = 5  # sentences giving a reason before the shares are trusted
+CIRCULAR_MIN, CIRCULAR_SHARE = 2, 0.25  # "… because it was important", of "because" sentences
 
 _FUNCTION_WORDS = frozenset(
     "the a an of to and in was were is are it that this for on with as by be been had has "  # noqa: SIM905
@@ -96,29 +103,107 @@ def _other_language(words: list[str]) -> str | None:
     return best if share >= 0.5 else None
 
 
-_CONCLUDING = CueSet(
+# Signposts that order an argument, by their place in it; a conclusion comes last.
+_CONCLUSION = 9
+_SIGNPOSTS = {
+    ("firstly",): 1,
+    ("first", "of", "all"): 1,
+    ("secondly",): 2,
+    ("thirdly",): 3,
+    ("fourthly",): 4,
+    ("in", "conclusion"): _CONCLUSION,
+    ("to", "conclude"): _CONCLUSION,
+    ("to", "sum", "up"): _CONCLUSION,
+    ("in", "summary"): _CONCLUSION,
+    ("to", "summarise"): _CONCLUSION,
+    ("to", "summarize"): _CONCLUSION,
+    ("all", "in", "all"): _CONCLUSION,
+    ("overall",): _CONCLUSION,
+}
+# Openings that carry on a point already made: an essay cannot start with them.
+_CONTINUING = frozenset(
+    "however therefore thus hence furthermore moreover consequently nevertheless similarly "  # noqa: SIM905
+    "likewise secondly thirdly fourthly finally lastly another these those also but then "
+    "later afterwards meanwhile instead".split()
+)
+# Word by word, so "As a result" counts and "As a Georgian" does not.
+_CONTINUING_PHRASES = (
+    ("this", "meant"),
+    ("this", "means"),
+    ("this", "allowed"),
+    ("this", "shows"),
+    ("this", "made"),
+    ("this", "gave"),
+    ("this", "helped"),
+    ("this", "led"),
+    ("this", "was", "important"),
+    ("this", "is", "why"),
+    ("that", "meant"),
+    ("that", "is", "why"),
+    ("as", "a", "result"),
+    ("because", "of", "this"),
+    ("because", "of", "that"),
+    ("in", "addition"),
+)
+# Openings of a new point, which cannot close an essay.
+_NEW_POINT = frozenset({"firstly", "secondly", "thirdly", "fourthly", "another"})
+# A judgement on the main reason, as a conclusion gives it.
+_JUDGING = CueSet(
     [
-        "in conclusion",
-        "to conclude",
-        "to sum up",
-        "in summary",
-        "to summarise",
-        "to summarize",
-        "all in all",
+        "main reason",
+        "most important",
+        "key reason",
+        "main factor",
+        "key factor",
+        "biggest reason",
+        "biggest factor",
+        "most significant",
+        "the real reason",
+        "above all",
+        "more important than",
+        "primary reason",
+        "decisive factor",
+        "crucial factor",
+        *(" ".join(words) for words, rank in _SIGNPOSTS.items() if rank == _CONCLUSION),
     ]
 )
 
 
-def _disordered(a: Analysis, unique: list[int]) -> bool:
-    """A sentence opening 'In conclusion…' (or the like) before the last third of the essay."""
+def _signpost(words: tuple[str, ...]) -> int | None:
+    return next((rank for post, rank in _SIGNPOSTS.items() if words[: len(post)] == post), None)
+
+
+def disorder(a: Analysis, unique: list[int]) -> str | None:
+    """Why the argument's signposts are out of order (essays of 8+ sentences), or None.
+
+    Each check was chosen because no genuine script in the corpus trips it, while a strong
+    essay with its sentences shuffled usually trips one (benchmarks/RESULTS.md).
+    """
     order = [i for i in unique if a.stems[i] and not a.doc.sentences[i].heading]
-    if len(order) < 8:
-        return False
-    for position, i in enumerate(order):
-        opener = _CONCLUDING.first(a.stems[i][:3])
-        if opener is not None and opener[0] == 0 and position < 0.67 * (len(order) - 1):
-            return True
-    return False
+    n = len(order)
+    if n < 8:
+        return None
+    sentences = [a.doc.sentences[i] for i in order]
+    openings = [tuple(t.norm for t in s.tokens[:3]) for s in sentences]
+    posts = [(pos, rank) for pos, w in enumerate(openings) if (rank := _signpost(w))]
+    for pos, rank in posts:
+        if rank == _CONCLUSION and pos < 0.67 * (n - 1):
+            return f"it concludes (“{_clip(sentences[pos].text)}”) before the points it sums up"
+    for (first, r1), (then, r2) in pairwise(posts):
+        if r1 > r2:
+            return (
+                f"“{_clip(sentences[first].text, 40)}” comes before "
+                f"“{_clip(sentences[then].text, 40)}”"
+            )
+    opening = openings[0]
+    if opening[0] in _CONTINUING or any(opening[: len(p)] == p for p in _CONTINUING_PHRASES):
+        return f"it opens mid-argument (“{_clip(sentences[0].text)}”), not with an introduction"
+    if openings[-1][0] in _NEW_POINT:
+        return f"it ends by starting a new point (“{_clip(sentences[-1].text)}”)"
+    judged = [pos for pos, i in enumerate(order) if _JUDGING.find(a.stems[i])]
+    if len(judged) >= 2 and judged[-1] < 0.6 * (n - 1):
+        return "its last judgement on the main reason comes long before the end"
+    return None
 
 
 def _mentions(phrases: tuple[str, ...], a: Analysis) -> bool:
@@ -208,6 +293,140 @@ def familiar_share(a: Analysis, familiar: frozenset[str]) -> float:
     """Share of the essay's adjacent word pairs (stems) that marked answers also use."""
     pairs = [f"{x} {y}" for st in a.stems for x, y in pairwise(st)]
     return sum(p in familiar for p in pairs) / len(pairs) if pairs else 0.0
+
+
+@cache
+def _answer_stems(rubric: Rubric, familiar: frozenset[str]) -> frozenset[str]:
+    """Stems that marked answers (their familiar word pairs) or the rubric use."""
+    stems = {w for pair in familiar for w in pair.split()}
+    lang = rubric.language
+    phrases = [
+        rubric.question,
+        *rubric.terms,
+        *rubric.specialist_terms,
+        *rubric.topic_terms,
+        *rubric.subject_terms,
+        *lang.causal,
+        *lang.causal_openers,
+        *lang.weighing,
+        *lang.judgement,
+        *lang.connectives,
+    ]
+    for f in rubric.factors:
+        phrases += [f.name, f.short, *f.cues, *f.evidence]
+    for phrase in phrases:
+        stems.update(phrase_stems(phrase))
+    return frozenset(stems)
+
+
+@cache
+def _stop_words() -> frozenset[str]:
+    # Imported here: only a trained model's screening needs the list.
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+def _reasoning(stems: tuple[str, ...], rubric: Rubric) -> bool:
+    """True when a sentence gives a reason or a judgement (because, this meant, main reason)."""
+    lang = rubric.language
+    return (
+        "becaus" in stems
+        or bool(cue_set(lang.causal).find(stems))
+        or bool(cue_set(lang.judgement).find(stems))
+    )
+
+
+@dataclass(frozen=True)
+class Anchoring:
+    """How far the sentences that give reasons rest on what answers to the question talk about."""
+
+    reasons: int  # sentences that give a reason or a judgement
+    unknown: int  # of those, resting on a word no marked answer and nothing in the rubric uses
+    recurring: int  # of those, resting on such a word that the essay keeps coming back to
+    things: tuple[str, ...]  # the recurring unknown words, most used first
+
+
+def anchoring(a: Analysis, rubric: Rubric, familiar: frozenset[str]) -> Anchoring:
+    """Count the reasons an essay gives that rest on things no answer to the question uses.
+
+    A word is unknown when no familiar word pair of the marked answers and nothing in the
+    rubric has its stem; it must be a correctly spelt word or a name (a slip is not a new
+    thing), and not a stop word. Recurring means used in two or more sentences.
+    """
+    known, stop, lexicon = _answer_stems(rubric, familiar), _stop_words(), lexicon_for(rubric)
+    unknown_in: list[set[str]] = []
+    for sent, stems in zip(a.doc.sentences, a.stems, strict=True):
+        unknown_in.append(
+            {
+                st
+                for t, st in zip(sent.tokens, stems, strict=True)
+                if len(t.norm) >= 3
+                and t.norm.isalpha()
+                and t.norm not in stop
+                and st not in known
+                and (
+                    lexicon.known(t.text)
+                    or (t.text[:1].isupper() and lexicon.term_for(t.text) is None)
+                )
+            }
+        )
+    sentences_with = Counter(st for here in unknown_in for st in here)
+    reasons = unknown = recurring = 0
+    things: Counter[str] = Counter()
+    for sent, stems, here in zip(a.doc.sentences, a.stems, unknown_in, strict=True):
+        if sent.heading or not _reasoning(stems, rubric):
+            continue
+        reasons += 1
+        unknown += bool(here)
+        again = {st for st in here if sentences_with[st] >= 2}
+        recurring += bool(again)
+        things.update({st: sentences_with[st] for st in again})
+    return Anchoring(reasons, unknown, recurring, tuple(w for w, _ in things.most_common()))
+
+
+def _content(tokens: tuple[Token, ...], stems: tuple[str, ...]) -> list[str]:
+    stop = _stop_words()
+    return [
+        st
+        for t, st in zip(tokens, stems, strict=True)
+        if t.norm.isalpha() and len(t.norm) >= 3 and t.norm not in stop
+    ]
+
+
+def _word_for(stem: str, a: Analysis) -> str:
+    """The student's own spelling of the first word with this stem."""
+    return next(
+        (
+            t.norm
+            for sent, stems in zip(a.doc.sentences, a.stems, strict=True)
+            for t, st in zip(sent.tokens, stems, strict=True)
+            if st == stem
+        ),
+        stem,
+    )
+
+
+def _clip(text: str, width: int = 80) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def circular(a: Analysis) -> tuple[int, int, str | None]:
+    """Sentences with "because", how many only restate what they explain, and the first one."""
+    because = restated = 0
+    first = None
+    for sent, stems in zip(a.doc.sentences, a.stems, strict=True):
+        if "becaus" not in stems:
+            continue
+        because += 1
+        i = stems.index("becaus")
+        before = set(_content(sent.tokens[:i], stems[:i]))
+        after = _content(sent.tokens[i + 1 :], stems[i + 1 :])
+        # "important because it was important": what follows adds nothing new.
+        if before and after and sum(w in before for w in after) >= 0.67 * len(after):
+            restated += 1
+            first = first or sent.text
+    return because, restated, first
 
 
 def screen(
@@ -325,27 +544,50 @@ def screen(
         if a.coverage.sentences[i].roles
     ]
     crowding = sum(crowded) / len(crowded) if crowded else 0.0
+    nonsense = None
     if words >= 60 and (
         abstract >= ABSTRACT_ALONE
         or (abstract >= ABSTRACT_WITH_CROWDING and crowding >= CROWDED_FACTORS)
     ):
-        flags.append(
-            Flag(
-                "gibberish",
-                "This reads fluently but strings terms and jargon together "
-                "without a meaningful argument.",
-                0,
-            )
+        nonsense = (
+            "This reads fluently but strings terms and jargon together without a "
+            "meaningful argument."
         )
+    if nonsense is None and words >= 60:
+        # Comparing with marked answers needs a trained model's familiar word pairs.
+        anchors = anchoring(a, rubric, familiar) if familiar else None
+        because, restated, example = circular(a)
+        if (
+            anchors
+            and anchors.reasons >= UNANCHORED_MIN
+            and anchors.unknown >= UNANCHORED_SHARE * anchors.reasons
+            and anchors.recurring >= RECURRING_SHARE * anchors.reasons
+        ):
+            named = ", ".join(_word_for(w, a) for w in anchors.things[:4])
+            nonsense = (
+                f"Almost every reason it gives rests on things no marked answer or the mark "
+                f"scheme mentions ({named}): it reads fluently but may be made up."
+            )
+        elif restated >= CIRCULAR_MIN and restated >= CIRCULAR_SHARE * because:
+            nonsense = (
+                f"Its explanations go round in circles (“{_clip(example or '')}”): it "
+                "reads fluently but says nothing."
+            )
+    if nonsense:
+        flags.append(Flag("gibberish", nonsense, 0))
 
     # Padding and copying: blank those sentences so only the student's own words count.
-    if _disordered(a, unique):
+    # Order is read from each sentence's first copy: pasted repeats are not out of order.
+    again = {start for start, _ in repeated_spans(doc, a.stems, min_words=1)}
+    out_of_order = disorder(a, [i for i, s in enumerate(doc.sentences) if s.start not in again])
+    if out_of_order:
+        # No sustained argument: the top level is out of reach, and the muddle costs marks.
         flags.append(
             Flag(
                 "disordered",
-                "The signposts of the argument are out of order (the "
-                "conclusion comes before the points it sums up), so the essay does not "
+                f"The argument is out of order: {out_of_order}, so the essay does not "
                 "build an argument.",
+                cap=_level_top(rubric, rubric.top_level - 1),
                 penalty=DISORDER_PENALTY,
             )
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -11,6 +12,10 @@ from essay_marker.errors import InputError
 
 SUPPORTED = (".txt", ".md", ".docx", ".pdf")
 MAX_BYTES = 20 * 1024 * 1024  # far beyond any essay; stops a wrong file filling memory
+# A GCSE essay is under 2,000 words; anything far longer is the wrong file (a book, a log, a
+# whole class pasted together) and would take minutes to mark, so it is refused.
+MAX_WORDS = 5_000
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 
 
 def decode_text(data: bytes, name: str) -> str:
@@ -34,7 +39,7 @@ def decode_text(data: bytes, name: str) -> str:
             raise InputError(
                 f"{name} is not in a text encoding essaymark can read", "save it as UTF-8 text"
             ) from None
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
+    controls = len(_CONTROLS.findall(text))
     if text and controls / len(text) > 0.05:
         raise InputError(
             f"{name} looks like a binary file, not text", "save the essay as .txt, .docx or .pdf"
@@ -113,7 +118,18 @@ def text_from_bytes(data: bytes, name: str, suffix: str) -> str:
         text = decode_text(data, name)
     if not text.strip():
         raise InputError(f"{name} is empty", "check that the essay was saved into this file")
+    check_length(text, name)
     return text
+
+
+def check_length(text: str, name: str) -> None:
+    """Raise InputError when text is far longer than an essay (over MAX_WORDS words)."""
+    # maxsplit keeps this quick and small however long the text is.
+    if len(text.split(maxsplit=MAX_WORDS)) > MAX_WORDS:
+        raise InputError(
+            f"{name} is too long for an essay: over {MAX_WORDS:,} words ({len(text):,} characters)",
+            "check that this is the right file; a GCSE essay is under 2,000 words",
+        )
 
 
 def read_essay(path: str) -> tuple[str, str]:

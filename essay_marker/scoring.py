@@ -16,6 +16,7 @@ from essay_marker.coverage import (
 from essay_marker.features import Analysis, analyse_essay
 from essay_marker.feedback import Feedback, build_feedback
 from essay_marker.flags import Flag, Screening, screen
+from essay_marker.readers import check_length
 from essay_marker.rubric import Rubric
 from essay_marker.spag import Spag
 from essay_marker.text import Doc
@@ -206,7 +207,12 @@ def score_essays(
     hide_mark: bool = False,
     sources: tuple[str, ...] = (),
 ) -> list[EssayResult]:
-    """score_essay for many (text, input name) pairs, the model predicting for all at once."""
+    """score_essay for many (text, input name) pairs, the model predicting for all at once.
+
+    Raises InputError for a text far longer than an essay (readers.MAX_WORDS).
+    """
+    for text, name in essays:
+        check_length(text, name)
     scorer = scorer or RulesScorer()
     hook = scorer.hook()
     prepared = []

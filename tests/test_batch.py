@@ -169,3 +169,15 @@ def test_cli_json_lines(tmp_path):
     lines = [json.loads(x) for x in r.stdout.splitlines()]
     assert {x["input"] for x in lines} == {p.relative_to(CLASS).as_posix() for p in discover(CLASS)}
     assert sum("error" in x for x in lines) == len(BAD)
+
+
+def test_a_5_mb_file_is_an_error_row_and_the_batch_carries_on(tmp_path, rubric):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(CLASS / "e19-osian.txt", folder)
+    (folder / "huge.txt").write_bytes(b"Trotsky was arrogant and unpopular. " * 150_000)
+    outcome = run_batch(folder, tmp_path / "out", rubric, bundled_model_path(rubric), jobs=1)
+    rows = {r.file: r for r in outcome.rows}
+    assert "too long for an essay" in rows["huge.txt"].error
+    assert rows["e19-osian.txt"].error == "" and rows["e19-osian.txt"].mark is not None
+    assert outcome.failed == 1

@@ -80,8 +80,9 @@ def test_stdin():
         (lambda p: _write(p / "b.txt", bytes(range(256)) * 8), "binary"),
         (lambda p: _write(p / "e.odt", b"x"), "not supported"),
         (lambda p: _write(p / "c.docx", b"PK\x03\x04broken"), "Word document"),
+        (lambda p: _write(p / "huge.txt", b"Stalin won the vote. " * 250_000), "too long"),
     ],
-    ids=["missing", "folder", "empty", "binary", "unsupported", "corrupt-docx"],
+    ids=["missing", "folder", "empty", "binary", "unsupported", "corrupt-docx", "5-mb"],
 )
 def test_bad_input_is_one_line_exit_2(tmp_path, make, words):
     r = run("check", make(tmp_path))

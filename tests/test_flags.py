@@ -12,7 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from essay_marker.batch import run_batch
+from essay_marker.errors import InputError
+from essay_marker.features import analyse_essay
+from essay_marker.flags import circular, disorder
 from essay_marker.model import bundled_model
+from essay_marker.readers import MAX_WORDS
 from essay_marker.report import result_to_dict
 from essay_marker.scoring import score_essay
 
@@ -25,9 +29,11 @@ CAPS = {"gibberish": 0, "not_english": 0, "off_topic": 0, "keyword_stuffing": 4}
 # Nonsense that reads unlike any answer to the question may be flagged off_topic instead:
 # the message says it may be either, and the mark is 0 either way.
 ALSO_ACCEPTED = {"gibberish": {"off_topic"}}
-# Cases the current checks do not catch, kept visible rather than deleted: fluent
-# nonsense that is grammatical and on-topic needs world knowledge to see through.
-KNOWN_MISSES = {"gibberish-06.txt", "gibberish-07.txt", "gibberish-08.txt", "gibberish-09.txt"}
+HONEST = sorted((FIXTURES / "honest").glob("*.txt"))
+# Cases the current checks do not catch, kept visible rather than deleted: fluent nonsense
+# whose absurd claims use the answers' own words (a moustache, swapped facts, a canteen
+# beside real evidence) needs world knowledge to see through.
+KNOWN_MISSES = {"gibberish-08.txt", "gibberish-14.txt", "gibberish-18.txt"}
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +67,89 @@ def test_genuine_scripts_are_rarely_flagged(rubric, model):
                 flagged.append((name, [f.id for f in result.flags]))
     assert total >= 280
     assert len(flagged) / total < 0.02, flagged
+
+
+@pytest.mark.parametrize("path", HONEST, ids=[p.name for p in HONEST])
+def test_weak_but_honest_scripts_are_not_flagged(path, rubric, model):
+    """EAL, narrative, analogy and rich-vocabulary answers written after the checks were tuned."""
+    result = score_essay(path.read_text(encoding="utf-8"), rubric, model)
+    assert not result.flags, [f.message for f in result.flags]
+
+
+def test_circular_explanations_are_counted(rubric):
+    text = (
+        "The General Secretary was important because it was important. "
+        "Trotsky lost because he was arrogant and feared as a Bonaparte. "
+        "The factions mattered because they were factions."
+    )
+    because, restated, first = circular(analyse_essay(text, rubric))
+    assert (because, restated) == (3, 2)
+    assert first == "The General Secretary was important because it was important."
+
+
+# Eight-sentence essays whose signposts are out of order, and the reason each gives.
+_BODY = [
+    "Stalin was made General Secretary in 1922 and controlled appointments.",
+    "He put loyal supporters into key posts across the party.",
+    "Trotsky was seen as arrogant and many feared him as a Bonaparte.",
+    "Stalin sided with Zinoviev and Kamenev against Trotsky in the Troika.",
+    "Later he sided with Bukharin to defeat the United Opposition in 1927.",
+    "He was chief mourner at Lenin's funeral in January 1924.",
+]
+_INTRO = "The main reason Stalin won total power was his post as General Secretary."
+_END = "In conclusion, the General Secretary post was the main reason, because it gave him votes."
+DISORDERED = {
+    "it concludes": [_INTRO, _BODY[0], _END, *_BODY[1:]],
+    "comes before": [
+        _INTRO,
+        "Thirdly, " + _BODY[3],
+        "Firstly, " + _BODY[0],
+        *_BODY[1:3],
+        *_BODY[4:],
+        _END,
+    ],
+    "opens mid-argument": ["This meant that " + _BODY[1], _INTRO, _BODY[0], *_BODY[2:], _END],
+    "starting a new point": [
+        _INTRO,
+        *_BODY,
+        _END,
+        "Another reason was Trotsky missing Lenin's funeral.",
+    ],
+    "long before the end": [
+        _INTRO,
+        "Above all, the post gave him the votes at the Party Congress.",
+        *_BODY,
+        "Zinoviev and Kamenev were expelled in 1927.",
+    ],
+}
+
+
+@pytest.mark.parametrize("why", DISORDERED)
+def test_disorder_names_what_is_out_of_order(why, rubric):
+    a = analyse_essay(" ".join(DISORDERED[why]), rubric)
+    assert why in (disorder(a, list(range(len(a.doc.sentences)))) or "")
+    ordered = analyse_essay(" ".join([_INTRO, *_BODY, _END]), rubric)
+    assert disorder(ordered, list(range(len(ordered.doc.sentences)))) is None
+
+
+def test_a_strong_essay_shuffled_loses_a_level(rubric, model):
+    text = _essay("analytical-four-factors.txt")
+    paragraphs = text.split("\n\n")
+    shuffled = "\n\n".join([paragraphs[-1], *paragraphs[1:-1], paragraphs[0]])
+    plain, moved = score_essay(text, rubric, model), score_essay(shuffled, rubric, model)
+    assert "disordered" in {f.id for f in moved.flags} and moved.refer_to_teacher
+    assert moved.level < plain.level and moved.mark <= plain.mark - 3
+
+
+def test_pasted_repeats_are_not_read_as_disorder(rubric, model):
+    text = _essay("analytical-four-factors.txt")
+    ids = {f.id for f in score_essay(text + ("\n\n" + text) * 3, rubric, model).flags}
+    assert "repetition" in ids and "disordered" not in ids
+
+
+def test_an_essay_far_longer_than_an_essay_is_refused(rubric):
+    with pytest.raises(InputError, match="too long for an essay"):
+        score_essay("Stalin won. " * MAX_WORDS, rubric)
 
 
 def _essay(name: str) -> str:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from essay_marker.errors import InputError
-from essay_marker.readers import read_essay, text_from_bytes
+from essay_marker.readers import MAX_WORDS, read_essay, text_from_bytes
 
 from .conftest import FIXTURES
 
@@ -82,3 +84,39 @@ def test_missing_file_and_folder(tmp_path):
         read_essay(str(tmp_path / "missing.txt"))
     with pytest.raises(InputError, match="is a folder"):
         read_essay(str(tmp_path))
+
+
+def test_a_5_mb_text_file_is_refused_quickly_with_one_line(tmp_path):
+    path = tmp_path / "book.txt"
+    path.write_bytes(b"Stalin was General Secretary, so he chose who got jobs. " * 95_000)
+    assert path.stat().st_size > 5_000_000
+    with pytest.raises(InputError) as info:
+        read_essay(str(path))
+    message = str(info.value)
+    assert "too long for an essay" in message and f"{MAX_WORDS:,} words" in message
+    assert "\n" not in message
+
+
+def test_the_word_limit_is_exact():
+    assert text_from_bytes(b"word " * MAX_WORDS, "at.txt", ".txt").count("word") == MAX_WORDS
+    with pytest.raises(InputError):
+        text_from_bytes(b"word " * (MAX_WORDS + 1), "over.txt", ".txt")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    unit=st.binary(min_size=1, max_size=40),
+    times=st.integers(min_value=1, max_value=400_000),
+    suffix=st.sampled_from([".txt", ".md"]),
+)
+@example(unit=b"Stalin won. ", times=400_000, suffix=".txt")  # 4.8 MB of words
+@example(unit=b"\xff\xfe\x00", times=400_000, suffix=".md")  # 1.2 MB of UTF-16-looking bytes
+@example(unit=b"\x00\x01", times=1, suffix=".txt")
+def test_any_bytes_of_any_size_give_text_or_one_input_error(unit, times, suffix):
+    """Random, repeated and huge inputs (up to 16 MB): text or InputError, nothing else."""
+    try:
+        text = text_from_bytes(unit * times, "f" + suffix, suffix)
+    except InputError as exc:
+        assert "\n" not in str(exc)
+    else:
+        assert text.strip() and len(text.split()) <= MAX_WORDS
