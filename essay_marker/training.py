@@ -24,6 +24,7 @@ import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -463,8 +464,8 @@ def train(
             evaluation.raw["spag"],
             rubric.spag_max,
         )
-    familiar = familiar_pairs(
-        [a.stems for a, m in zip(analyses, marked.marks, strict=True) if m > 0]
+    familiar, familiar_card = trusted_familiar(
+        [a for a, m in zip(analyses, marked.marks, strict=True) if m > 0]
     )
     own = marked.scripts[: ts.evaluated]
     card = {
@@ -490,6 +491,7 @@ def train(
         },
         "cross_validation": evaluation.figures,
         "sentence_model": sentences,
+        "familiar_pairs": familiar_card,
         "versions": {
             "python": platform.python_version(),
             "scikit-learn": sklearn.__version__,
@@ -501,6 +503,40 @@ def train(
         "training_seconds": round(time.perf_counter() - started, 1),
     }
     return TrainedModel(name, rubric.id, rubric.sha256, cols, mark, spag, smodel, card, familiar)
+
+
+FAMILIAR_SLIP = 0.01  # genuine answers the familiar-pair checks may misjudge, at most
+
+
+def trusted_familiar(answers: Sequence[Analysis]) -> tuple[frozenset[str], dict[str, Any]]:
+    """The word pairs of marked answers, if there are enough answers to judge new ones by.
+
+    The flags call an essay nonsense or off the question when few of its word pairs occur
+    in marked answers. With a class set of answers, most genuine essays would fail that
+    (on ASAP essays, 35 answers put 70-96% of genuine essays under the line). Each marked
+    answer is checked against the pairs of the *other* answers; unless at most 1% fall
+    under the line, the model keeps no pairs and those checks are skipped.
+    """
+    from collections import Counter
+
+    from essay_marker.flags import TOO_SHORT_WORDS, UNFAMILIAR
+
+    pairs = [[f"{x} {y}" for st in a.stems for x, y in pairwise(st)] for a in answers]
+    docs: Counter[str] = Counter(p for mine in pairs for p in set(mine))
+    shares = [
+        sum(docs[p] >= 3 for p in mine) / len(mine)  # in two answers besides this one
+        for a, mine in zip(answers, pairs, strict=True)
+        if mine and a.doc.word_count >= TOO_SHORT_WORDS
+    ]
+    below = float(np.mean(np.array(shares) < UNFAMILIAR)) if shares else 1.0
+    trusted = below <= FAMILIAR_SLIP
+    familiar = familiar_pairs([a.stems for a in answers]) if trusted else frozenset()
+    card = {
+        "pairs": len(familiar),
+        "used_by_flags": trusted,
+        "answers_below_line": round(below, 4),
+    }
+    return familiar, card
 
 
 def _final(
