@@ -49,7 +49,15 @@ class FiguresFormat(StrEnum):
 
 def fail(exc: EssaymarkError) -> typer.Exit:
     """Print one line for a user-fixable error and return the exit to raise."""
-    err.print(f"[bold red]error:[/bold red] {exc}", markup=True, highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    # Escaped: file names and hints may hold [brackets] (essaymark[dask], "essay [2].txt").
+    err.print(
+        f"[bold red]error:[/bold red] {escape(str(exc))}",
+        markup=True,
+        highlight=False,
+        soft_wrap=True,
+    )
     return typer.Exit(Exit.FAILED)
 
 
