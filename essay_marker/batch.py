@@ -1,9 +1,9 @@
 """Batch marking of a class folder: a markbook, feedback slips and a class report.
 
-Files are marked in parallel (one process per core, each loading the model once) and
-results stream back in a stable order as small rows; nothing holds every essay's full
-analysis. Every output is written to a temporary file and renamed into place, so an
-interrupted run never leaves a half-written markbook.
+Files are marked in parallel (one process per core, each loading the model once, or on a
+Dask cluster: see cluster.py) and results stream back in a stable order as small rows;
+nothing holds every essay's full analysis. Every output is written to a temporary file and
+renamed into place, so an interrupted run never leaves a half-written markbook.
 """
 
 from __future__ import annotations
@@ -362,13 +362,20 @@ def run_batch(
     *,
     pattern: str = "**/*",
     jobs: int = 1,
+    backend: str = "local",
+    scheduler: str | None = None,
     resume: bool = False,
     hide_mark: bool = False,
     sources: tuple[str, ...] = (),
     on_json: Callable[[dict[str, Any]], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> BatchOutcome:
-    """Mark every essay in folder and write the markbook, slips and class report to out_dir."""
+    """Mark every essay in folder and write the markbook, slips and class report to out_dir.
+
+    backend "local" marks in jobs processes here; "dask" reads the files here and marks them
+    on the Dask cluster at scheduler (or a local one of jobs worker processes). Slips, the
+    markbook and the report are written here either way.
+    """
     from essay_marker.classreport import write_class_report
 
     if not folder.is_dir():
@@ -396,7 +403,12 @@ def run_batch(
     total = len(files)
     if on_progress:
         on_progress(len(kept), total)
-    for row, record in _mark_all(todo, rubric, model_path, jobs):
+    marking = (
+        _mark_on_cluster(todo, rubric, model_path, jobs, scheduler, out_dir)
+        if backend == "dask"
+        else _mark_all(todo, rubric, model_path, jobs)
+    )
+    for row, record in marking:
         rows[row.file] = row
         if on_json and record is not None:
             on_json(record)
@@ -433,6 +445,25 @@ def _mark_all(
         # map keeps submission order, so rows come back in the markbook's order.
         for rows in pool.map(mark_chunk, chunks):
             yield from rows
+
+
+def _mark_on_cluster(
+    todo: list[Job],
+    rubric: Rubric,
+    model_path: Path | None,
+    workers: int,
+    scheduler: str | None,
+    out_dir: Path,
+) -> Iterator[tuple[BatchRow, dict[str, Any] | None]]:
+    """Results in job order from a Dask cluster; their slips are written here."""
+    if not todo:  # nothing to mark (all unchanged): no need for a cluster
+        return
+    from essay_marker.cluster import mark_on_cluster
+
+    chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    for marked in mark_on_cluster(chunks, rubric, model_path, scheduler, workers):
+        write_slips(marked, out_dir)
+        yield marked.row, marked.record
 
 
 def write_markbook(rows: list[BatchRow], rubric: Rubric, out_dir: Path) -> None:
