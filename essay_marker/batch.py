@@ -1,9 +1,9 @@
 """Batch marking of a class folder: a markbook, feedback slips and a class report.
 
-Files are marked in parallel (one process per core, each loading the model once) and
-results stream back in a stable order as small rows; nothing holds every essay's full
-analysis. Every output is written to a temporary file and renamed into place, so an
-interrupted run never leaves a half-written markbook.
+Files are marked in parallel (one process per core, each loading the model once, or on a
+Dask cluster: see cluster.py) and results stream back in a stable order as small rows;
+nothing holds every essay's full analysis. Every output is written to a temporary file and
+renamed into place, so an interrupted run never leaves a half-written markbook.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -186,6 +186,32 @@ class Job:
     hide_mark: bool
     want_json: bool
     sources: tuple[str, ...] = ()
+    data: bytes | None = None  # the file's bytes, when read before the job is sent elsewhere
+    unreadable: str = ""  # why the file could not be read, when it could not
+
+
+def with_contents(job: Job) -> Job:
+    """The job carrying its file's bytes (or why they cannot be read), to mark anywhere."""
+    try:
+        return replace(job, data=Path(job.path).read_bytes())
+    except OSError as exc:
+        reason = exc.strerror or exc.__class__.__name__
+        return replace(job, unreadable=f"{job.relative} cannot be read ({reason})")
+
+
+@dataclass(frozen=True)
+class Marked:
+    """One file marked: its markbook row, its JSON record and its slips (file name, text)."""
+
+    row: BatchRow
+    record: dict[str, Any] | None
+    slips: tuple[tuple[str, str], ...] = ()
+
+
+def write_slips(marked: Marked, out_dir: Path) -> None:
+    """Write a file's slips into out_dir/feedback (a rerun rewrites them, so not durable)."""
+    for name, text in marked.slips:
+        atomic_write(out_dir / "feedback" / name, text, durable=False)
 
 
 def targets_of(result: Any, rubric: Rubric) -> tuple[str, ...]:
@@ -214,75 +240,67 @@ CHUNK = 16  # essays marked per call: the model predicts for a chunk at once
 
 
 def mark_chunk(jobs: list[Job]) -> list[tuple[BatchRow, dict[str, Any] | None]]:
-    """Mark some files, write their slips, and return their markbook rows (and JSON)."""
+    """Mark some files in a local worker, write their slips, return rows (and JSON)."""
+    out = []
+    for marked in mark_files(jobs, _worker["rubric"], _worker["scorer"]):
+        write_slips(marked, Path(jobs[0].out_dir))
+        out.append((marked.row, marked.record))
+    return out
+
+
+def mark_files(jobs: list[Job], rubric: Rubric, scorer: Any) -> list[Marked]:
+    """Mark some files (read here unless the jobs carry their bytes); writes nothing."""
     from essay_marker.scoring import score_essays
 
-    rubric: Rubric = _worker["rubric"]
-    out: list[tuple[BatchRow, dict[str, Any] | None] | None] = [None] * len(jobs)
+    # A new list: the caller's jobs must not keep every file's bytes alive.
+    jobs = [j if j.data is not None or j.unreadable else with_contents(j) for j in jobs]
+    out: list[Marked | None] = [None] * len(jobs)
     readable: list[tuple[int, str, str]] = []  # (position, text, sha256)
     for i, job in enumerate(jobs):
-        path = Path(job.path)
-        slip = slip_name(job.relative)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            message = f"{job.relative} cannot be read ({exc.strerror or exc.__class__.__name__})"
-            out[i] = (
-                BatchRow(path.stem, job.relative, slip, "", error=message),
-                _error_json(job, message),
-            )
+        student, slip = Path(job.path).stem, slip_name(job.relative)
+        if job.data is None:
+            out[i] = _failed(job, BatchRow(student, job.relative, slip, "", error=job.unreadable))
             continue
-        digest = hashlib.sha256(data).hexdigest()
+        digest = hashlib.sha256(job.data).hexdigest()
         try:
-            readable.append((i, text_from_bytes(data, job.relative, path.suffix), digest))
+            text = text_from_bytes(job.data, job.relative, Path(job.path).suffix)
         except EssaymarkError as exc:
-            row = BatchRow(path.stem, job.relative, slip, digest, error=str(exc))
-            out[i] = row, _error_json(job, str(exc))
+            out[i] = _failed(job, BatchRow(student, job.relative, slip, digest, error=str(exc)))
+            continue
+        readable.append((i, text, digest))
     if readable:
         first = jobs[readable[0][0]]
         essays = [(text, jobs[i].relative) for i, text, _ in readable]
         try:
-            results = score_essays(
-                essays, rubric, _worker["scorer"], first.hide_mark, first.sources
-            )
+            results = score_essays(essays, rubric, scorer, first.hide_mark, first.sources)
         except Exception:  # one odd essay must not sink the chunk: mark them one by one
-            results = [_score_alone(text, name, first) for text, name in essays]
+            results = [_score_alone(text, name, first, rubric, scorer) for text, name in essays]
         for (i, text, digest), result in zip(readable, results, strict=True):
-            out[i] = _finish(jobs[i], text, digest, result)
+            out[i] = _finish(jobs[i], text, digest, result, rubric)
     return [item for item in out if item is not None]
 
 
-def _score_alone(text: str, name: str, job: Job) -> Any:
+def _score_alone(text: str, name: str, job: Job, rubric: Rubric, scorer: Any) -> Any:
     from essay_marker.scoring import score_essay
 
     try:
-        return score_essay(
-            text, _worker["rubric"], _worker["scorer"], name, job.hide_mark, job.sources
-        )
+        return score_essay(text, rubric, scorer, name, job.hide_mark, job.sources)
     except Exception as exc:  # a batch must carry on past anything one file does
         return exc
 
 
-def _finish(
-    job: Job, text: str, digest: str, result: Any
-) -> tuple[BatchRow, dict[str, Any] | None]:
-    """Write one script's slips and make its markbook row."""
+def _finish(job: Job, text: str, digest: str, result: Any, rubric: Rubric) -> Marked:
+    """One script's slips and markbook row."""
     from essay_marker.report import result_to_dict, to_html_slip, to_markdown
 
-    path, slip = Path(job.path), slip_name(job.relative)
-    student = path.stem
+    slip = slip_name(job.relative)
+    student = Path(job.path).stem
     if isinstance(result, Exception):
         message = f"{job.relative} could not be marked ({result.__class__.__name__})"
-        return BatchRow(student, job.relative, slip, digest, error=message), _error_json(
-            job, message
-        )
-    feedback_dir = Path(job.out_dir) / "feedback"
-    html = to_html_slip(result, text, student, job.hide_mark)
-    atomic_write(feedback_dir / f"{slip}.html", html, durable=False)
-    atomic_write(
-        feedback_dir / f"{slip}.md",
-        to_markdown(result, job.hide_mark, title=student),
-        durable=False,
+        return _failed(job, BatchRow(student, job.relative, slip, digest, error=message))
+    slips = (
+        (f"{slip}.html", to_html_slip(result, text, student, job.hide_mark)),
+        (f"{slip}.md", to_markdown(result, job.hide_mark, title=student)),
     )
     row = BatchRow(
         student=student,
@@ -297,14 +315,16 @@ def _finish(
         flags=tuple(f.id for f in result.flags),
         refer_reasons=result.refer_reasons,
         factors={f.id: f.status for f in result.factors},
-        targets=targets_of(result, _worker["rubric"]),
+        targets=targets_of(result, rubric),
         scorer=result.scorer,
     )
-    return row, (result_to_dict(result, job.hide_mark) if job.want_json else None)
+    record = result_to_dict(result, job.hide_mark) if job.want_json else None
+    return Marked(row, record, slips)
 
 
-def _error_json(job: Job, message: str) -> dict[str, Any] | None:
-    return {"input": job.relative, "error": message} if job.want_json else None
+def _failed(job: Job, row: BatchRow) -> Marked:
+    """A file that could not be marked: its error row (and JSON record), no slips."""
+    return Marked(row, {"input": job.relative, "error": row.error} if job.want_json else None)
 
 
 @dataclass
@@ -342,13 +362,20 @@ def run_batch(
     *,
     pattern: str = "**/*",
     jobs: int = 1,
+    backend: str = "local",
+    scheduler: str | None = None,
     resume: bool = False,
     hide_mark: bool = False,
     sources: tuple[str, ...] = (),
     on_json: Callable[[dict[str, Any]], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> BatchOutcome:
-    """Mark every essay in folder and write the markbook, slips and class report to out_dir."""
+    """Mark every essay in folder and write the markbook, slips and class report to out_dir.
+
+    backend "local" marks in jobs processes here; "dask" reads the files here and marks them
+    on the Dask cluster at scheduler (or a local one of jobs worker processes). Slips, the
+    markbook and the report are written here either way.
+    """
     from essay_marker.classreport import write_class_report
 
     if not folder.is_dir():
@@ -376,7 +403,12 @@ def run_batch(
     total = len(files)
     if on_progress:
         on_progress(len(kept), total)
-    for row, record in _mark_all(todo, rubric, model_path, jobs):
+    marking = (
+        _mark_on_cluster(todo, rubric, model_path, jobs, scheduler, out_dir)
+        if backend == "dask"
+        else _mark_all(todo, rubric, model_path, jobs)
+    )
+    for row, record in marking:
         rows[row.file] = row
         if on_json and record is not None:
             on_json(record)
@@ -413,6 +445,25 @@ def _mark_all(
         # map keeps submission order, so rows come back in the markbook's order.
         for rows in pool.map(mark_chunk, chunks):
             yield from rows
+
+
+def _mark_on_cluster(
+    todo: list[Job],
+    rubric: Rubric,
+    model_path: Path | None,
+    workers: int,
+    scheduler: str | None,
+    out_dir: Path,
+) -> Iterator[tuple[BatchRow, dict[str, Any] | None]]:
+    """Results in job order from a Dask cluster; their slips are written here."""
+    if not todo:  # nothing to mark (all unchanged): no need for a cluster
+        return
+    from essay_marker.cluster import mark_on_cluster
+
+    chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    for marked in mark_on_cluster(chunks, rubric, model_path, scheduler, workers):
+        write_slips(marked, out_dir)
+        yield marked.row, marked.record
 
 
 def write_markbook(rows: list[BatchRow], rubric: Rubric, out_dir: Path) -> None:

@@ -43,6 +43,13 @@ class Exit(IntEnum):
     FAILED = 2
 
 
+class Backend(StrEnum):
+    """Where `batch` marks: processes on this machine, or a Dask cluster."""
+
+    local = "local"
+    dask = "dask"
+
+
 class FiguresFormat(StrEnum):
     """Output formats of `evaluate`."""
 
@@ -52,7 +59,15 @@ class FiguresFormat(StrEnum):
 
 def fail(exc: EssaymarkError) -> typer.Exit:
     """Print one line for a user-fixable error and return the exit to raise."""
-    err.print(f"[bold red]error:[/bold red] {exc}", markup=True, highlight=False, soft_wrap=True)
+    from rich.markup import escape
+
+    # Escaped: file names and hints may hold [brackets] (essaymark[dask], "essay [2].txt").
+    err.print(
+        f"[bold red]error:[/bold red] {escape(str(exc))}",
+        markup=True,
+        highlight=False,
+        soft_wrap=True,
+    )
     return typer.Exit(Exit.FAILED)
 
 
@@ -166,6 +181,23 @@ def batch(
     jobs: Annotated[
         int, typer.Option("--jobs", "-j", min=0, help="Processes (0 = all cores).")
     ] = 0,
+    backend: Annotated[
+        Backend,
+        typer.Option(
+            "--backend",
+            help="local: processes on this machine. dask: a Dask cluster (pip install "
+            "'essaymark\\[dask]'); without --scheduler, a local one of --jobs worker processes.",
+        ),
+    ] = Backend.local,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="With --backend dask: a running Dask scheduler, e.g. tcp://10.0.0.5:8786. "
+            "Files are read here and sent to its workers; outputs are written here.",
+        ),
+    ] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Skip files already in the markbook and unchanged.")
     ] = False,
@@ -187,6 +219,8 @@ def batch(
     from essay_marker.batch import run_batch
     from essay_marker.rubric import find_rubric
 
+    if scheduler and backend is not Backend.dask:
+        raise typer.BadParameter("--scheduler needs --backend dask", param_hint="--scheduler")
     target = out_dir or folder.with_name(f"{folder.name}-marked")
     workers = jobs or os.cpu_count() or 1
     started = time.perf_counter()
@@ -213,6 +247,8 @@ def batch(
                 model_path,
                 pattern=pattern,
                 jobs=workers,
+                backend=backend.value,
+                scheduler=scheduler,
                 resume=resume,
                 hide_mark=no_mark,
                 sources=_sources(source),

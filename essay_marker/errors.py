@@ -35,3 +35,7 @@ class ModelError(EssaymarkError):
 
 class DataError(EssaymarkError):
     """Marked scripts for training are missing, inconsistent or too few."""
+
+
+class ClusterError(EssaymarkError):
+    """The Dask backend is not installed, or its cluster cannot be reached or used."""
