@@ -159,7 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in results:
         p = r["prompt"]
         beats = "yes" if r["qwk"] > EASE[p] else "NO"
-        print(f"{p:>6} {r['essays']:>7} {r['qwk']:>10.3f} {EASE[p]:>6.3f} {HUMAN[p]:>6.3f}  {beats}")
+        figures = f"{r['qwk']:>10.3f} {EASE[p]:>6.3f} {HUMAN[p]:>6.3f}"
+        print(f"{p:>6} {r['essays']:>7} {figures}  {beats}")
     if len(prompts) == 8:
         print(f"{'mean':>6} {'':>7} {average:>10.3f} {0.705:>6.3f} {0.754:>6.3f}")
         for name, value in PUBLISHED_AVERAGE.items():
