@@ -91,8 +91,7 @@ def run_prompt(
         train_ids = split[split.split != "test"].essay_id.tolist()  # train and dev: no tuning
         test_ids = split[split.split == "test"].essay_id.tolist()
         scripts = tuple(
-            Script(str(i), data.essay[i], int(data.domain1_score[i]) - low, None)
-            for i in train_ids
+            Script(str(i), data.essay[i], int(data.domain1_score[i]) - low, None) for i in train_ids
         )
         marked = MarkedSet(scripts, (), f"asap-{prompt}-fold{k}")
         model = train(marked, rubric, f"asap-{prompt}", analyses=[analyses[i] for i in train_ids])
