@@ -117,9 +117,9 @@ _SIGNPOSTS = {
     ("in", "summary"): _CONCLUSION,
     ("to", "summarise"): _CONCLUSION,
     ("to", "summarize"): _CONCLUSION,
-    ("all", "in", "all"): _CONCLUSION,
-    ("overall",): _CONCLUSION,
 }
+# "Overall" and "All in all" also open a thesis or sum up a paragraph (real ASAP essays
+# did both), so they count as judgements but do not mark the conclusion's place.
 # Openings that carry on a point already made: an essay cannot start with them.
 _CONTINUING = frozenset(
     "however therefore thus hence furthermore moreover consequently nevertheless similarly "  # noqa: SIM905
@@ -165,6 +165,8 @@ _JUDGING = CueSet(
         "decisive factor",
         "crucial factor",
         *(" ".join(words) for words, rank in _SIGNPOSTS.items() if rank == _CONCLUSION),
+        "overall",
+        "all in all",
     ]
 )
 
