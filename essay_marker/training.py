@@ -194,10 +194,22 @@ class _FoldFeatures:
         return self._kernels[key]
 
     def fit_predict(
-        self, text: bool, alpha: float, y: np.ndarray, weights: np.ndarray, columns: Any = None
+        self,
+        text: bool,
+        alpha: float,
+        y: np.ndarray,
+        weights: np.ndarray,
+        columns: Sequence[int] | None = None,
+        lead: tuple[Sequence[int], float] | None = None,
     ) -> np.ndarray:
-        """Ridge on these features (all numeric columns, or only `columns`): test outputs."""
+        """Ridge on these features: all numeric columns or only `columns`, the `lead`
+        columns scaled up by its weight, and the text views if `text`; test outputs."""
         k_train, k_test = self._kernel("numeric" if columns is None else tuple(columns))
+        if lead:
+            led, weight = tuple(lead[0]), lead[1]
+            rest = tuple(i for i in range(self.numeric[0].shape[1]) if i not in led)
+            (l_train, l_test), (r_train, r_test) = self._kernel(led), self._kernel(rest)
+            k_train, k_test = weight**2 * l_train + r_train, weight**2 * l_test + r_test
         if text:
             t_train, t_test = self._kernel("text")
             k_train, k_test = k_train + t_train, k_test + t_test
@@ -311,9 +323,10 @@ def cross_validate(
         )
         fold = _FoldFeatures(numeric, counts, train, te)
         w = weights[train]
-        for c in candidates:
-            raw[c.name][r, te] = fold.fit_predict(c.text, c.alpha, y_all[train], w)
         length = [cols.index(col) for col in LENGTH_COLUMNS]
+        for c in candidates:
+            lead = (length, c.length_lead) if c.length_lead else None
+            raw[c.name][r, te] = fold.fit_predict(c.text, c.alpha, y_all[train], w, lead=lead)
         raw[BASELINE][r, te] = fold.fit_predict(False, 1.0, y_all[train], w, length)
         if has_spag:
             s = SPAG_CANDIDATE
