@@ -130,7 +130,8 @@ def to_markdown(r: EssayResult, hide_mark: bool = False, title: str | None = Non
         lines.append(f"| {f.name} | {STATUS_LABEL[f.status]} | {where} |")
     lines += ["", "## What went well", ""]
     lines += [f"- {w}" for w in r.feedback.www] or ["- Nothing yet to credit: see the next step."]
-    lines += ["", "## Even better if", ""] + [f"- {e}" for e in r.feedback.ebi]
+    if r.feedback.ebi:  # a rubric with no factors may have nothing specific to add here
+        lines += ["", "## Even better if", ""] + [f"- {e}" for e in r.feedback.ebi]
     lines += ["", "## Your next step", "", r.feedback.next_step, ""]
     if r.spag.misspellings:
         lines += [f"**Spelling to check:** {spelling_list(r, most=20)}", ""]
@@ -184,7 +185,8 @@ def print_text(r: EssayResult, console: Any, hide_mark: bool = False) -> None:
     console.print("\n[bold green]What went well[/bold green]")
     for w in r.feedback.www or ("Nothing yet to credit: see the next step.",):
         console.print(f" • {escape(w)}")
-    console.print("\n[bold yellow]Even better if[/bold yellow]")
+    if r.feedback.ebi:
+        console.print("\n[bold yellow]Even better if[/bold yellow]")
     for e in r.feedback.ebi:
         console.print(f" • {escape(e)}")
     console.print(f"\n[bold cyan]Next step:[/bold cyan] {escape(r.feedback.next_step)}")
@@ -250,9 +252,12 @@ def to_html_slip(r: EssayResult, text: str, student: str, hide_mark: bool = Fals
     parts.append("<h2>What went well</h2><ul>")
     www = r.feedback.www or ("Nothing yet to credit: see your next step.",)
     parts += [f"<li>{e(w)}</li>" for w in www]
-    parts.append("</ul><h2>Even better if</h2><ul>")
-    parts += [f"<li>{e(x)}</li>" for x in r.feedback.ebi]
-    parts.append(f"</ul><h2>Your next step</h2><p class='next'>{e(r.feedback.next_step)}</p>")
+    parts.append("</ul>")
+    if r.feedback.ebi:
+        parts.append("<h2>Even better if</h2><ul>")
+        parts += [f"<li>{e(x)}</li>" for x in r.feedback.ebi]
+        parts.append("</ul>")
+    parts.append(f"<h2>Your next step</h2><p class='next'>{e(r.feedback.next_step)}</p>")
     if r.feedback.level_gap:
         parts.append(f"<p class='meta'>{e(r.feedback.level_gap)}</p>")
     if r.factors:
