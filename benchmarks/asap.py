@@ -9,6 +9,7 @@ over the folds, as published results are.
 
     python benchmarks/asap.py --data ../shared/data/asap-aes [--prompts 1,2] [--folds 0,1]
         [--jobs 2] [--json]
+    python benchmarks/asap.py --class-size 35 [--samples 2]   # a teacher's class set instead
 
 The data stays where it is: nothing from it is written into the project.
 """
@@ -29,8 +30,9 @@ from sklearn.metrics import cohen_kappa_score
 
 from essay_marker.dataset import MarkedSet, Script
 from essay_marker.features import analyse_essay
+from essay_marker.model import CANDIDATES
 from essay_marker.rubric import Rubric, parse_rubric, rubric_template
-from essay_marker.training import train
+from essay_marker.training import cross_validate, train
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "asap-aes"
@@ -123,6 +125,36 @@ def run_prompt(
     return result
 
 
+def small_classes(prompt: int, essays: pd.DataFrame, size: int, samples: int) -> list[dict]:
+    """Cross-validated QWK as `train` reports it, on random class sets of `size` essays."""
+    rubric = prompt_rubric(prompt)
+    low = RANGES[prompt][0]
+    plain = tuple(c for c in CANDIDATES if not c.length_lead)
+    rows = []
+    for seed in range(samples):
+        part = essays[essays.essay_set == prompt].sample(size, random_state=seed)
+        scripts = tuple(
+            Script(str(i), text, int(score) - low, None)
+            for i, text, score in zip(part.essay_id, part.essay, part.domain1_score, strict=True)
+        )
+        marked = MarkedSet(scripts, (), f"asap-{prompt}-class{seed}")
+        full = cross_validate(marked, rubric).figures
+        rows.append(
+            {
+                "prompt": prompt,
+                "sample": seed,
+                "model": full["model"]["qwk"],
+                "chosen": full["chosen"],
+                "without_length_led": cross_validate(marked, rubric, 5, plain).figures["model"][
+                    "qwk"
+                ],
+                "length_only": full["length_baseline"]["qwk"],
+            }
+        )
+        print(rows[-1], file=sys.stderr)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the asap-aes folder")
@@ -130,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", default="0,1,2,3,4")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="for analysis")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--class-size", type=int, help="cross-validate class sets of this size")
+    parser.add_argument("--samples", type=int, default=2, help="class sets per prompt")
     args = parser.parse_args(argv)
     tsv = args.data / "training_set_rel3.tsv.gz"
     split_file = args.data / "taghipour_ng_2016_folds.csv"
@@ -141,6 +175,15 @@ def main(argv: list[str] | None = None) -> int:
     essays = pd.read_csv(tsv, sep="\t", usecols=["essay_id", "essay_set", "essay", "domain1_score"])
     folds = pd.read_csv(split_file)
     started = time.perf_counter()
+    if args.class_size:
+        rows = [r for p in prompts for r in small_classes(p, essays, args.class_size, args.samples)]
+        table = pd.DataFrame(rows)
+        means = table.groupby("prompt")[["model", "without_length_led", "length_only"]].mean()
+        print(f"class sets of {args.class_size}, {args.samples} per prompt; cross-validated QWK")
+        print(means.round(3).to_string())
+        print("mean", means.mean().round(3).to_dict())
+        print(f"{time.perf_counter() - started:.0f} s in all")
+        return 0
     results = [run_prompt(p, essays, folds, which, args.jobs) for p in prompts]
     average = round(float(np.mean([r["qwk"] for r in results])), 4)
     summary = {
