@@ -737,7 +737,8 @@ def save_model(model: TrainedModel, path: str | Path) -> Path:
         "rubric_id": model.rubric_id,
         "rubric_sha256": model.rubric_sha256,
         "columns": model.columns,
-        "familiar": sorted(model.familiar),
+        # One string, not a list: thousands of skops list items make loading slow.
+        "familiar": "\n".join(sorted(model.familiar)),
         "mark": model.mark.to_dict(),
         "spag": model.spag.to_dict() if model.spag else {},
         "sentence": (
@@ -816,8 +817,14 @@ def load_model(path: str | Path, rubric: Rubric) -> TrainedModel:
         spag=OrdinalModel(**bundle["spag"]) if bundle["spag"] else None,
         sentence=SentenceModel(**sentence) if sentence else None,
         card=card,
-        familiar=frozenset(bundle.get("familiar", ())),
+        familiar=_familiar(bundle.get("familiar", "")),
     )
+
+
+def _familiar(stored: str | list[str]) -> frozenset[str]:
+    """The familiar word pairs as saved: one newline-separated string (older files: a list)."""
+    pairs = stored.split("\n") if isinstance(stored, str) else stored
+    return frozenset(p for p in pairs if p)
 
 
 def model_dirs() -> list[Path]:
