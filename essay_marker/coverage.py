@@ -271,7 +271,8 @@ class Hint:
     explains: float | None = None  # probability the sentence explains rather than describes
 
 
-FactorHook = Callable[[Doc, list[tuple[str, ...]]], list[Hint]]
+# Hints for sentences, each given by its stems; one call may take the sentences of many essays.
+FactorHook = Callable[[list[tuple[str, ...]]], list[Hint]]
 # With a model's hint, a sentence explains when its cue-language and the model agree,
 # or when the model is confident on its own (an explanation in the student's own words).
 # Chosen on the corpus's sentence labels for precision (0.80) over recall (0.67).
@@ -283,15 +284,18 @@ def analyse_coverage(
     rubric: Rubric,
     extra_factors: FactorHook | None = None,
     stems: list[tuple[str, ...]] | None = None,
+    hints: Sequence[Hint] | None = None,
 ) -> Coverage:
     """Find each factor's status and evidence, the judgement, specific evidence and errors.
 
     `extra_factors` may add factors per sentence (the trained sentence model finds
-    paraphrases no cue phrase matches); `stems` saves recomputing sentence_stems.
+    paraphrases no cue phrase matches); `stems` saves recomputing sentence_stems, and
+    `hints` what extra_factors would say (when it was asked for many essays at once).
     """
     c = _compile(rubric)
     all_stems = stems if stems is not None else sentence_stems(doc, rubric)
-    hints = extra_factors(doc, all_stems) if extra_factors else [Hint() for _ in all_stems]
+    if hints is None:
+        hints = extra_factors(all_stems) if extra_factors else [Hint() for _ in all_stems]
 
     roles_by_factor: dict[str, list[Evidence]] = {f.id: [] for f in rubric.factors}
     sentence_roles: list[SentenceRoles] = []

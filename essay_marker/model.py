@@ -34,7 +34,6 @@ from essay_marker.dataset import MarkedSet
 from essay_marker.errors import ModelError
 from essay_marker.features import Analysis, analyse_essay, feature_table, numeric_columns
 from essay_marker.rubric import Rubric
-from essay_marker.text import Doc
 
 FORMAT_VERSION = 1
 SEED = 0
@@ -281,9 +280,9 @@ class SentenceModel:
         ]
 
     def hook(self) -> FactorHook:
-        """The coverage hook: hints per sentence of an analysed essay."""
+        """The coverage hook: hints per sentence, each sentence given by its stems."""
 
-        def extra(doc: Doc, stems: list[tuple[str, ...]]) -> list[Hint]:
+        def extra(stems: list[tuple[str, ...]]) -> list[Hint]:
             return self.predict([" ".join(s) for s in stems])
 
         return extra
@@ -584,6 +583,7 @@ class TrainedModel:
     sentence: SentenceModel | None
     card: dict[str, Any] = field(default_factory=dict)
     familiar: frozenset[str] = frozenset()  # word pairs seen in two or more marked answers
+    _shared_features: bool | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def scorer_name(self) -> str:
@@ -605,15 +605,50 @@ class TrainedModel:
         if not analyses:
             return []
         table = feature_table(analyses, rubric)
-        raws = self.mark.predict_raw(table)
+        raws, spag_raws = self._predict_raw(table)
         marks = apply_thresholds(raws, self.mark.thresholds, self.mark.low)
-        spags = self.spag.predict(table) if self.spag else [a.spag.mark for a in analyses]
+        spags = (
+            apply_thresholds(spag_raws, self.spag.thresholds, self.spag.low)
+            if self.spag and spag_raws is not None
+            else [a.spag.mark for a in analyses]
+        )
         out = []
         for raw, mark, spag in zip(raws, marks, spags, strict=True):
             band = rubric.level_for(int(mark))
             confidence = self.mark.band_probability(float(raw), band.low, band.high)
             out.append((int(mark), int(spag), round(confidence, 3)))
         return out
+
+    def _predict_raw(self, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+        """The mark and SPaG models' continuous predictions.
+
+        `train` fits both on the same features, so their fitted feature steps are equal:
+        then the features (most of the cost) are computed once for both regressions.
+        """
+        if self.spag is None:
+            return self.mark.predict_raw(table), None
+        mark, spag = self.mark.pipeline, self.spag.pipeline
+        if self._shared_features is None:
+            self._shared_features = _same_fitted(mark.steps[:-1], spag.steps[:-1])
+        if not self._shared_features:
+            return self.mark.predict_raw(table), self.spag.predict_raw(table)
+        features = mark[:-1].transform(table)
+        return mark[-1].predict(features), spag[-1].predict(features)
+
+
+def _same_fitted(a: Any, b: Any) -> bool:
+    """True when two (fitted) objects hold equal parameters and learned arrays."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and a.shape == b.shape and bool(np.array_equal(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_fitted(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(_same_fitted(x, y) for x, y in zip(a, b, strict=True))
+    if hasattr(a, "__dict__") and not isinstance(a, type):
+        return _same_fitted(vars(a), vars(b))
+    return bool(a == b)
 
 
 def train(
