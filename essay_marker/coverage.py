@@ -171,33 +171,68 @@ def cue_set(phrases: tuple[str, ...]) -> CueSet:
     return CueSet(phrases)
 
 
+Matches = dict[int, list[tuple[int, int]]]  # cue set number -> its CueSet.find result
+
+
+class CueIndex:
+    """Many cue sets matched in one pass over a sentence.
+
+    A sentence is checked against some forty cue sets (factors, language, misconceptions);
+    one look-up per word in a combined index is much cheaper than forty set intersections.
+    """
+
+    def __init__(self, sets: Sequence[CueSet]) -> None:
+        self.by_first: dict[str, list[tuple[int, Pattern]]] = {}
+        for n, cues in enumerate(sets):
+            for first, patterns in cues.by_first.items():
+                self.by_first.setdefault(first, []).extend((n, p) for p in patterns)
+
+    def find(self, stems: Sequence[str]) -> Matches:
+        """Every set's matches, as its CueSet.find gives them; sets with none are left out."""
+        found: Matches = {}
+        for i, s in enumerate(stems):
+            for n, pattern in self.by_first.get(s, ()):
+                end = _match_at(stems, i, pattern)
+                if end is not None:
+                    found.setdefault(n, []).append((i, end))
+        return found
+
+
 @dataclass(frozen=True)
 class _Compiled:
-    factors: tuple[tuple[str, CueSet], ...]
-    evidence: CueSet
-    causal: CueSet
-    openers: CueSet
-    weighing: CueSet
-    judgement: CueSet
-    misconceptions: tuple[tuple[Misconception, tuple[CueSet, ...], CueSet], ...]
+    index: CueIndex
+    # Numbers of the cue sets in the index.
+    factors: tuple[tuple[str, int], ...]
+    evidence: int
+    causal: int
+    weighing: int
+    judgement: int
+    misconceptions: tuple[tuple[Misconception, tuple[int, ...], int], ...]
+    openers: CueSet  # matched on a sentence's first words only
     lexicon: Lexicon
 
 
 @cache
 def _compile(rubric: Rubric) -> _Compiled:
     lang = rubric.language
+    sets: list[CueSet] = []
+
+    def add(phrases: Iterable[str]) -> int:
+        sets.append(CueSet(phrases))
+        return len(sets) - 1
+
     return _Compiled(
-        factors=tuple((f.id, CueSet(f.cues)) for f in rubric.factors),
-        evidence=CueSet(e for f in rubric.factors for e in f.evidence),
-        causal=CueSet(lang.causal),
-        openers=CueSet(lang.causal_openers),
-        weighing=CueSet(lang.weighing),
-        judgement=CueSet(lang.judgement),
+        factors=tuple((f.id, add(f.cues)) for f in rubric.factors),
+        evidence=add(e for f in rubric.factors for e in f.evidence),
+        causal=add(lang.causal),
+        weighing=add(lang.weighing),
+        judgement=add(lang.judgement),
         misconceptions=tuple(
-            (m, tuple(CueSet(g) for g in m.all_of), CueSet(m.none_of))
-            for m in rubric.misconceptions
+            (m, tuple(add(g) for g in m.all_of), add(m.none_of)) for m in rubric.misconceptions
         ),
+        openers=CueSet(lang.causal_openers),
         lexicon=Lexicon(rubric.terms),
+        index=CueIndex(sets),
     )
 
 
@@ -238,11 +273,11 @@ def sentence_stems(doc: Doc, rubric: Rubric) -> list[tuple[str, ...]]:
 
 
 def _misconception_hit(
-    stems: Sequence[str], groups: tuple[CueSet, ...], none_of: CueSet, m: Misconception
+    matches: Matches, groups: tuple[int, ...], none_of: int, m: Misconception
 ) -> bool:
-    if none_of.find(stems):
+    if none_of in matches:
         return False
-    spans = [g.find(stems) for g in groups]
+    spans = [matches.get(g, []) for g in groups]
     if not all(spans):
         return False
     if not m.window and not m.ordered:
@@ -297,21 +332,21 @@ def analyse_coverage(
     if hints is None:
         hints = extra_factors(all_stems) if extra_factors else [Hint() for _ in all_stems]
 
+    matches = [c.index.find(stems) for stems in all_stems]
     roles_by_factor: dict[str, list[Evidence]] = {f.id: [] for f in rubric.factors}
     sentence_roles: list[SentenceRoles] = []
     judged: list[tuple[int, str]] = []  # (sentence index, factor id)
     previous: set[str] = set()
-    for sent, stems, hint in zip(doc.sentences, all_stems, hints, strict=True):
+    for sent, stems, hint, found in zip(doc.sentences, all_stems, hints, matches, strict=True):
         if sent.heading:
             # "Trotsky" or "Left and Right" as a heading names a topic; it says nothing.
             sentence_roles.append(SentenceRoles(sent.index, sent.start, sent.end, (), False, False))
             previous = set()
             continue
         hits: dict[str, int] = {}
-        for fid, cues in c.factors:
-            first = cues.first(stems)
-            if first is not None:
-                hits[fid] = first[0]
+        for fid, n in c.factors:
+            if n in found:
+                hits[fid] = min(found[n])[0]
         for fid in hint.factors - set(hits):
             hits[fid] = len(stems)
         opener = c.openers.first(stems[:4])
@@ -322,11 +357,11 @@ def analyse_coverage(
         )
         inherited = previous - set(hits) if opens_on_previous else set()
         in_play = set(hits) | inherited
-        causal = bool(c.causal.find(stems)) or (opener is not None and opener[0] == 0)
+        causal = c.causal in found or (opener is not None and opener[0] == 0)
         if hint.explains is not None:
             causal = hint.explains >= (EXPLAIN_WITH_CUE if causal else EXPLAIN_ALONE)
-        weighing = bool(c.weighing.find(stems))
-        judge_at = c.judgement.first(stems)
+        weighing = c.weighing in found
+        judge_at = min(found[c.judgement]) if c.judgement in found else None
 
         judged_here = None
         if judge_at is not None and in_play:
@@ -376,8 +411,10 @@ def analyse_coverage(
     return Coverage(
         factors=factors_t,
         judgement=judgement,
-        specific_evidence=_specific_evidence(doc, all_stems, c.evidence),
-        misconceptions=_misconceptions(doc, all_stems, c),
+        specific_evidence=_specific_evidence(
+            doc, all_stems, [m.get(c.evidence, []) for m in matches]
+        ),
+        misconceptions=_misconceptions(doc, matches, c),
         sentences=tuple(sentence_roles),
     )
 
@@ -421,15 +458,18 @@ def _first(judged: list[tuple[int, str]], factor: str) -> int:
 
 
 def _specific_evidence(
-    doc: Doc, all_stems: list[tuple[str, ...]], cues: CueSet
+    doc: Doc, all_stems: list[tuple[str, ...]], found: list[list[tuple[int, int]]]
 ) -> tuple[Span, ...]:
-    """Distinct dates, names and events the essay uses, each at its first use."""
+    """Distinct dates, names and events the essay uses, each at its first use.
+
+    `found` holds the evidence cues' matches in each sentence.
+    """
     seen: dict[str, Span] = {}
-    for sent, stems in zip(doc.sentences, all_stems, strict=True):
+    for sent, stems, spans in zip(doc.sentences, all_stems, found, strict=True):
         for tok in sent.tokens:
             if _YEAR.match(tok.norm):
                 seen.setdefault(tok.norm[:4], Span(tok.text, tok.start, tok.end))
-        for a, b in cues.find(stems):
+        for a, b in spans:
             key = " ".join(stems[a:b])
             if key not in seen:
                 start, end = sent.tokens[a].start, sent.tokens[b - 1].end
@@ -437,13 +477,11 @@ def _specific_evidence(
     return tuple(sorted(seen.values(), key=lambda s: s.start))
 
 
-def _misconceptions(
-    doc: Doc, all_stems: list[tuple[str, ...]], c: _Compiled
-) -> tuple[MisconceptionHit, ...]:
+def _misconceptions(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[MisconceptionHit, ...]:
     hits = []
     for m, groups, none_of in c.misconceptions:
-        for sent, stems in zip(doc.sentences, all_stems, strict=True):
-            if _misconception_hit(stems, groups, none_of, m):
+        for sent, found in zip(doc.sentences, matches, strict=True):
+            if _misconception_hit(found, groups, none_of, m):
                 hits.append(
                     MisconceptionHit(m.id, m.claim, m.correction, sent.text, sent.start, sent.end)
                 )
