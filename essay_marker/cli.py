@@ -100,9 +100,10 @@ def _model_path(rubric: Rubric, model: Path | None, rules: bool) -> Path | None:
 
 def _scorer(rubric: Rubric, model: Path | None, rules: bool) -> Scorer | None:
     """The loaded model to mark with, or None for the rules."""
-    from essay_marker.model import load_model
+    from essay_marker.model import load_model, skip_skops_default_trust
 
     path = _model_path(rubric, model, rules)
+    skip_skops_default_trust()  # this process is ours: load_model names every type it trusts
     return load_model(path, rubric) if path else None
 
 
@@ -184,8 +185,9 @@ def batch(
         rb = find_rubric(rubric)
         model_path = _model_path(rb, model, rules)
         if model_path:
-            from essay_marker.model import load_model
+            from essay_marker.model import load_model, skip_skops_default_trust
 
+            skip_skops_default_trust()  # as in check; forked workers inherit it
             load_model(model_path, rb)  # refuse a bad model before any work starts
         with Progress(
             "[progress.description]{task.description}",

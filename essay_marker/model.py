@@ -798,13 +798,58 @@ def save_model(model: TrainedModel, path: str | Path) -> Path:
     return path
 
 
+_SKOPS_DEFAULTS = "skops.io._trusted_types"
+
+
+def _no_default_types(name: str) -> list[str]:
+    if name.endswith("_TYPE_NAMES"):
+        return []
+    raise AttributeError(name)
+
+
+def skip_skops_default_trust() -> None:
+    """Let this process import skops.io without building skops' default trust lists.
+
+    At import, skops.io lists every scikit-learn estimator (importing all of scikit-learn)
+    and every SciPy and NumPy ufunc, to trust them by default: about 0.6 s, a quarter of
+    `essaymark check`. load_model never relies on those defaults: it checks every type in
+    a file against ALLOWED_TYPES and passes that list to skops, so with empty defaults
+    skops trusts less, not more. For processes essaymark owns (the CLI): other code there
+    that loads skops files without naming the types it trusts would find them refused.
+    Does nothing once skops.io is imported.
+    """
+    import sys
+    import types
+
+    if "skops.io" in sys.modules or _SKOPS_DEFAULTS in sys.modules:
+        return
+    defaults = types.ModuleType(_SKOPS_DEFAULTS, "Empty default trust lists (essaymark).")
+    defaults.__getattr__ = _no_default_types  # type: ignore[method-assign]
+    defaults.essaymark_stand_in = True  # type: ignore[attr-defined]
+    sys.modules[_SKOPS_DEFAULTS] = defaults
+
+
+def _skops_io() -> Any:
+    """skops.io; imported in full if a newer skops needs more than the empty trust lists."""
+    import sys
+
+    try:
+        import skops.io as sio
+    except ImportError:
+        if not getattr(sys.modules.get(_SKOPS_DEFAULTS), "essaymark_stand_in", False):
+            raise
+        for name in [m for m in sys.modules if m == "skops.io" or m.startswith("skops.io.")]:
+            del sys.modules[name]
+        import skops.io as sio
+    return sio
+
+
 def load_model(path: str | Path, rubric: Rubric) -> TrainedModel:
     """Load a skops model file for this rubric, refusing unknown types and other rubrics."""
     import json
     import zipfile
 
-    import skops.io as sio
-
+    sio = _skops_io()
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path} does not exist", "train one with 'essaymark train'")
