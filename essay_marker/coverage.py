@@ -182,16 +182,34 @@ class CueIndex:
     """
 
     def __init__(self, sets: Sequence[CueSet]) -> None:
-        self.by_first: dict[str, list[tuple[int, Pattern]]] = {}
+        by_first: dict[str, list[tuple[int, Pattern]]] = {}
         for n, cues in enumerate(sets):
             for first, patterns in cues.by_first.items():
-                self.by_first.setdefault(first, []).extend((n, p) for p in patterns)
+                by_first.setdefault(first, []).extend((n, p) for p in patterns)
+        # Per first word: the patterns to try whatever follows it, and (keyed by the next
+        # word) the patterns to try when that word follows; each list in the sets' order.
+        self.by_first: dict[str, tuple[list[tuple[int, Pattern]], dict[str, list]]] = {}
+        for first, entries in by_first.items():
+            second = [p[0][1] if len(p[0]) > 1 else None for _, p in entries]
+            self.by_first[first] = (
+                [e for e, x in zip(entries, second, strict=True) if x is None],
+                {
+                    word: [e for e, x in zip(entries, second, strict=True) if x in (None, word)]
+                    for word in set(second) - {None}
+                },
+            )
 
     def find(self, stems: Sequence[str]) -> Matches:
         """Every set's matches, as its CueSet.find gives them; sets with none are left out."""
         found: Matches = {}
+        last = len(stems) - 1
         for i, s in enumerate(stems):
-            for n, pattern in self.by_first.get(s, ()):
+            entry = self.by_first.get(s)
+            if entry is None:
+                continue
+            anywhere, by_next = entry
+            candidates = by_next.get(stems[i + 1], anywhere) if by_next and i < last else anywhere
+            for n, pattern in candidates:
                 end = _match_at(stems, i, pattern)
                 if end is not None:
                     found.setdefault(n, []).append((i, end))
