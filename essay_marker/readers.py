@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -11,6 +12,8 @@ from essay_marker.errors import InputError
 
 SUPPORTED = (".txt", ".md", ".docx", ".pdf")
 MAX_BYTES = 20 * 1024 * 1024  # far beyond any essay; stops a wrong file filling memory
+# Control characters other than line breaks, tabs and form feeds: many mean a binary file.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 
 
 def decode_text(data: bytes, name: str) -> str:
@@ -34,7 +37,7 @@ def decode_text(data: bytes, name: str) -> str:
             raise InputError(
                 f"{name} is not in a text encoding essaymark can read", "save it as UTF-8 text"
             ) from None
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
+    controls = len(_CONTROLS.findall(text))
     if text and controls / len(text) > 0.05:
         raise InputError(
             f"{name} looks like a binary file, not text", "save the essay as .txt, .docx or .pdf"

@@ -182,11 +182,12 @@ def _sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _trim(text: str, a: int, b: int) -> tuple[int, int]:
-    while a < b and text[a].isspace():
-        a += 1
-    while b > a and text[b - 1].isspace():
-        b -= 1
-    return a, b
+    chunk = text[a:b]
+    kept = chunk.strip()  # str.strip removes exactly the characters str.isspace accepts
+    if not kept:
+        return b, b
+    start = a + len(chunk) - len(chunk.lstrip())
+    return start, start + len(kept)
 
 
 @lru_cache(maxsize=50_000)
