@@ -171,33 +171,86 @@ def cue_set(phrases: tuple[str, ...]) -> CueSet:
     return CueSet(phrases)
 
 
+Matches = dict[int, list[tuple[int, int]]]  # cue set number -> its CueSet.find result
+
+
+class CueIndex:
+    """Many cue sets matched in one pass over a sentence.
+
+    A sentence is checked against some forty cue sets (factors, language, misconceptions);
+    one look-up per word in a combined index is much cheaper than forty set intersections.
+    """
+
+    def __init__(self, sets: Sequence[CueSet]) -> None:
+        by_first: dict[str, list[tuple[int, Pattern]]] = {}
+        for n, cues in enumerate(sets):
+            for first, patterns in cues.by_first.items():
+                by_first.setdefault(first, []).extend((n, p) for p in patterns)
+        # Per first word: the patterns to try whatever follows it, and (keyed by the next
+        # word) the patterns to try when that word follows; each list in the sets' order.
+        self.by_first: dict[str, tuple[list[tuple[int, Pattern]], dict[str, list]]] = {}
+        for first, entries in by_first.items():
+            second = [p[0][1] if len(p[0]) > 1 else None for _, p in entries]
+            self.by_first[first] = (
+                [e for e, x in zip(entries, second, strict=True) if x is None],
+                {
+                    word: [e for e, x in zip(entries, second, strict=True) if x in (None, word)]
+                    for word in set(second) - {None}
+                },
+            )
+
+    def find(self, stems: Sequence[str]) -> Matches:
+        """Every set's matches, as its CueSet.find gives them; sets with none are left out."""
+        found: Matches = {}
+        last = len(stems) - 1
+        for i, s in enumerate(stems):
+            entry = self.by_first.get(s)
+            if entry is None:
+                continue
+            anywhere, by_next = entry
+            candidates = by_next.get(stems[i + 1], anywhere) if by_next and i < last else anywhere
+            for n, pattern in candidates:
+                end = _match_at(stems, i, pattern)
+                if end is not None:
+                    found.setdefault(n, []).append((i, end))
+        return found
+
+
 @dataclass(frozen=True)
 class _Compiled:
-    factors: tuple[tuple[str, CueSet], ...]
-    evidence: CueSet
-    causal: CueSet
-    openers: CueSet
-    weighing: CueSet
-    judgement: CueSet
-    misconceptions: tuple[tuple[Misconception, tuple[CueSet, ...], CueSet], ...]
+    index: CueIndex
+    # Numbers of the cue sets in the index.
+    factors: tuple[tuple[str, int], ...]
+    evidence: int
+    causal: int
+    weighing: int
+    judgement: int
+    misconceptions: tuple[tuple[Misconception, tuple[int, ...], int], ...]
+    openers: CueSet  # matched on a sentence's first words only
     lexicon: Lexicon
 
 
 @cache
 def _compile(rubric: Rubric) -> _Compiled:
     lang = rubric.language
+    sets: list[CueSet] = []
+
+    def add(phrases: Iterable[str]) -> int:
+        sets.append(CueSet(phrases))
+        return len(sets) - 1
+
     return _Compiled(
-        factors=tuple((f.id, CueSet(f.cues)) for f in rubric.factors),
-        evidence=CueSet(e for f in rubric.factors for e in f.evidence),
-        causal=CueSet(lang.causal),
-        openers=CueSet(lang.causal_openers),
-        weighing=CueSet(lang.weighing),
-        judgement=CueSet(lang.judgement),
+        factors=tuple((f.id, add(f.cues)) for f in rubric.factors),
+        evidence=add(e for f in rubric.factors for e in f.evidence),
+        causal=add(lang.causal),
+        weighing=add(lang.weighing),
+        judgement=add(lang.judgement),
         misconceptions=tuple(
-            (m, tuple(CueSet(g) for g in m.all_of), CueSet(m.none_of))
-            for m in rubric.misconceptions
+            (m, tuple(add(g) for g in m.all_of), add(m.none_of)) for m in rubric.misconceptions
         ),
+        openers=CueSet(lang.causal_openers),
         lexicon=Lexicon(rubric.terms),
+        index=CueIndex(sets),
     )
 
 
@@ -238,11 +291,11 @@ def sentence_stems(doc: Doc, rubric: Rubric) -> list[tuple[str, ...]]:
 
 
 def _misconception_hit(
-    stems: Sequence[str], groups: tuple[CueSet, ...], none_of: CueSet, m: Misconception
+    matches: Matches, groups: tuple[int, ...], none_of: int, m: Misconception
 ) -> bool:
-    if none_of.find(stems):
+    if none_of in matches:
         return False
-    spans = [g.find(stems) for g in groups]
+    spans = [matches.get(g, []) for g in groups]
     if not all(spans):
         return False
     if not m.window and not m.ordered:
@@ -271,7 +324,8 @@ class Hint:
     explains: float | None = None  # probability the sentence explains rather than describes
 
 
-FactorHook = Callable[[Doc, list[tuple[str, ...]]], list[Hint]]
+# Hints for sentences, each given by its stems; one call may take the sentences of many essays.
+FactorHook = Callable[[list[tuple[str, ...]]], list[Hint]]
 # With a model's hint, a sentence explains when its cue-language and the model agree,
 # or when the model is confident on its own (an explanation in the student's own words).
 # Chosen on the corpus's sentence labels for precision (0.80) over recall (0.67).
@@ -283,31 +337,34 @@ def analyse_coverage(
     rubric: Rubric,
     extra_factors: FactorHook | None = None,
     stems: list[tuple[str, ...]] | None = None,
+    hints: Sequence[Hint] | None = None,
 ) -> Coverage:
     """Find each factor's status and evidence, the judgement, specific evidence and errors.
 
     `extra_factors` may add factors per sentence (the trained sentence model finds
-    paraphrases no cue phrase matches); `stems` saves recomputing sentence_stems.
+    paraphrases no cue phrase matches); `stems` saves recomputing sentence_stems, and
+    `hints` what extra_factors would say (when it was asked for many essays at once).
     """
     c = _compile(rubric)
     all_stems = stems if stems is not None else sentence_stems(doc, rubric)
-    hints = extra_factors(doc, all_stems) if extra_factors else [Hint() for _ in all_stems]
+    if hints is None:
+        hints = extra_factors(all_stems) if extra_factors else [Hint() for _ in all_stems]
 
+    matches = [c.index.find(stems) for stems in all_stems]
     roles_by_factor: dict[str, list[Evidence]] = {f.id: [] for f in rubric.factors}
     sentence_roles: list[SentenceRoles] = []
     judged: list[tuple[int, str]] = []  # (sentence index, factor id)
     previous: set[str] = set()
-    for sent, stems, hint in zip(doc.sentences, all_stems, hints, strict=True):
+    for sent, stems, hint, found in zip(doc.sentences, all_stems, hints, matches, strict=True):
         if sent.heading:
             # "Trotsky" or "Left and Right" as a heading names a topic; it says nothing.
             sentence_roles.append(SentenceRoles(sent.index, sent.start, sent.end, (), False, False))
             previous = set()
             continue
         hits: dict[str, int] = {}
-        for fid, cues in c.factors:
-            first = cues.first(stems)
-            if first is not None:
-                hits[fid] = first[0]
+        for fid, n in c.factors:
+            if n in found:
+                hits[fid] = min(found[n])[0]
         for fid in hint.factors - set(hits):
             hits[fid] = len(stems)
         opener = c.openers.first(stems[:4])
@@ -318,11 +375,11 @@ def analyse_coverage(
         )
         inherited = previous - set(hits) if opens_on_previous else set()
         in_play = set(hits) | inherited
-        causal = bool(c.causal.find(stems)) or (opener is not None and opener[0] == 0)
+        causal = c.causal in found or (opener is not None and opener[0] == 0)
         if hint.explains is not None:
             causal = hint.explains >= (EXPLAIN_WITH_CUE if causal else EXPLAIN_ALONE)
-        weighing = bool(c.weighing.find(stems))
-        judge_at = c.judgement.first(stems)
+        weighing = c.weighing in found
+        judge_at = min(found[c.judgement]) if c.judgement in found else None
 
         judged_here = None
         if judge_at is not None and in_play:
@@ -372,8 +429,10 @@ def analyse_coverage(
     return Coverage(
         factors=factors_t,
         judgement=judgement,
-        specific_evidence=_specific_evidence(doc, all_stems, c.evidence),
-        misconceptions=_misconceptions(doc, all_stems, c),
+        specific_evidence=_specific_evidence(
+            doc, all_stems, [m.get(c.evidence, []) for m in matches]
+        ),
+        misconceptions=_misconceptions(doc, matches, c),
         sentences=tuple(sentence_roles),
     )
 
@@ -417,15 +476,18 @@ def _first(judged: list[tuple[int, str]], factor: str) -> int:
 
 
 def _specific_evidence(
-    doc: Doc, all_stems: list[tuple[str, ...]], cues: CueSet
+    doc: Doc, all_stems: list[tuple[str, ...]], found: list[list[tuple[int, int]]]
 ) -> tuple[Span, ...]:
-    """Distinct dates, names and events the essay uses, each at its first use."""
+    """Distinct dates, names and events the essay uses, each at its first use.
+
+    `found` holds the evidence cues' matches in each sentence.
+    """
     seen: dict[str, Span] = {}
-    for sent, stems in zip(doc.sentences, all_stems, strict=True):
+    for sent, stems, spans in zip(doc.sentences, all_stems, found, strict=True):
         for tok in sent.tokens:
             if _YEAR.match(tok.norm):
                 seen.setdefault(tok.norm[:4], Span(tok.text, tok.start, tok.end))
-        for a, b in cues.find(stems):
+        for a, b in spans:
             key = " ".join(stems[a:b])
             if key not in seen:
                 start, end = sent.tokens[a].start, sent.tokens[b - 1].end
@@ -433,13 +495,11 @@ def _specific_evidence(
     return tuple(sorted(seen.values(), key=lambda s: s.start))
 
 
-def _misconceptions(
-    doc: Doc, all_stems: list[tuple[str, ...]], c: _Compiled
-) -> tuple[MisconceptionHit, ...]:
+def _misconceptions(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[MisconceptionHit, ...]:
     hits = []
     for m, groups, none_of in c.misconceptions:
-        for sent, stems in zip(doc.sentences, all_stems, strict=True):
-            if _misconception_hit(stems, groups, none_of, m):
+        for sent, found in zip(doc.sentences, matches, strict=True):
+            if _misconception_hit(found, groups, none_of, m):
                 hits.append(
                     MisconceptionHit(m.id, m.claim, m.correction, sent.text, sent.start, sent.end)
                 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -12,6 +12,7 @@ from essay_marker.coverage import (
     Coverage,
     CueSet,
     FactorHook,
+    Hint,
     analyse_coverage,
     cue_set,
     sentence_stems,
@@ -35,10 +36,35 @@ class Analysis:
 
 def analyse_essay(text: str, rubric: Rubric, extra_factors: FactorHook | None = None) -> Analysis:
     """Sentences, coverage and SPaG for one essay."""
-    doc = analyse(text)
-    stems = sentence_stems(doc, rubric)
-    coverage = analyse_coverage(doc, rubric, extra_factors, stems=stems)
-    return Analysis(doc, tuple(stems), coverage, estimate_spag(doc, rubric, stems))
+    return analyse_essays([text], rubric, extra_factors)[0]
+
+
+def analyse_essays(
+    texts: Sequence[str], rubric: Rubric, extra_factors: FactorHook | None = None
+) -> list[Analysis]:
+    """analyse_essay for many essays, asking extra_factors once about all their sentences.
+
+    A model call has a fixed cost well above its cost per sentence, so one call per essay
+    would dominate batch marking.
+    """
+    docs = [analyse(text) for text in texts]
+    stems = [sentence_stems(doc, rubric) for doc in docs]
+    hints: list[list[Hint] | None] = [None] * len(docs)
+    if extra_factors:
+        flat = extra_factors([s for essay in stems for s in essay])
+        start = 0
+        for i, essay in enumerate(stems):
+            hints[i] = flat[start : start + len(essay)]
+            start += len(essay)
+    return [
+        Analysis(
+            doc,
+            tuple(st),
+            analyse_coverage(doc, rubric, stems=st, hints=h),
+            estimate_spag(doc, rubric, st),
+        )
+        for doc, st, h in zip(docs, stems, hints, strict=True)
+    ]
 
 
 def numeric_columns(rubric: Rubric) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from itertools import pairwise
 
 from essay_marker.coverage import CueSet, cue_set
@@ -248,13 +248,17 @@ def _ngrams(stems: tuple[str, ...]) -> set[tuple[str, ...]]:
     return {stems[i : i + _NGRAM] for i in range(len(stems) - _NGRAM + 1)}
 
 
+@lru_cache(maxsize=8)
+def _source_grams(sources: tuple[str, ...]) -> frozenset[tuple[str, ...]]:
+    # Once per rubric and --source set, not once per essay: sources can be long.
+    return frozenset(g for src in sources for g in _ngrams(phrase_stems(src)))
+
+
 def copied_spans(
     doc: Doc, stems: tuple[tuple[str, ...], ...], sources: list[str]
 ) -> list[tuple[int, int]]:
     """Sentences at least half made of five-word runs that stand in a source text."""
-    source_grams: set[tuple[str, ...]] = set()
-    for src in sources:
-        source_grams |= _ngrams(phrase_stems(src))
+    source_grams = _source_grams(tuple(sources))
     if not source_grams:
         return []
     spans = []

@@ -31,7 +31,6 @@ from essay_marker.dataset import MarkedSet
 from essay_marker.errors import ModelError
 from essay_marker.features import Analysis, analyse_essay, feature_table
 from essay_marker.rubric import Rubric
-from essay_marker.text import Doc
 
 FORMAT_VERSION = 1
 SEED = 0
@@ -288,9 +287,9 @@ class SentenceModel:
         ]
 
     def hook(self) -> FactorHook:
-        """The coverage hook: hints per sentence of an analysed essay."""
+        """The coverage hook: hints per sentence, each sentence given by its stems."""
 
-        def extra(doc: Doc, stems: list[tuple[str, ...]]) -> list[Hint]:
+        def extra(stems: list[tuple[str, ...]]) -> list[Hint]:
             return self.predict([" ".join(s) for s in stems])
 
         return extra
@@ -511,6 +510,7 @@ class TrainedModel:
     sentence: SentenceModel | None
     card: dict[str, Any] = field(default_factory=dict)
     familiar: frozenset[str] = frozenset()  # word pairs seen in two or more marked answers
+    _shared_features: bool | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def scorer_name(self) -> str:
@@ -532,15 +532,50 @@ class TrainedModel:
         if not analyses:
             return []
         table = feature_table(analyses, rubric)
-        raws = self.mark.predict_raw(table)
+        raws, spag_raws = self._predict_raw(table)
         marks = apply_thresholds(raws, self.mark.thresholds, self.mark.low)
-        spags = self.spag.predict(table) if self.spag else [a.spag.mark for a in analyses]
+        spags = (
+            apply_thresholds(spag_raws, self.spag.thresholds, self.spag.low)
+            if self.spag and spag_raws is not None
+            else [a.spag.mark for a in analyses]
+        )
         out = []
         for raw, mark, spag in zip(raws, marks, spags, strict=True):
             band = rubric.level_for(int(mark))
             confidence = self.mark.band_probability(float(raw), band.low, band.high)
             out.append((int(mark), int(spag), round(confidence, 3)))
         return out
+
+    def _predict_raw(self, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+        """The mark and SPaG models' continuous predictions.
+
+        `train` fits both on the same features, so their fitted feature steps are equal:
+        then the features (most of the cost) are computed once for both regressions.
+        """
+        if self.spag is None:
+            return self.mark.predict_raw(table), None
+        mark, spag = self.mark.pipeline, self.spag.pipeline
+        if self._shared_features is None:
+            self._shared_features = _same_fitted(mark.steps[:-1], spag.steps[:-1])
+        if not self._shared_features:
+            return self.mark.predict_raw(table), self.spag.predict_raw(table)
+        features = mark[:-1].transform(table)
+        return mark[-1].predict(features), spag[-1].predict(features)
+
+
+def _same_fitted(a: Any, b: Any) -> bool:
+    """True when two (fitted) objects hold equal parameters and learned arrays."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and a.shape == b.shape and bool(np.array_equal(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_fitted(a[k], b[k]) for k in a)
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(_same_fitted(x, y) for x, y in zip(a, b, strict=True))
+    if hasattr(a, "__dict__") and not isinstance(a, type):
+        return _same_fitted(vars(a), vars(b))
+    return bool(a == b)
 
 
 def familiar_pairs(
@@ -592,7 +627,8 @@ def save_model(model: TrainedModel, path: str | Path) -> Path:
         "rubric_id": model.rubric_id,
         "rubric_sha256": model.rubric_sha256,
         "columns": model.columns,
-        "familiar": sorted(model.familiar),
+        # One string, not a list: thousands of skops list items make loading slow.
+        "familiar": "\n".join(sorted(model.familiar)),
         "mark": model.mark.to_dict(),
         "spag": model.spag.to_dict() if model.spag else {},
         "sentence": (
@@ -617,13 +653,58 @@ def save_model(model: TrainedModel, path: str | Path) -> Path:
     return path
 
 
+_SKOPS_DEFAULTS = "skops.io._trusted_types"
+
+
+def _no_default_types(name: str) -> list[str]:
+    if name.endswith("_TYPE_NAMES"):
+        return []
+    raise AttributeError(name)
+
+
+def skip_skops_default_trust() -> None:
+    """Let this process import skops.io without building skops' default trust lists.
+
+    At import, skops.io lists every scikit-learn estimator (importing all of scikit-learn)
+    and every SciPy and NumPy ufunc, to trust them by default: about 0.6 s, a quarter of
+    `essaymark check`. load_model never relies on those defaults: it checks every type in
+    a file against ALLOWED_TYPES and passes that list to skops, so with empty defaults
+    skops trusts less, not more. For processes essaymark owns (the CLI): other code there
+    that loads skops files without naming the types it trusts would find them refused.
+    Does nothing once skops.io is imported.
+    """
+    import sys
+    import types
+
+    if "skops.io" in sys.modules or _SKOPS_DEFAULTS in sys.modules:
+        return
+    defaults = types.ModuleType(_SKOPS_DEFAULTS, "Empty default trust lists (essaymark).")
+    defaults.__getattr__ = _no_default_types  # type: ignore[method-assign]
+    defaults.essaymark_stand_in = True  # type: ignore[attr-defined]
+    sys.modules[_SKOPS_DEFAULTS] = defaults
+
+
+def _skops_io() -> Any:
+    """skops.io; imported in full if a newer skops needs more than the empty trust lists."""
+    import sys
+
+    try:
+        import skops.io as sio
+    except ImportError:
+        if not getattr(sys.modules.get(_SKOPS_DEFAULTS), "essaymark_stand_in", False):
+            raise
+        for name in [m for m in sys.modules if m == "skops.io" or m.startswith("skops.io.")]:
+            del sys.modules[name]
+        import skops.io as sio
+    return sio
+
+
 def load_model(path: str | Path, rubric: Rubric) -> TrainedModel:
     """Load a skops model file for this rubric, refusing unknown types and other rubrics."""
     import json
     import zipfile
 
-    import skops.io as sio
-
+    sio = _skops_io()
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"{path} does not exist", "train one with 'essaymark train'")
@@ -671,8 +752,14 @@ def load_model(path: str | Path, rubric: Rubric) -> TrainedModel:
         spag=OrdinalModel(**bundle["spag"]) if bundle["spag"] else None,
         sentence=SentenceModel(**sentence) if sentence else None,
         card=card,
-        familiar=frozenset(bundle.get("familiar", ())),
+        familiar=_familiar(bundle.get("familiar", "")),
     )
+
+
+def _familiar(stored: str | list[str]) -> frozenset[str]:
+    """The familiar word pairs as saved: one newline-separated string (older files: a list)."""
+    pairs = stored.split("\n") if isinstance(stored, str) else stored
+    return frozenset(p for p in pairs if p)
 
 
 def model_dirs() -> list[Path]:

@@ -15,6 +15,7 @@ MAX_BYTES = 20 * 1024 * 1024  # far beyond any essay; stops a wrong file filling
 # A GCSE essay is under 2,000 words; anything far longer is the wrong file (a book, a log, a
 # whole class pasted together) and would take minutes to mark, so it is refused.
 MAX_WORDS = 5_000
+# Control characters other than line breaks, tabs and form feeds: many mean a binary file.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 
 

@@ -13,7 +13,7 @@ from essay_marker.coverage import (
     MisconceptionHit,
     Span,
 )
-from essay_marker.features import Analysis, analyse_essay
+from essay_marker.features import Analysis, analyse_essay, analyse_essays
 from essay_marker.feedback import Feedback, build_feedback
 from essay_marker.flags import Flag, Screening, screen
 from essay_marker.readers import check_length
@@ -216,8 +216,8 @@ def score_essays(
     scorer = scorer or RulesScorer()
     hook = scorer.hook()
     prepared = []
-    for text, _ in essays:
-        analysis = analyse_essay(text, rubric, hook)
+    analyses = analyse_essays([text for text, _ in essays], rubric, hook)
+    for (text, _), analysis in zip(essays, analyses, strict=True):
         screening = screen(analysis, rubric, sources, getattr(scorer, "familiar", None))
         if screening.marked_text != text:
             # Padding and copied sentences are blanked in place, so offsets stay true.

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from typing import Any, TypeVar
 
 from nltk.metrics.distance import edit_distance
 from nltk.stem.snowball import SnowballStemmer
@@ -108,6 +109,7 @@ class Doc:
         return sum(len(s.tokens) for s in self.sentences)
 
 
+T = TypeVar("T")
 _stemmer = SnowballStemmer("english")
 
 
@@ -180,21 +182,34 @@ def _sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _trim(text: str, a: int, b: int) -> tuple[int, int]:
-    while a < b and text[a].isspace():
-        a += 1
-    while b > a and text[b - 1].isspace():
-        b -= 1
-    return a, b
+    chunk = text[a:b]
+    kept = chunk.strip()  # str.strip removes exactly the characters str.isspace accepts
+    if not kept:
+        return b, b
+    start = a + len(chunk) - len(chunk.lstrip())
+    return start, start + len(kept)
+
+
+@lru_cache(maxsize=50_000)
+def _forms(word: str) -> tuple[str, str]:
+    """A word's normal form and stem."""
+    norm = normalise(word)
+    return norm, stem(norm)
 
 
 def tokenize(text: str, start: int = 0, end: int | None = None) -> tuple[Token, ...]:
     """Word tokens of text[start:end] with offsets into text."""
     end = len(text) if end is None else end
     tokens = []
-    for s, e in _WORD.span_tokenize(text[start:end]):
-        word = text[start + s : start + e]
-        norm = normalise(word)
-        tokens.append(Token(word, start + s, start + e, norm, stem(norm)))
+    pos = start
+    # The words in one call (span_tokenize costs a generator step per word), then their
+    # offsets: a word starts at the first letter after the previous one, and no letter lies
+    # between them, so str.index finds exactly where the tokenizer matched it.
+    for word in _WORD.tokenize(text[start:end]):
+        pos = text.index(word, pos)
+        norm, stemmed = _forms(word)
+        tokens.append(Token(word, pos, pos + len(word), norm, stemmed))
+        pos += len(word)
     return tuple(tokens)
 
 
@@ -260,7 +275,11 @@ class Lexicon:
             frozenset(normalise(w) for t in terms + vocabulary for w in _WORD.tokenize(t))
             | _extra_words()
         )
+        # Answers per word: the same words and slips recur across a class's essays, and
+        # term_for and correction are slow (edit distances to every term or candidate).
         self._known: dict[str, bool] = {}
+        self._term: dict[tuple[str, frozenset[str] | None], str | None] = {}
+        self._correction: dict[str, str | None] = {}
         # Proper names among the terms, which outrank rare look-alikes in the word list.
         self.names = frozenset(
             normalise(w) for t in terms for w in _WORD.tokenize(t) if w[:1].isupper()
@@ -270,7 +289,7 @@ class Lexicon:
         """True if word (any case) is a correctly spelt English word or a rubric term."""
         found = self._known.get(word)
         if found is None:
-            found = self._known[word] = self._lookup(word)
+            found = _remember(self._known, word, self._lookup(word))
         return found
 
     def _lookup(self, word: str) -> bool:
@@ -295,8 +314,18 @@ class Lexicon:
     def term_for(self, word: str, among: frozenset[str] | None = None) -> str | None:
         """The rubric term a misspelt word is closest to (Zinovev -> zinoviev), if any."""
         w = normalise(word)
+        key = (w, among)
+        if key in self._term:
+            return self._term[key]
         close = [t for t in (among or self.terms) if len(t) >= 5 and close_enough(w, t)]
-        return min(close, key=lambda t: (edit_distance(w, t, transpositions=True), t), default=None)
+        term = min(close, key=lambda t: (edit_distance(w, t, transpositions=True), t), default=None)
+        return _remember(self._term, key, term)
+
+    def correction(self, word: str) -> str | None:
+        """The word list's most likely correction of a lower-case word."""
+        if word in self._correction:
+            return self._correction[word]
+        return _remember(self._correction, word, self._checker.correction(word))
 
     def suggest(self, word: str) -> str | None:
         """A likely correct spelling, preferring the rubric's own terms."""
@@ -306,14 +335,25 @@ class Lexicon:
         term = self.term_for(word)
         if term:
             return term
-        return self._checker.correction(w)
+        return self.correction(w)
 
     def common_fix(self, word: str) -> str | None:
         """A correction only when one well-known word is a single edit away (Becuase)."""
-        fix = self._checker.correction(word.lower())
+        fix = self.correction(word.lower())
         if fix and fix != word.lower() and self._checker.word_usage_frequency(fix) > 1e-5:
             return fix
         return None
+
+
+_REMEMBER = 100_000  # answers kept per cache, so memory stays bounded over any batch
+
+
+def _remember(cache: dict[Any, Any], key: Any, value: T) -> T:
+    """Store value under key, emptying the cache first when it is full."""
+    if len(cache) >= _REMEMBER:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 def _american_forms(word: str) -> set[str]:

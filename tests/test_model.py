@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import pickle
+import subprocess
+import sys
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +15,9 @@ from sklearn.metrics import cohen_kappa_score
 
 from essay_marker.dataset import load_marked
 from essay_marker.errors import ModelError
+from essay_marker.features import analyse_essay, analyse_essays, feature_table
 from essay_marker.model import (
+    ALLOWED_TYPES,
     CANDIDATES,
     _fast_qwk,
     apply_thresholds,
@@ -96,9 +101,9 @@ def test_pickle_file_is_refused(tmp_path, rubric):
         load_model(path, rubric)
 
 
-def test_untrusted_type_is_refused(tmp_path, small_model, rubric):
-    tampered = tmp_path / "tampered.skops"
-    with zipfile.ZipFile(small_model) as src, zipfile.ZipFile(tampered, "w") as dst:
+def _tampered(model: Path, tampered: Path) -> Path:
+    """A copy of a model file whose ridge regressions claim to be subprocess.Popen."""
+    with zipfile.ZipFile(model) as src, zipfile.ZipFile(tampered, "w") as dst:
         for item in src.infolist():
             data = src.read(item)
             if item.filename == "schema.json":
@@ -106,8 +111,82 @@ def test_untrusted_type_is_refused(tmp_path, small_model, rubric):
                     b'"sklearn.linear_model._ridge"', b'"subprocess"'
                 )
             dst.writestr(item, data)
+    return tampered
+
+
+def test_untrusted_type_is_refused(tmp_path, small_model, rubric):
+    tampered = _tampered(small_model, tmp_path / "tampered.skops")
     with pytest.raises(ModelError, match=r"does not trust: subprocess\.Popen"):
         load_model(tampered, rubric)
+
+
+# Loads the shipped model and a tampered copy in a fresh process, as the CLI does.
+_LEAN = """
+import sys
+from essay_marker.errors import ModelError
+from essay_marker.model import load_model, skip_skops_default_trust
+from essay_marker.rubric import find_rubric
+
+
+
+def lacks(name):
+    raise AttributeError(name)
+
+
+skip_skops_default_trust()
+if sys.argv[3] == "newer":  # a skops importing a name the stand-in does not provide
+    sys.modules["skops.io._trusted_types"].__getattr__ = lacks
+rubric = find_rubric("stalin-main-reason")
+model = load_model(sys.argv[1], rubric)
+import skops.io._general as general
+print(bool(general.SKLEARN_ESTIMATOR_TYPE_NAMES), len(model.familiar) > 0)
+try:
+    load_model(sys.argv[2], rubric)
+except ModelError as exc:
+    print(exc)
+"""
+
+
+@pytest.mark.parametrize("skops", ["current", "newer"])
+def test_skops_without_default_trust_still_loads_and_refuses(tmp_path, skops):
+    shipped = MODELS / "stalin-main-reason.skops"
+    tampered = _tampered(shipped, tmp_path / "tampered.skops")
+    run = [sys.executable, "-c", _LEAN, str(shipped), str(tampered), skops]
+    out = subprocess.run(run, capture_output=True, text=True, check=True).stdout.splitlines()
+    # The stand-in leaves skops' default lists empty; a skops it cannot serve is imported whole.
+    assert out[0] == ("True True" if skops == "newer" else "False True")
+    assert "does not trust: subprocess.Popen" in out[1]
+
+
+def test_familiar_pairs_stored_as_a_list_still_load(tmp_path, rubric):
+    """Model files written before the pairs were stored as one string."""
+    import skops.io as sio
+
+    shipped = MODELS / "stalin-main-reason.skops"
+    bundle = sio.load(shipped, trusted=list(ALLOWED_TYPES))
+    assert isinstance(bundle["familiar"], str)
+    bundle["familiar"] = bundle["familiar"].split("\n")
+    sio.dump(bundle, tmp_path / "older.skops")
+    older = load_model(tmp_path / "older.skops", rubric)
+    assert older.familiar == load_model(shipped, rubric).familiar and len(older.familiar) > 1000
+
+
+def test_mark_and_spag_share_features_without_changing_predictions(rubric):
+    model = bundled_model(rubric)
+    analyses = [analyse_essay(p.read_text(), rubric, model.hook()) for p in EXAMPLES.glob("*.txt")]
+    table = feature_table(analyses, rubric)
+    shared = model._predict_raw(table)
+    assert model._shared_features  # train() fits both models on the same features
+    model._shared_features = False
+    separate = model._predict_raw(table)
+    assert all(np.array_equal(a, b) for a, b in zip(shared, separate, strict=True))
+
+
+def test_essays_analysed_together_match_one_by_one(rubric):
+    """One sentence-model call for many essays gives each essay its own hints."""
+    hook = bundled_model(rubric).hook()
+    texts = [p.read_text() for p in sorted(EXAMPLES.glob("*.txt"))] + ["", "Stalin won."]
+    assert analyse_essays(texts, rubric, hook) == [analyse_essay(t, rubric, hook) for t in texts]
 
 
 def test_shipped_model_is_used_by_check(rubric):
