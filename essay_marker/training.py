@@ -32,7 +32,12 @@ import pandas as pd
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.kernel_ridge import KernelRidge
-from sklearn.model_selection import KFold, RepeatedKFold, RepeatedStratifiedKFold
+from sklearn.model_selection import (
+    KFold,
+    RepeatedKFold,
+    RepeatedStratifiedKFold,
+    StratifiedKFold,
+)
 from sklearn.preprocessing import StandardScaler
 
 from essay_marker.coverage import analyse_coverage
@@ -239,8 +244,6 @@ def fold_plan(
     if repeats == 1 and counts[counts > 0].min() < folds:
         return 1, list(KFold(folds, shuffle=True, random_state=SEED).split(idx))
     if repeats == 1:
-        from sklearn.model_selection import StratifiedKFold
-
         return 1, list(StratifiedKFold(folds, shuffle=True, random_state=SEED).split(idx, levels))
     try:
         with warnings.catch_warnings():
