@@ -92,3 +92,31 @@ def test_specific_evidence_counts_dates_names_and_events(rubric):
     )
     found = {s.text for s in cov.specific_evidence}
     assert {"1922", "1924", "Lenin Enrolment"} <= found
+
+
+def test_combined_cue_index_finds_what_each_cue_set_finds():
+    """The one-pass index must give every set's matches, in order, as CueSet.find does."""
+    import random
+
+    from essay_marker.coverage import CueIndex, cue_set, sentence_stems
+
+    from .conftest import EXAMPLES
+
+    rubric = find_rubric()
+    lang = rubric.language
+    phrase_sets = [f.cues for f in rubric.factors] + [f.evidence for f in rubric.factors]
+    phrase_sets += [lang.causal, lang.weighing, lang.judgement, lang.connectives]
+    sets = [cue_set(tuple(p)) for p in phrase_sets if p]
+    index = CueIndex(sets)
+    sentences = [
+        st
+        for path in sorted(EXAMPLES.glob("*.txt"))
+        for st in sentence_stems(analyse(path.read_text(encoding="utf-8")), rubric)
+    ]
+    # Random sentences built from the cues' own words hit overlapping and gapped patterns.
+    words = sorted({w for st in sentences for w in st})
+    rng = random.Random(0)
+    sentences += [tuple(rng.choices(words, k=rng.randint(3, 25))) for _ in range(2000)]
+    for st in sentences:
+        expected = {n: m for n, s in enumerate(sets) if (m := s.find(st))}
+        assert index.find(st) == expected, st
