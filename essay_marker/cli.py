@@ -541,10 +541,10 @@ def _new_model_wins(
 
     from essay_marker.dataset import MarkedSet
     from essay_marker.model import held_out_figures
-    from essay_marker.training import text_keys
+    from essay_marker.training import text_key
 
     seen = set(old.card.get("data", {}).get("text_keys", []))
-    unseen = tuple(s for s in marked.scripts if text_keys(MarkedSet((s,), (), ""))[0] not in seen)
+    unseen = tuple(s for s in marked.scripts if text_key(s.text) not in seen)
     fresh = new.card["cross_validation"]["model"]
     rows = [("new model, cross-validated", len(marked.scripts), fresh)]
     if len(unseen) >= MIN_COMPARE:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from essay_marker.errors import DataError, InputError
 from essay_marker.readers import SUPPORTED, text_from_bytes
-from essay_marker.rubric import Rubric
+from essay_marker.rubric import Rubric, bundled_dirs
 
 ROLES = ("describe", "explain", "weigh", "judge")
 MIN_SCRIPTS = 20  # cross-validation holds out a fifth at a time: fewer leaves too few to fit
@@ -296,12 +296,8 @@ def check_trainable(marked: MarkedSet, rubric: Rubric) -> list[str]:
 
 
 def corpus_dirs() -> list[Path]:
-    """Where bundled marked corpora live: inside the installed package, or the source tree."""
-    from importlib import resources
-
-    packaged = Path(str(resources.files("essay_marker"))) / "corpus"
-    source_tree = Path(__file__).resolve().parent.parent / "corpus"
-    return [d for d in (packaged, source_tree) if d.is_dir()]
+    """Where bundled marked corpora live."""
+    return bundled_dirs("corpus")
 
 
 def base_corpus(rubric: Rubric) -> MarkedSet | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import pandas as pd
 
@@ -146,6 +147,11 @@ def essay_features(a: Analysis, rubric: Rubric) -> dict[str, float]:
         topic_mentions=_count(_topic(rubric), a.stems),
     )
     return row
+
+
+def word_pairs(a: Analysis) -> list[str]:
+    """Adjacent word pairs (stems) within each sentence: what "familiar wording" is made of."""
+    return [f"{x} {y}" for st in a.stems for x, y in pairwise(st)]
 
 
 def model_text(a: Analysis) -> str:

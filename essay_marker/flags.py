@@ -14,7 +14,7 @@ from functools import cache, lru_cache
 from itertools import pairwise
 
 from essay_marker.coverage import CueSet, cue_set
-from essay_marker.features import Analysis
+from essay_marker.features import Analysis, word_pairs
 from essay_marker.rubric import Rubric
 from essay_marker.spag import lexicon_for
 from essay_marker.text import Doc, Token, phrase_stems
@@ -297,7 +297,7 @@ def _templated_share(stems: list[tuple[str, ...]], terms: CueSet) -> float:
 
 def familiar_share(a: Analysis, familiar: frozenset[str]) -> float:
     """Share of the essay's adjacent word pairs (stems) that marked answers also use."""
-    pairs = [f"{x} {y}" for st in a.stems for x, y in pairwise(st)]
+    pairs = word_pairs(a)
     return sum(p in familiar for p in pairs) / len(pairs) if pairs else 0.0
 
 

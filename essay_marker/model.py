@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,7 @@ from essay_marker.coverage import FactorHook, Hint
 from essay_marker.dataset import MarkedSet
 from essay_marker.errors import ModelError
 from essay_marker.features import Analysis, analyse_essay, feature_table
-from essay_marker.rubric import Rubric
+from essay_marker.rubric import Rubric, bundled_dirs
 
 FORMAT_VERSION = 1
 SEED = 0
@@ -578,18 +577,6 @@ def _same_fitted(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def familiar_pairs(
-    stem_lists: Sequence[Sequence[tuple[str, ...]]], min_docs: int = 2
-) -> frozenset[str]:
-    """Adjacent word pairs (stems) used in at least min_docs of these essays."""
-    from collections import Counter
-
-    counts: Counter[str] = Counter()
-    for stems in stem_lists:
-        counts.update({f"{x} {y}" for st in stems for x, y in pairwise(st)})
-    return frozenset(p for p, n in counts.items() if n >= min_docs)
-
-
 # --------------------------------------------------------------------------- files
 
 
@@ -763,12 +750,8 @@ def _familiar(stored: str | list[str]) -> frozenset[str]:
 
 
 def model_dirs() -> list[Path]:
-    """Where bundled models live: inside the installed package, or the source tree."""
-    from importlib import resources
-
-    packaged = Path(str(resources.files("essay_marker"))) / "models"
-    source_tree = Path(__file__).resolve().parent.parent / "models"
-    return [d for d in (packaged, source_tree) if d.is_dir()]
+    """Where bundled models live."""
+    return bundled_dirs("models")
 
 
 def bundled_model_path(rubric: Rubric) -> Path | None:

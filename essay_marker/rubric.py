@@ -376,11 +376,17 @@ def load_rubric(path: str | Path) -> Rubric:
     return parse_rubric(text, str(p))
 
 
-def rubric_dirs() -> list[Path]:
-    """Where bundled rubrics live: inside the installed package, or the source tree."""
-    packaged = Path(str(resources.files("essay_marker"))) / "rubrics"
-    source_tree = Path(__file__).resolve().parent.parent / "rubrics"
+def bundled_dirs(name: str) -> list[Path]:
+    """Where bundled data (`rubrics`, `models`, `corpus`) lives: inside the installed
+    package, or the source tree."""
+    packaged = Path(str(resources.files("essay_marker"))) / name
+    source_tree = Path(__file__).resolve().parent.parent / name
     return [d for d in (packaged, source_tree) if d.is_dir()]
+
+
+def rubric_dirs() -> list[Path]:
+    """Where bundled rubrics live."""
+    return bundled_dirs("rubrics")
 
 
 def list_rubrics() -> dict[str, Path]:

@@ -24,7 +24,6 @@ import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -42,7 +41,13 @@ from sklearn.preprocessing import StandardScaler
 
 from essay_marker.coverage import analyse_coverage
 from essay_marker.dataset import MarkedSet
-from essay_marker.features import Analysis, analyse_essay, feature_table, numeric_columns
+from essay_marker.features import (
+    Analysis,
+    analyse_essay,
+    feature_table,
+    numeric_columns,
+    word_pairs,
+)
 from essay_marker.model import (
     CANDIDATES,
     FORMAT_VERSION,
@@ -57,7 +62,6 @@ from essay_marker.model import (
     _quiet,
     agreement,
     apply_thresholds,
-    familiar_pairs,
     fit_sentence_model,
     fit_thresholds,
     hashers,
@@ -97,8 +101,8 @@ def with_base(teacher: MarkedSet, base: MarkedSet | None, base_name: str = "") -
     n = len(teacher.scripts)
     if base is None or not base.scripts:
         return TrainingSet(teacher, n)
-    own = {_text_key(s.text) for s in teacher.scripts}
-    extra = tuple(s for s in base.scripts if _text_key(s.text) not in own)
+    own = {text_key(s.text) for s in teacher.scripts}
+    extra = tuple(s for s in base.scripts if text_key(s.text) not in own)
     if not extra:
         return TrainingSet(teacher, n)
     files = {s.file for s in extra}
@@ -118,13 +122,9 @@ def with_base(teacher: MarkedSet, base: MarkedSet | None, base_name: str = "") -
     return TrainingSet(MarkedSet(scripts, notes, digest), n, round(weight, 3), base_name or None)
 
 
-def _text_key(text: str) -> str:
-    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
-
-
-def text_keys(marked: MarkedSet) -> list[str]:
-    """Short hashes of the scripts' texts, kept in a card to know what a model has seen."""
-    return sorted({_text_key(s.text)[:16] for s in marked.scripts})
+def text_key(text: str) -> str:
+    """A short hash of a script's words, kept in a card to know what a model has seen."""
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()[:16]
 
 
 # --------------------------------------------------------------------------- analyses
@@ -313,6 +313,7 @@ def cross_validate(
     sentences = sentence_examples(marked, rubric) if factors and marked.annotations else None
     files = [s.file for s in marked.scripts]
     tables: dict[frozenset[str], np.ndarray] = {}
+    length = [cols.index(col) for col in LENGTH_COLUMNS]
 
     names = [c.name for c in candidates] + [BASELINE] + (["spag"] if has_spag else [])
     raw = {k: np.zeros((repeats, n_eval)) for k in names}
@@ -326,7 +327,6 @@ def cross_validate(
         )
         fold = _FoldFeatures(numeric, counts, train, te)
         w = weights[train]
-        length = [cols.index(col) for col in LENGTH_COLUMNS]
         for c in candidates:
             lead = (length, c.length_lead) if c.length_lead else None
             raw[c.name][r, te] = fold.fit_predict(c.text, c.alpha, y_all[train], w, lead=lead)
@@ -496,7 +496,7 @@ def train(
                 str(k): int(v) for k, v in sorted(Counter(s.mark for s in own).items())
             },
             "base_corpus": evaluation.figures.get("base_corpus"),
-            "text_keys": text_keys(MarkedSet(own, (), "")),
+            "text_keys": sorted({text_key(s.text) for s in own}),
         },
         "estimator": {
             "chosen": chosen.name,
@@ -521,6 +521,7 @@ def train(
     return TrainedModel(name, rubric.id, rubric.sha256, cols, mark, spag, smodel, card, familiar)
 
 
+FAMILIAR_MIN_DOCS = 2  # a word pair is familiar once this many marked answers use it
 FAMILIAR_SLIP = 0.01  # genuine answers the familiar-pair checks may misjudge, at most
 
 
@@ -537,16 +538,19 @@ def trusted_familiar(answers: Sequence[Analysis]) -> tuple[frozenset[str], dict[
 
     from essay_marker.flags import TOO_SHORT_WORDS, UNFAMILIAR
 
-    pairs = [[f"{x} {y}" for st in a.stems for x, y in pairwise(st)] for a in answers]
+    pairs = [word_pairs(a) for a in answers]
     docs: Counter[str] = Counter(p for mine in pairs for p in set(mine))
     shares = [
-        sum(docs[p] >= 3 for p in mine) / len(mine)  # in two answers besides this one
+        # familiar without this answer: in FAMILIAR_MIN_DOCS answers besides it
+        sum(docs[p] > FAMILIAR_MIN_DOCS for p in mine) / len(mine)
         for a, mine in zip(answers, pairs, strict=True)
         if mine and a.doc.word_count >= TOO_SHORT_WORDS
     ]
     below = float(np.mean(np.array(shares) < UNFAMILIAR)) if shares else 1.0
     trusted = below <= FAMILIAR_SLIP
-    familiar = familiar_pairs([a.stems for a in answers]) if trusted else frozenset()
+    familiar = (
+        frozenset(p for p, n in docs.items() if n >= FAMILIAR_MIN_DOCS) if trusted else frozenset()
+    )
     card = {
         "pairs": len(familiar),
         "used_by_flags": trusted,
