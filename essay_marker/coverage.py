@@ -12,12 +12,21 @@ from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
 
-from essay_marker.rubric import Misconception, Rubric
-from essay_marker.text import Doc, Lexicon, Sentence, phrase_stems, stem
+from essay_marker.rubric import DateFact, Misconception, Rubric
+from essay_marker.text import Doc, Lexicon, Sentence, Token, phrase_stems, stem
 
 ROLES = ("describe", "explain", "weigh", "judge")
 _GAP = 4  # words a "*" in a cue phrase may stand for
 _YEAR = re.compile(r"^(19[0-4]\d)s?$")
+_FULL_YEAR = re.compile(r"^1[89]\d\d$")
+_RANGE_END = re.compile(r"\s*[-–—]\s*(\d{4}|\d{2})\b")  # "1922-24", "1926–1927"
+_DATE_GAP = 6  # words from an event to its year ("expelled from the party in 1927")
+_DATE_GAP_BEFORE = 3  # words from a year to its event ("In 1924 he was made General Secretary")
+# A year beyond one of these words belongs to another clause ("Lenin died and by 1929 ...").
+_DATE_BREAKS = frozenset(
+    {"and", "but", "when", "after", "before", "until", "by", "while", "then", "so", "because",
+     "which", "who", "since", "although", "though", "whereas", "till", "or", "once"}
+)
 # A sentence starting with one of these continues the point of the sentence before.
 _ANAPHORA = frozenset({"this", "that", "these", "those", "it", "which", "thus", "hence", "without"})
 
@@ -226,6 +235,7 @@ class _Compiled:
     weighing: int
     judgement: int
     misconceptions: tuple[tuple[Misconception, tuple[int, ...], int], ...]
+    dates: tuple[tuple[DateFact, int], ...]
     openers: CueSet  # matched on a sentence's first words only
     lexicon: Lexicon
 
@@ -248,6 +258,7 @@ def _compile(rubric: Rubric) -> _Compiled:
         misconceptions=tuple(
             (m, tuple(add(g) for g in m.all_of), add(m.none_of)) for m in rubric.misconceptions
         ),
+        dates=tuple((d, add(d.cues)) for d in rubric.dates),
         openers=CueSet(lang.causal_openers),
         lexicon=Lexicon(rubric.terms),
         index=CueIndex(sets),
@@ -504,4 +515,70 @@ def _misconceptions(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[Mis
                     MisconceptionHit(m.id, m.claim, m.correction, sent.text, sent.start, sent.end)
                 )
                 break
-    return tuple(hits)
+    # In the order the student wrote them, as a teacher reading down the page finds them.
+    return tuple(sorted((*hits, *_wrong_dates(doc, matches, c)), key=lambda h: h.start))
+
+
+def _breaks(tokens: Sequence[Token], j: int) -> bool:
+    """True when token j starts another clause or is another year; "Zinoviev and Kamenev" is one."""
+    word = tokens[j].norm
+    if word == "and" and 0 < j < len(tokens) - 1:
+        return not (tokens[j - 1].text[:1].isupper() and tokens[j + 1].text[:1].isupper())
+    return word in _DATE_BREAKS or bool(_FULL_YEAR.match(word))
+
+
+def _wrong_dates(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[MisconceptionHit, ...]:
+    """Years written next to an event that happened in another year, first per event.
+
+    A year belongs to the nearest event a few words after it ("Lenin died in 1931") or
+    opening the clause before it ("In 1924 Stalin became General Secretary"), with no
+    break between them: a word starting another clause, another year, or punctuation.
+    """
+    hits: dict[str, MisconceptionHit] = {}
+    for sent, found in zip(doc.sentences, matches, strict=True):
+        events = [(a, b, fact) for fact, k in c.dates for a, b in found.get(k, ())]
+        if not events:
+            continue
+        tokens = sent.tokens
+        norms = [t.norm for t in tokens]
+        for i, word in enumerate(norms):
+            if not _FULL_YEAR.match(word):
+                continue
+            # A year before its event must open its clause: "(that) in 1924, Stalin became".
+            opens = i == 0 or (
+                norms[i - 1] == "in"
+                and (i == 1 or norms[i - 2] in _DATE_BREAKS or norms[i - 2] == "that")
+            )
+            nearest: tuple[int, DateFact] | None = None
+            for a, b, fact in events:
+                if i >= b:
+                    first, last, most = b - 1, i, _DATE_GAP
+                elif i < a and opens:
+                    first, last, most = i, a, _DATE_GAP_BEFORE
+                else:
+                    continue
+                between = norms[first + 1 : last]
+                gap = doc.text[tokens[first].end : tokens[last].start]
+                if (
+                    len(between) > most
+                    or any(ch in gap for ch in "\n;.,:")
+                    or any(
+                        _breaks(tokens, j) for j in range(first + 1, last)
+                    )
+                ):
+                    continue
+                if nearest is None or len(between) < nearest[0]:
+                    nearest = (len(between), fact)
+            if nearest is None:
+                continue
+            fact = nearest[1]
+            low = high = int(word)
+            if run := _RANGE_END.match(doc.text, tokens[i].end):
+                end = run.group(1)
+                high = int(end) if len(end) == 4 else low // 100 * 100 + int(end)
+            if not any(low <= y <= high for y in fact.years) and fact.id not in hits:
+                hits[fact.id] = MisconceptionHit(
+                    fact.id, f"{fact.event} in {word}", fact.correction,
+                    sent.text, sent.start, sent.end,
+                )
+    return tuple(hits.values())

@@ -40,6 +40,7 @@ COPIED_SHARE = 0.3  # share of words in sentences copied from a source
 # a football team), or its explanations only restate what they explain.
 UNANCHORED_SHARE = 0.85  # of the sentences that give a reason
 RECURRING_SHARE = 0.35  # of them, resting on an unknown thing the essay keeps returning to
+FALSE_FACTS = 4  # distinct wrong facts (and at least one per 100 words): made up, not mistaken
 UNANCHORED_MIN = 5  # sentences giving a reason before the shares are trusted
 CIRCULAR_MIN, CIRCULAR_SHARE = 2, 0.25  # "… because it was important", of "because" sentences
 
@@ -573,6 +574,12 @@ def screen(
             nonsense = (
                 f"Almost every reason it gives rests on things no marked answer or the mark "
                 f"scheme mentions ({named}): it reads fluently but may be made up."
+            )
+        elif len(wrong := a.coverage.misconceptions) >= max(FALSE_FACTS, words / 100):
+            named = "; ".join(m.claim for m in wrong[:3])
+            nonsense = (
+                f"{len(wrong)} of its facts are wrong ({named}; …): it reads fluently but the "
+                "history is muddled or made up."
             )
         elif restated >= CIRCULAR_MIN and restated >= CIRCULAR_SHARE * because:
             nonsense = (

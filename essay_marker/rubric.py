@@ -72,6 +72,17 @@ class Misconception:
 
 
 @dataclass(frozen=True)
+class DateFact:
+    """When an event happened: a year written beside it that is not one of these is wrong."""
+
+    id: str
+    event: str  # "Lenin died", for the claim shown to the student: "Lenin died in 1931"
+    cues: tuple[str, ...]
+    years: tuple[int, ...]
+    correction: str
+
+
+@dataclass(frozen=True)
 class Source:
     """A text students were given; copying it earns no credit."""
 
@@ -109,6 +120,7 @@ class Rubric:
     topic_terms: tuple[str, ...]
     subject_terms: tuple[str, ...]
     language: Language
+    dates: tuple[DateFact, ...] = ()
     outcome: str = "led to the outcome in the question"
     path: str = ""
     sha256: str = field(default="", compare=False)
@@ -287,6 +299,21 @@ def _misconception(t: _Reader) -> Misconception:
     return m
 
 
+def _date(t: _Reader) -> DateFact:
+    years = t.get("years", list)
+    if not years or not all(type(y) is int and 1000 <= y <= 2999 for y in years):
+        raise t.fail("years", "should be a non-empty list of four-digit years", "e.g. [1924]")
+    fact = DateFact(
+        id=t.text("id"),
+        event=t.text("event"),
+        cues=_cues(t, "cues"),
+        years=tuple(sorted(set(years))),
+        correction=t.text("correction"),
+    )
+    t.done()
+    return fact
+
+
 def _language(r: _Reader, base: Language | None) -> Language:
     names = ("causal", "causal_openers", "weighing", "judgement", "connectives")
     values = {}
@@ -334,6 +361,11 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
             raise r.fail(f"factors[{i}].id", f"duplicate factor id {f.id!r}")
         seen.add(f.id)
     misconceptions = tuple(_misconception(t) for t in r.tables("misconceptions"))
+    dates = tuple(_date(t) for t in r.tables("dates"))
+    ids = [m.id for m in misconceptions] + [d.id for d in dates]
+    if len(set(ids)) < len(ids):
+        dup = next(i for i in ids if ids.count(i) > 1)
+        raise r.fail("dates", f"duplicate misconception or date id {dup!r}")
     sources = []
     for t in r.tables("sources"):
         sources.append(Source(t.text("id"), t.text("title", default=""), t.text("text")))
@@ -348,6 +380,7 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
         levels=levels,
         factors=factors,
         misconceptions=misconceptions,
+        dates=dates,
         sources=tuple(sources),
         terms=r.strings("terms", (), allow_empty=True),
         specialist_terms=r.strings("specialist_terms", (), allow_empty=True),
@@ -491,6 +524,15 @@ def rubric_template(
         '# mentioned = "You name ... but do not explain how it led to the outcome."',
         '# explained = "You explain how ..."',
         '# weighed = "You weigh ... against other reasons."',
+        "",
+        "# An example date: a year written beside the event that is not in `years` is",
+        "# corrected in feedback (and many wrong facts flag the script for the teacher).",
+        "# [[dates]]",
+        '# id = "war_began"',
+        '# event = "The war began"',
+        '# cues = ["war began", "outbreak of war", "war broke out"]',
+        "# years = [1914]",
+        '# correction = "The war began in 1914."',
         "",
     ]
     text = "\n".join(lines)

@@ -53,7 +53,10 @@ def test_misconception_case(case, rubric):
 def test_every_misconception_has_a_hit_and_a_miss(rubric):
     have = {(c["id"], c["hit"]) for c in MISCONCEPTION_CASES}
     missing = [
-        (m.id, h) for m in rubric.misconceptions for h in (True, False) if (m.id, h) not in have
+        (i, h)
+        for i in [m.id for m in rubric.misconceptions] + [d.id for d in rubric.dates]
+        for h in (True, False)
+        if (i, h) not in have
     ]
     assert not missing, f"misconceptions without examples: {missing}"
 

@@ -31,9 +31,9 @@ CAPS = {"gibberish": 0, "not_english": 0, "off_topic": 0, "keyword_stuffing": 4}
 ALSO_ACCEPTED = {"gibberish": {"off_topic"}}
 HONEST = sorted((FIXTURES / "honest").glob("*.txt"))
 # Cases the current checks do not catch, kept visible rather than deleted: fluent nonsense
-# whose absurd claims use the answers' own words (a moustache, swapped facts, a canteen
+# whose absurd claims use the answers' own words (a moustache, a canteen
 # beside real evidence) needs world knowledge to see through.
-KNOWN_MISSES = {"gibberish-08.txt", "gibberish-14.txt", "gibberish-18.txt"}
+KNOWN_MISSES = {"gibberish-08.txt", "gibberish-18.txt"}
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +186,30 @@ def test_keyword_list_appended_to_an_essay_does_not_create_explanations(rubric, 
     explained = {f.id for f in plain.factors if f.status in ("explained", "weighed")}
     assert {f.id for f in more.factors if f.status in ("explained", "weighed")} <= explained
     assert more.level <= plain.level + 1
+
+
+_SLIPS = (
+    "Lenin died in 1923 and nobody knew who would lead.",
+    "The Lenin Enrolment of 1927 brought in thousands of new members.",
+    "Trotsky was expelled from the party in 1919.",
+)
+_MADE_UP = (
+    "Stalin formed the Troika with Zinoviev and Kamenev in 1920.",
+    "The United Opposition was formed in 1923.",
+    "Lenin had introduced the NEP in 1926.",
+)
+
+
+def test_a_few_wrong_facts_are_corrected_but_made_up_history_is_referred(rubric, model):
+    text = _essay("analytical-four-factors.txt")
+    slips = score_essay(text + "\n\n" + " ".join(_SLIPS), rubric, model)
+    assert len(slips.misconceptions) == 3
+    assert "gibberish" not in {f.id for f in slips.flags}
+    assert slips.mark >= score_essay(text, rubric, model).mark - 3
+    made_up = score_essay(text + "\n\n" + " ".join(_SLIPS + _MADE_UP), rubric, model)
+    flag = next(f for f in made_up.flags if f.id == "gibberish")
+    assert "6 of its facts are wrong (Lenin died in 1923;" in flag.message
+    assert made_up.mark == 0 and made_up.refer_to_teacher
 
 
 def test_empty_and_too_short(rubric, model):

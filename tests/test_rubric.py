@@ -49,7 +49,8 @@ def test_bundled_rubric_loads_with_the_four_named_factors():
         (13, 16),
     ]
     assert rubric.level_for(11).level == 3
-    assert any(m.id == "gen_sec_year" for m in rubric.misconceptions)
+    assert any(m.id == "trotsky_whites" for m in rubric.misconceptions)
+    assert next(d for d in rubric.dates if d.id == "gen_sec_year").years == (1922,)
     for f in rubric.factors:
         for status in STATUSES:
             assert f.feedback.for_status(status)
@@ -57,6 +58,21 @@ def test_bundled_rubric_loads_with_the_four_named_factors():
 
 def test_list_rubrics_finds_the_bundled_one():
     assert "stalin-main-reason" in list_rubrics()
+
+
+DATE = """
+[[dates]]
+id = "death"
+event = "Lenin died"
+cues = ["lenin died"]
+years = [1924]
+correction = "Lenin died in 1924."
+"""
+
+
+def test_dates_are_read_with_their_years():
+    rubric = parse_rubric(MINIMAL + DATE.replace("[1924]", "[1925, 1924, 1924]"), "mini.toml")
+    assert [(d.id, d.years) for d in rubric.dates] == [("death", (1924, 1925))]
 
 
 def test_factorless_rubric_is_valid():
@@ -79,6 +95,10 @@ def test_factorless_rubric_is_valid():
         (MINIMAL + FACTOR.replace('["alpha"]', '["* alpha"]'), "factors[0].cues[0]", "cue phrase"),
         (MINIMAL + FACTOR.replace('id = "a"', 'id = "Bad Id"'), "factors[0].id", "valid id"),
         ("id = ", "", "not valid TOML"),
+        (MINIMAL + DATE.replace("[1924]", "[]"), "dates[0].years", "four-digit years"),
+        (MINIMAL + DATE.replace("[1924]", '["1924"]'), "dates[0].years", "four-digit years"),
+        (MINIMAL + DATE.replace('cues = ["lenin died"]\n', ""), "dates[0].cues", "missing"),
+        (MINIMAL + DATE + DATE, "dates", "duplicate"),
     ],
 )
 def test_invalid_rubric_names_file_and_key(text, key, words):
