@@ -24,8 +24,28 @@ _DATE_GAP = 6  # words from an event to its year ("expelled from the party in 19
 _DATE_GAP_BEFORE = 3  # words from a year to its event ("In 1924 he was made General Secretary")
 # A year beyond one of these words belongs to another clause ("Lenin died and by 1929 ...").
 _DATE_BREAKS = frozenset(
-    {"and", "but", "when", "after", "before", "until", "by", "while", "then", "so", "because",
-     "which", "who", "since", "although", "though", "whereas", "till", "or", "once"}
+    {
+        "and",
+        "but",
+        "when",
+        "after",
+        "before",
+        "until",
+        "by",
+        "while",
+        "then",
+        "so",
+        "because",
+        "which",
+        "who",
+        "since",
+        "although",
+        "though",
+        "whereas",
+        "till",
+        "or",
+        "once",
+    }
 )
 # A sentence starting with one of these continues the point of the sentence before.
 _ANAPHORA = frozenset({"this", "that", "these", "those", "it", "which", "thus", "hence", "without"})
@@ -527,6 +547,36 @@ def _breaks(tokens: Sequence[Token], j: int) -> bool:
     return word in _DATE_BREAKS or bool(_FULL_YEAR.match(word))
 
 
+_MONTHS = frozenset(
+    {
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "early",
+        "late",
+    }
+)
+
+
+def _opens_clause(norms: Sequence[str], i: int) -> bool:
+    """True when the year at i opens its clause: "In (early/March/21 January) 1924, ..."."""
+    j = i - 1
+    while j >= 0 and (norms[j] in _MONTHS or (norms[j].isdigit() and len(norms[j]) <= 2)):
+        j -= 1
+    if j < 0:
+        return True
+    return norms[j] == "in" and (j == 0 or norms[j - 1] in _DATE_BREAKS or norms[j - 1] == "that")
+
+
 def _wrong_dates(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[MisconceptionHit, ...]:
     """Years written next to an event that happened in another year, first per event.
 
@@ -544,11 +594,7 @@ def _wrong_dates(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[Miscon
         for i, word in enumerate(norms):
             if not _FULL_YEAR.match(word):
                 continue
-            # A year before its event must open its clause: "(that) in 1924, Stalin became".
-            opens = i == 0 or (
-                norms[i - 1] == "in"
-                and (i == 1 or norms[i - 2] in _DATE_BREAKS or norms[i - 2] == "that")
-            )
+            opens = _opens_clause(norms, i)
             nearest: tuple[int, DateFact] | None = None
             for a, b, fact in events:
                 if i >= b:
@@ -559,12 +605,12 @@ def _wrong_dates(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[Miscon
                     continue
                 between = norms[first + 1 : last]
                 gap = doc.text[tokens[first].end : tokens[last].start]
+                # A comma may close an opening date ("In March 1925, Lenin died"), not more.
+                stops = "\n;.:" if i < a else "\n;.,:"
                 if (
                     len(between) > most
-                    or any(ch in gap for ch in "\n;.,:")
-                    or any(
-                        _breaks(tokens, j) for j in range(first + 1, last)
-                    )
+                    or any(ch in gap for ch in stops)
+                    or any(_breaks(tokens, j) for j in range(first + 1, last))
                 ):
                     continue
                 if nearest is None or len(between) < nearest[0]:
@@ -578,7 +624,11 @@ def _wrong_dates(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[Miscon
                 high = int(end) if len(end) == 4 else low // 100 * 100 + int(end)
             if not any(low <= y <= high for y in fact.years) and fact.id not in hits:
                 hits[fact.id] = MisconceptionHit(
-                    fact.id, f"{fact.event} in {word}", fact.correction,
-                    sent.text, sent.start, sent.end,
+                    fact.id,
+                    f"{fact.event} in {word}",
+                    fact.correction,
+                    sent.text,
+                    sent.start,
+                    sent.end,
                 )
     return tuple(hits.values())

@@ -24,6 +24,8 @@ from essay_marker.text import Doc
 SCHEMA_VERSION = "1.1"
 RULES_SCORER = "rules:coverage-v1"
 REFER_BELOW = 0.5  # confidence under which a human should look at the script
+# The top level asks for accurate knowledge: this many wrong facts keep an answer below it.
+WRONG_FACTS_BELOW_TOP = 2
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,8 @@ def unmet_for_level(s: Summary, level: int, rubric: Rubric) -> tuple[str, ...]:
             need.append("the introduction and conclusion argue for different main reasons")
         if s.evidence < 6:
             need.append("Level 4 needs accurate, specific knowledge throughout")
+        if s.misconceptions >= WRONG_FACTS_BELOW_TOP:
+            need.append(f"Level 4 needs accurate knowledge: {s.misconceptions} facts are wrong")
     return tuple(need)
 
 
@@ -248,6 +252,9 @@ def _result(
             mark = max(1, mark - flag.penalty)
         if flag.cap is not None:
             mark = min(mark, flag.cap)
+    if rubric.factors and len(coverage.misconceptions) >= WRONG_FACTS_BELOW_TOP:
+        below = max(lv.high for lv in rubric.levels if lv.level < rubric.top_level)
+        mark = min(mark, below)
     if any(f.cap == 0 for f in flags):
         spag_mark = 0
     level = rubric.level_for(mark).level

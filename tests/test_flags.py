@@ -212,6 +212,28 @@ def test_a_few_wrong_facts_are_corrected_but_made_up_history_is_referred(rubric,
     assert made_up.mark == 0 and made_up.refer_to_teacher
 
 
+def test_two_wrong_facts_keep_an_answer_out_of_the_top_level(rubric, model):
+    text = (CORPUS / "stalin-main-reason" / "a31-isaac.txt").read_text(encoding="utf-8")  # 16/16
+    one = score_essay(text + "\n\n" + _SLIPS[0], rubric, model)
+    two = score_essay(text + "\n\n" + " ".join(_SLIPS[:2]), rubric, model)
+    assert len(one.misconceptions) == 1 and one.level == rubric.top_level  # one slip: still L4
+    assert len(two.misconceptions) == 2 and two.level == rubric.top_level - 1
+    assert any("2 facts are wrong" in gap for gap in two.level_gap)
+
+
+FACT_SETS = FIXTURES / "facts"
+SLIPS = sorted(FACT_SETS.glob("*/slips-*.txt"))
+
+
+@pytest.mark.parametrize("path", SLIPS, ids=[f"{p.parent.name}/{p.name}" for p in SLIPS])
+def test_honest_slips_are_not_over_corrected_or_flagged(path, rubric, model):
+    """Blind-written honest answers: no more corrections than the key's slips, no flags."""
+    key = pd.read_csv(path.parent / "key.csv").set_index("file")
+    result = score_essay(path.read_text(encoding="utf-8"), rubric, model)
+    assert len(result.misconceptions) <= key.loc[path.name, "errors"]
+    assert not result.flags
+
+
 def test_empty_and_too_short(rubric, model):
     empty = score_essay("... !!! ???", rubric, model)
     assert [f.id for f in empty.flags] == ["empty"] and empty.mark == 0
