@@ -374,6 +374,16 @@ def _extra_words() -> frozenset[str]:
 @cache
 def _spellchecker():
     # Imported here: the word list takes a moment to load and only some paths need it.
+    from importlib.resources import as_file, files
+
     from spellchecker import SpellChecker
 
-    return SpellChecker(language="en", distance=1)
+    # The English list's words are all lower case already: loading its file lowers the text
+    # in one call, where language="en" lowers 160,000 keys one by one (0.05 s of `check`).
+    bundled = files("spellchecker") / "resources" / "en.json.gz"
+    if not bundled.is_file():
+        return SpellChecker(language="en", distance=1)
+    checker = SpellChecker(language=None, distance=1)
+    with as_file(bundled) as path:
+        checker.word_frequency.load_dictionary(path)
+    return checker

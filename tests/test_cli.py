@@ -114,3 +114,17 @@ def test_rubric_list_show_validate(tmp_path):
 def _write(path, data: bytes) -> str:
     path.write_bytes(data)
     return str(path)
+
+
+def test_command_entry_point_collects_again_once_libraries_are_loaded(monkeypatch):
+    import gc
+
+    from essay_marker import cli, launch
+
+    seen = {}
+    monkeypatch.setattr(
+        cli, "main", lambda: seen.update(enabled=gc.isenabled(), frozen=gc.get_freeze_count())
+    )
+    launch.main()
+    gc.unfreeze()
+    assert seen["enabled"] and seen["frozen"] > 0

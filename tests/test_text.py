@@ -75,3 +75,12 @@ def test_headings_are_marked_as_headings():
         ("Conclusion", True),
         ("He won.", False),
     ]
+
+
+def test_word_list_loads_the_same_words_as_the_libraries_own_english_list():
+    from spellchecker import SpellChecker
+
+    from essay_marker.text import _spellchecker
+
+    ours, stock = _spellchecker().word_frequency, SpellChecker(language="en").word_frequency
+    assert ours.dictionary == stock.dictionary and ours.letters == stock.letters
