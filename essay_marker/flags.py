@@ -26,6 +26,7 @@ _NGRAM = 5  # words in a row that count as copied
 ENGLISH_SHARE = 0.5  # below this share of known English words, not an English answer
 STUFFED_DENSITY = 0.5  # share of words that are rubric terms
 STUFFED_SENTENCES = 0.3  # share of sentences that are mostly rubric terms
+LIST_LINE = 8, 0.85  # words, share of them rubric terms: a list of terms, not a sentence
 FUNCTION_SHARE = 0.2  # below this, the words do not form sentences
 ABSTRACT_ALONE, ABSTRACT_WITH_CROWDING = 0.085, 0.06  # jargon-heavy "fluent nonsense"
 CROWDED_FACTORS = 2.3  # mean distinct factors per sentence that names any
@@ -74,7 +75,7 @@ class Flag:
 
 @dataclass(frozen=True)
 class Screening:
-    """The flags, and the text to mark once padding and copied sentences are blanked."""
+    """The flags, and the text to mark once padding, copying and term lists are blanked."""
 
     flags: tuple[Flag, ...]
     marked_text: str
@@ -519,12 +520,15 @@ def screen(
     # Keyword lists and terms dropped into sentences that say nothing.
     terms = _term_cues(rubric)
     covered_total, stuffed = 0, 0
+    listed: list[tuple[int, int]] = []  # lines that only list terms (genuine ones stay < 0.75)
     sentences = [(doc.sentences[i], a.stems[i]) for i in unique if a.stems[i]]
-    for _, st in sentences:
+    for sent, st in sentences:
         covered = {i for x, y in terms.find(st) for i in range(x, y)}
         covered_total += len(covered)
         if len(st) >= 3 and len(covered) >= 0.5 * len(st):
             stuffed += 1
+        if len(st) >= LIST_LINE[0] and len(covered) >= LIST_LINE[1] * len(st):
+            listed.append((sent.start, sent.end))
     density = covered_total / max(1, words)
     templated = _templated_share([st for _, st in sentences], terms)
     function_share = sum(w in _FUNCTION_WORDS for w in alpha) / len(alpha)
@@ -540,6 +544,16 @@ def screen(
                 "Much of this is a list of names, dates and terms "
                 "rather than sentences that explain: no better than Level 1.",
                 _level_top(rubric, 1),
+            )
+        )
+    elif listed:
+        # A list added to real sentences: the sentences are marked, the list earns nothing.
+        lines = "line only lists" if len(listed) == 1 else "lines only list"
+        flags.append(
+            Flag(
+                "keyword_stuffing",
+                f"{len(listed)} {lines} names, dates and terms; a list earns no credit, "
+                "only sentences that explain.",
             )
         )
 
@@ -604,7 +618,7 @@ def screen(
                 penalty=DISORDER_PENALTY,
             )
         )
-    blank: list[tuple[int, int]] = []
+    blank: list[tuple[int, int]] = list(listed)
     if repeated and _words_in(repeated, doc) >= REPEATED_SHARE * words:
         flags.append(
             Flag(

@@ -234,6 +234,17 @@ def test_honest_slips_are_not_over_corrected_or_flagged(path, rubric, model):
     assert not result.flags
 
 
+def test_a_term_list_added_to_an_essay_earns_nothing_and_is_flagged(rubric, model):
+    text = _essay("two-reasons-short.txt")
+    listed = (
+        text + "\n\nLenin Enrolment Troika United Opposition Bukharin Rykov Tomsky NEP Politburo"
+    )
+    plain, more = score_essay(text, rubric, model), score_essay(listed, rubric, model)
+    flag = next(f for f in more.flags if f.id == "keyword_stuffing")
+    assert flag.cap is None and "1 line only lists" in flag.message
+    assert more.mark == plain.mark and more.refer_to_teacher
+
+
 def test_empty_and_too_short(rubric, model):
     empty = score_essay("... !!! ???", rubric, model)
     assert [f.id for f in empty.flags] == ["empty"] and empty.mark == 0
