@@ -17,9 +17,10 @@ import re
 import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from essay_marker.dataset import BATCH_INFO
 from essay_marker.errors import EssaymarkError, InputError
@@ -123,8 +124,9 @@ def record_to_row(record: dict[str, str]) -> BatchRow:
 # --------------------------------------------------------------------------- files
 
 
-def atomic_write(path: Path, data: str | bytes, durable: bool = True) -> None:
-    """Write to a temporary file beside path, then rename over it.
+@contextmanager
+def atomic_file(path: Path, durable: bool = True) -> Iterator[BinaryIO]:
+    """A binary file beside path that is renamed over it when the block ends without error.
 
     durable also flushes to disk before the rename (the markbook); slips, which a rerun
     rewrites, skip that cost.
@@ -133,7 +135,7 @@ def atomic_write(path: Path, data: str | bytes, durable: bool = True) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            yield fh
             if durable:
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -141,6 +143,12 @@ def atomic_write(path: Path, data: str | bytes, durable: bool = True) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write(path: Path, data: str | bytes, durable: bool = True) -> None:
+    """Write to a temporary file beside path, then rename over it (see atomic_file)."""
+    with atomic_file(path, durable) as fh:
+        fh.write(data.encode("utf-8") if isinstance(data, str) else data)
 
 
 def discover(folder: Path, pattern: str = "**/*", exclude: Path | None = None) -> list[Path]:
@@ -399,7 +407,6 @@ def run_batch(
             kept[rel] = record_to_row(old)
         else:
             todo.append(Job(str(path), rel, str(out_dir), hide_mark, on_json is not None, sources))
-    rows: dict[str, BatchRow] = dict(kept)
     total = len(files)
     if on_progress:
         on_progress(len(kept), total)
@@ -408,14 +415,25 @@ def run_batch(
         if backend == "dask"
         else _mark_all(todo, rubric, model_path, jobs)
     )
-    for row, record in marking:
-        rows[row.file] = row
-        if on_json and record is not None:
-            on_json(record)
-        if on_progress:
-            on_progress(len(rows), total)
-    ordered = [rows[p.relative_to(folder).as_posix()] for p in files]
-    write_markbook(ordered, rubric, out_dir)
+    ordered: list[BatchRow] = []
+    done = len(kept)
+    # Results come back in job order, the files' order less the kept ones, so each row goes
+    # into the markbook as it arrives: the markbook is never built in memory here.
+    with markbook_writer(rubric, out_dir, total) as add:
+        for path in files:
+            rel = path.relative_to(folder).as_posix()
+            row = kept.get(rel)
+            if row is None:
+                row, record = next(marking)
+                done += 1
+                if on_json and record is not None:
+                    on_json(record)
+                if on_progress:
+                    on_progress(done, total)
+            add(row)
+            ordered.append(row)
+        for _ in marking:  # (nothing is left) ends the generator, which shuts its pool down
+            pass
     # So that 'essaymark train --from-markbook' can find the scripts again.
     info = {"folder": str(folder.resolve()), "rubric": rubric.id}
     atomic_write(out_dir / BATCH_INFO, json.dumps(info, indent=2) + "\n")
@@ -466,19 +484,50 @@ def _mark_on_cluster(
         yield marked.row, marked.record
 
 
-def write_markbook(rows: list[BatchRow], rubric: Rubric, out_dir: Path) -> None:
-    """marks.csv and marks.xlsx, each written atomically."""
-    import pandas as pd
+# Markbook columns the spreadsheet stores as numbers (as pandas' to_numeric read them).
+_NUMERIC = frozenset({"level", "mark", "spag", "confidence"})
 
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns(rubric), lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(row_to_record(row, rubric))
-    atomic_write(out_dir / MARKBOOK, buffer.getvalue())
-    table = pd.read_csv(io.StringIO(buffer.getvalue()), dtype=str, keep_default_na=False)
-    for col in ("level", "mark", "spag", "confidence"):
-        table[col] = pd.to_numeric(table[col], errors="coerce")
-    xlsx = io.BytesIO()
-    table.to_excel(xlsx, index=False, sheet_name="markbook")
-    atomic_write(out_dir / "marks.xlsx", xlsx.getvalue())
+
+@contextmanager
+def markbook_writer(
+    rubric: Rubric, out_dir: Path, rows: int
+) -> Iterator[Callable[[BatchRow], None]]:
+    """Stream rows into marks.csv and marks.xlsx, which replace the old ones only at the end.
+
+    rows is how many will be added (the spreadsheet states its size before its rows). The
+    XLSX is openpyxl's write-only workbook, so memory stays flat however many rows.
+    """
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    names = columns(rubric)
+    with atomic_file(out_dir / MARKBOOK) as csv_file, atomic_file(out_dir / "marks.xlsx") as xlsx:
+        text = io.TextIOWrapper(csv_file, encoding="utf-8", newline="")
+        writer = csv.DictWriter(text, fieldnames=names, lineterminator="\n")
+        writer.writeheader()
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("markbook")
+        # A write-only sheet writes no <dimension> unless it can ask for one, as a normal sheet
+        # does: give it, so the file is the one a normal (in-memory) workbook writes.
+        ref = f"A1:{get_column_letter(len(names))}{rows + 1}"
+        sheet.calculate_dimension = lambda: ref
+        sheet.append(names)
+
+        def add(row: BatchRow) -> None:
+            record = row_to_record(row, rubric)
+            writer.writerow(record)
+            sheet.append([_cell(record[n]) if n in _NUMERIC else record[n] for n in names])
+
+        try:
+            yield add
+        except BaseException:
+            sheet.close()  # ends openpyxl's row stream cleanly; it deletes its own file at exit
+            raise
+        text.flush()
+        text.detach()  # csv_file stays open for atomic_file to flush and close
+        book.save(xlsx)
+
+
+def _cell(value: Any) -> float | str:
+    """A number cell, or an empty text cell where the markbook has no number."""
+    return "" if value == "" else float(value)
