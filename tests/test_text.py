@@ -75,3 +75,24 @@ def test_headings_are_marked_as_headings():
         ("Conclusion", True),
         ("He won.", False),
     ]
+
+
+def test_corrections_do_not_depend_on_string_hashing():
+    # "tbh" is one edit from "tb" and "th", equally common in the word list; the word list
+    # alone picks by set order, which differed between these hash seeds.
+    import os
+    import subprocess
+    import sys
+
+    code = "from essay_marker.text import Lexicon; print(Lexicon().correction('tbh'))"
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("0", "8")
+    }
+    assert seen == {"tb\n"}
