@@ -244,7 +244,15 @@ def targets_of(result: Any, rubric: Rubric) -> tuple[str, ...]:
     return tuple(out)
 
 
-CHUNK = 16  # essays marked per call: the model predicts for a chunk at once
+# Essays marked per call: the models predict for a chunk at once, and each call has a fixed
+# cost (about 1 ms an essay less at 64 than at 16), and a worker sends its rows back per chunk.
+CHUNK = 64
+
+
+def chunked(todo: list[Job], workers: int) -> list[list[Job]]:
+    """The jobs in order, in chunks of up to CHUNK, small enough to give every worker some."""
+    size = max(1, min(CHUNK, -(-len(todo) // max(1, workers))))
+    return [todo[i : i + size] for i in range(0, len(todo), size)]
 
 
 def mark_chunk(jobs: list[Job]) -> list[tuple[BatchRow, dict[str, Any] | None]]:
@@ -453,7 +461,7 @@ def _mark_all(
 ) -> Iterator[tuple[BatchRow, dict[str, Any] | None]]:
     """Results in job order; a pool of processes when jobs > 1, else in this process."""
     args = (rubric.path or rubric.id, str(model_path) if model_path else None)
-    chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    chunks = chunked(todo, jobs)
     if jobs <= 1 or len(chunks) < 2:
         _init_worker(*args)
         for chunk in chunks:
@@ -478,7 +486,7 @@ def _mark_on_cluster(
         return
     from essay_marker.cluster import mark_on_cluster
 
-    chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    chunks = chunked(todo, workers)
     for marked in mark_on_cluster(chunks, rubric, model_path, scheduler, workers):
         write_slips(marked, out_dir)
         yield marked.row, marked.record
