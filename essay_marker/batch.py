@@ -179,9 +179,12 @@ _worker: dict[str, Any] = {}
 def _init_worker(rubric_path: str, model_path: str | None) -> None:
     from essay_marker.model import load_model
 
+    if _worker.get("args") == (rubric_path, model_path):
+        return  # loaded before this process was forked
     rubric = find_rubric(rubric_path)
     _worker["rubric"] = rubric
     _worker["scorer"] = load_model(model_path, rubric) if model_path else None
+    _worker["args"] = (rubric_path, model_path)
 
 
 @dataclass(frozen=True)
@@ -462,14 +465,17 @@ def _mark_all(
     """Results in job order; a pool of processes when jobs > 1, else in this process."""
     args = (rubric.path or rubric.id, str(model_path) if model_path else None)
     chunks = chunked(todo, jobs)
+    _init_worker(*args)
     if jobs <= 1 or len(chunks) < 2:
-        _init_worker(*args)
         for chunk in chunks:
             yield from mark_chunk(chunk)
         return
+    # Marking the first chunk here loads all that marking needs (the model, the word list,
+    # the cue index and the per-word caches); workers forked after that start with it all.
+    yield from mark_chunk(chunks[0])
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=args) as pool:
         # map keeps submission order, so rows come back in the markbook's order.
-        for rows in pool.map(mark_chunk, chunks):
+        for rows in pool.map(mark_chunk, chunks[1:]):
             yield from rows
 
 
