@@ -325,7 +325,17 @@ class Lexicon:
         """The word list's most likely correction of a lower-case word."""
         if word in self._correction:
             return self._correction[word]
-        return _remember(self._correction, word, self._checker.correction(word))
+        return _remember(self._correction, word, self._best_correction(word))
+
+    def _best_correction(self, word: str) -> str | None:
+        # The word list breaks a tie between equally common candidates (tbh: "tb" or "th") by
+        # set order, which follows Python's per-process string hashing, so the same essay got
+        # different suggestions from run to run: break ties alphabetically instead.
+        fix = self._checker.correction(word)
+        if fix is None:
+            return None
+        best = self._checker[fix]
+        return min(c for c in self._checker.candidates(word) or () if self._checker[c] == best)
 
     def suggest(self, word: str) -> str | None:
         """A likely correct spelling, preferring the rubric's own terms."""

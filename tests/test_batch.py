@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import shutil
+import zipfile
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pandas as pd
@@ -11,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from essay_marker import batch as batch_mod
-from essay_marker.batch import discover, run_batch, slip_name
+from essay_marker.batch import discover, markbook_writer, run_batch, slip_name
 from essay_marker.cli import app
 from essay_marker.model import bundled_model_path
 
@@ -83,6 +85,39 @@ def test_markbook_rows_and_errors(marked, rubric):
     assert outcome.failed == len(BAD) and outcome.marked == len(rows) - len(BAD)
     xlsx = pd.read_excel(out / "marks.xlsx", dtype=str).fillna("")
     assert list(xlsx["file"]) == [r["file"] for r in rows]
+
+
+def _as_pandas_writes_it(out, tmp_path):
+    """The XLSX pandas writes from marks.csv (how the markbook was written before streaming)."""
+    table = pd.read_csv(out / "marks.csv", dtype=str, keep_default_na=False)
+    for col in ("level", "mark", "spag", "confidence"):
+        table[col] = pd.to_numeric(table[col], errors="coerce")
+    table.to_excel(tmp_path / "pandas.xlsx", index=False, sheet_name="markbook")
+    with (
+        zipfile.ZipFile(out / "marks.xlsx") as ours,
+        zipfile.ZipFile(tmp_path / "pandas.xlsx") as ref,
+    ):
+        assert ours.namelist() == ref.namelist()
+        for name in ours.namelist():
+            if name != "docProps/core.xml":  # it holds the time the file was written
+                assert ours.read(name) == ref.read(name), name
+
+
+def test_streamed_xlsx_is_the_one_pandas_writes(marked, tmp_path):
+    _, out = marked
+    _as_pandas_writes_it(out, tmp_path)
+
+
+def test_streamed_xlsx_numbers_and_gaps(marked, tmp_path, rubric):
+    outcome, _ = marked
+    good = next(r for r in outcome.rows if not r.error)
+    bad = next(r for r in outcome.rows if r.error)
+    rows = [replace(good, confidence=i / 100, mark=i % 17, file=f"{i}.txt") for i in range(101)]
+    rows += [bad, replace(good, level=0, mark=0, spag=0, confidence=0.0)]
+    with markbook_writer(rubric, tmp_path, len(rows)) as add:
+        for row in rows:
+            add(row)
+    _as_pandas_writes_it(tmp_path, tmp_path)
 
 
 def test_slips_for_every_student_with_text_escaped(marked):

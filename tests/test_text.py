@@ -84,3 +84,24 @@ def test_word_list_loads_the_same_words_as_the_libraries_own_english_list():
 
     ours, stock = _spellchecker().word_frequency, SpellChecker(language="en").word_frequency
     assert ours.dictionary == stock.dictionary and ours.letters == stock.letters
+
+
+def test_corrections_do_not_depend_on_string_hashing():
+    # "tbh" is one edit from "tb" and "th", equally common in the word list; the word list
+    # alone picks by set order, which differed between these hash seeds.
+    import os
+    import subprocess
+    import sys
+
+    code = "from essay_marker.text import Lexicon; print(Lexicon().correction('tbh'))"
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("0", "8")
+    }
+    assert seen == {"tb\n"}
