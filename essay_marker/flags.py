@@ -281,11 +281,16 @@ def _words_in(spans: list[tuple[int, int]], doc: Doc) -> int:
     return sum(len(s.tokens) for s in doc.sentences if (s.start, s.end) in set(spans))
 
 
-def _templated_share(stems: list[tuple[str, ...]], terms: CueSet) -> float:
-    """Share of sentences whose wording, with the rubric's terms taken out, another one repeats."""
+def _templated_share(
+    stems: list[tuple[str, ...]], covered_in: dict[tuple[str, ...], set[int]]
+) -> float:
+    """Share of sentences whose wording, with the rubric's terms taken out, another one repeats.
+
+    `covered_in` gives each sentence's word positions that are rubric terms.
+    """
     skeletons = []
     for st in dict.fromkeys(stems):  # exact repeats are the repetition check's business
-        covered = {i for x, y in terms.find(st) for i in range(x, y)}
+        covered = covered_in[st]
         if covered and len(st) >= 3:
             marked = ["·" if i in covered else w for i, w in enumerate(st)]
             # A run of term words is one slot: "General Secretary" and "Troika" fill it alike.
@@ -338,11 +343,7 @@ def _stop_words() -> frozenset[str]:
 def _reasoning(stems: tuple[str, ...], rubric: Rubric) -> bool:
     """True when a sentence gives a reason or a judgement (because, this meant, main reason)."""
     lang = rubric.language
-    return (
-        "becaus" in stems
-        or bool(cue_set(lang.causal).find(stems))
-        or bool(cue_set(lang.judgement).find(stems))
-    )
+    return "becaus" in stems or bool(cue_set(lang.causal + lang.judgement).find(stems))
 
 
 @dataclass(frozen=True)
@@ -522,15 +523,18 @@ def screen(
     covered_total, stuffed = 0, 0
     listed: list[tuple[int, int]] = []  # lines that only list terms (genuine ones stay < 0.75)
     sentences = [(doc.sentences[i], a.stems[i]) for i in unique if a.stems[i]]
+    covered_in: dict[tuple[str, ...], set[int]] = {}
     for sent, st in sentences:
-        covered = {i for x, y in terms.find(st) for i in range(x, y)}
+        if st not in covered_in:
+            covered_in[st] = {i for x, y in terms.find(st) for i in range(x, y)}
+        covered = covered_in[st]
         covered_total += len(covered)
         if len(st) >= 3 and len(covered) >= 0.5 * len(st):
             stuffed += 1
         if len(st) >= LIST_LINE[0] and len(covered) >= LIST_LINE[1] * len(st):
             listed.append((sent.start, sent.end))
     density = covered_total / max(1, words)
-    templated = _templated_share([st for _, st in sentences], terms)
+    templated = _templated_share([st for _, st in sentences], covered_in)
     function_share = sum(w in _FUNCTION_WORDS for w in alpha) / len(alpha)
     if words >= 15 and (
         density >= STUFFED_DENSITY
