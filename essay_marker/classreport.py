@@ -104,6 +104,11 @@ def reteach_lines(rows: list[BatchRow], rubric: Rubric) -> list[str]:
                     f"{counts[f'fact:{m.id}']} of {n} made the error “{m.claim}”: {m.correction}",
                 )
             )
+    for d in rubric.dates:
+        if wrong := counts[f"fact:{d.id}"]:
+            lines.append(
+                (wrong, f"{wrong} of {n} gave the wrong year for “{d.event}”: {d.correction}")
+            )
     return [text for _, text in sorted(lines, key=lambda x: -x[0])]
 
 

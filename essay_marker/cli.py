@@ -659,7 +659,11 @@ def rubric_show(rubric_id: Annotated[str, typer.Argument(help="Rubric id or .tom
             f" {star} {f.id}: {f.name} ({len(f.cues)} cues, {len(f.evidence)} evidence)",
             markup=False,
         )
-    out.print(f"\n{len(rb.misconceptions)} misconceptions checked; * = named factor", markup=False)
+    out.print(
+        f"\n{len(rb.misconceptions)} misconceptions and {len(rb.dates)} dated events checked; "
+        "* = named factor",
+        markup=False,
+    )
 
 
 @rubric_app.command("new")
@@ -703,7 +707,7 @@ def rubric_validate(file: Annotated[Path, typer.Argument(help="Rubric .toml file
         raise fail(exc) from None
     summary = (
         f"{len(rb.levels)} levels, {len(rb.factors)} factors, "
-        f"{len(rb.misconceptions)} misconceptions"
+        f"{len(rb.misconceptions)} misconceptions, {len(rb.dates)} dated events"
     )
     out.print(f"{file}: valid rubric '{rb.id}' with {summary}", markup=False)
 

@@ -216,3 +216,16 @@ def test_a_5_mb_file_is_an_error_row_and_the_batch_carries_on(tmp_path, rubric):
     assert "too long for an essay" in rows["huge.txt"].error
     assert rows["e19-osian.txt"].error == "" and rows["e19-osian.txt"].mark is not None
     assert outcome.failed == 1
+
+
+def test_reteach_lines_count_wrong_years_as_well_as_wrong_claims(rubric):
+    from essay_marker.batch import BatchRow
+    from essay_marker.classreport import reteach_lines
+
+    rows = [
+        BatchRow("a", "a.txt", "", "", targets=("fact:gen_sec_year", "fact:trotsky_whites")),
+        BatchRow("b", "b.txt", "", "", targets=("fact:gen_sec_year",)),
+    ]
+    lines = reteach_lines(rows, rubric)
+    assert lines[0].startswith("2 of 2 gave the wrong year for “Stalin became General Secretary”")
+    assert any(x.startswith("1 of 2 made the error “Trotsky led the Whites”") for x in lines)
