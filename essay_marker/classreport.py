@@ -6,6 +6,7 @@ import base64
 import html
 import io
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -114,85 +115,91 @@ def reteach_lines(rows: list[BatchRow], rubric: Rubric) -> list[str]:
 
 def render_class_report(rows: list[BatchRow], rubric: Rubric, hide_mark: bool = False) -> str:
     """The class report as one HTML page with charts embedded as images."""
+    return "\n".join(_report_parts(rows, rubric, hide_mark))
+
+
+def _report_parts(rows: list[BatchRow], rubric: Rubric, hide_mark: bool) -> Iterator[str]:
+    """The page in pieces, made as they are written: an exam centre's grid can be 10,000 rows."""
     e = html.escape
     marked = [r for r in rows if not r.error]
     failed = [r for r in rows if r.error]
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Class report: {e(rubric.title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>Class report: {e(rubric.title)}</h1>",
-        f"<p class='meta'>{e(rubric.question)}</p>",
-        f"<p>{len(rows)} scripts: {len(marked)} marked, {len(failed)} could not be read.",
-    ]
+    yield "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+    yield f"<title>Class report: {e(rubric.title)}</title><style>{_CSS}</style></head><body>"
+    yield f"<h1>Class report: {e(rubric.title)}</h1>"
+    yield f"<p class='meta'>{e(rubric.question)}</p>"
+    yield f"<p>{len(rows)} scripts: {len(marked)} marked, {len(failed)} could not be read."
     if marked and not hide_mark:
         marks = sorted(r.mark for r in marked if r.mark is not None)
         mean = sum(marks) / len(marks)
-        parts.append(f" Mean mark {mean:.1f}/{rubric.max_mark}, median {marks[len(marks) // 2]}.")
-    parts.append("</p>")
+        yield f" Mean mark {mean:.1f}/{rubric.max_mark}, median {marks[len(marks) // 2]}."
+    yield "</p>"
     if marked and not hide_mark:
-        parts.append("<div class='charts'>")
+        yield "<div class='charts'>"
         for alt, png in _charts(marked, rubric):
-            parts.append(f"<img alt='{e(alt)}' src='data:image/png;base64,{png}'>")
-        parts.append("</div>")
+            yield f"<img alt='{e(alt)}' src='data:image/png;base64,{png}'>"
+        yield "</div>"
     lines = reteach_lines(rows, rubric)
-    parts.append("<h2>What to reteach</h2>")
-    parts.append(
+    yield "<h2>What to reteach</h2>"
+    yield (
         "<ul>" + "".join(f"<li>{e(x)}</li>" for x in lines) + "</ul>"
         if lines
         else "<p>No common gaps.</p>"
     )
     review = [r for r in marked if r.refer_to_teacher]
-    parts.append(f"<h2>For you to review ({len(review)})</h2>")
+    yield f"<h2>For you to review ({len(review)})</h2>"
     if review:
-        parts.append("<table><tr><th>Student</th><th>File</th><th>Why</th><th>Mark</th></tr>")
+        yield "<table><tr><th>Student</th><th>File</th><th>Why</th><th>Mark</th></tr>"
         for r in review:
             why = " ".join(r.refer_reasons) or ", ".join(r.flags) or "low confidence"
             mark = "" if hide_mark or r.mark is None else f"{r.mark}"
-            parts.append(
+            yield (
                 f"<tr><td>{e(r.student)}</td><td>{e(r.file)}</td><td>{e(why)}</td>"
                 f"<td>{mark}</td></tr>"
             )
-        parts.append("</table>")
+        yield "</table>"
     else:
-        parts.append("<p>None flagged.</p>")
+        yield "<p>None flagged.</p>"
     shown = [
         f
         for f in rubric.factors
         if f.named or any(r.factors.get(f.id, "absent") != "absent" for r in marked)
     ]
-    parts.append(
+    yield (
         "<h2>Coverage by student</h2><p class='meta'>D described only · E explained · "
         "W explained and weighed · – not used</p>"
     )
-    parts.append("<table class='grid'><tr><th>Student</th>")
+    yield "<table class='grid'><tr><th>Student</th>"
     if not hide_mark:
-        parts.append("<th>Level</th><th>Mark</th>")
-    parts += [f"<th title='{e(f.name)}'>{e(f.short)}</th>" for f in shown]
-    parts.append("</tr>")
+        yield "<th>Level</th><th>Mark</th>"
+    yield from [f"<th title='{e(f.name)}'>{e(f.short)}</th>" for f in shown]
+    yield "</tr>"
     for r in marked:
-        parts.append(f"<tr><td style='text-align:left'>{e(r.student)}</td>")
+        yield f"<tr><td style='text-align:left'>{e(r.student)}</td>"
         if not hide_mark:
-            parts.append(f"<td>{r.level}</td><td>{r.mark}</td>")
+            yield f"<td>{r.level}</td><td>{r.mark}</td>"
         for f in shown:
             status = r.factors.get(f.id, "absent")
-            parts.append(f"<td class='{status}'>{_SHORT[status]}</td>")
-        parts.append("</tr>")
-    parts.append("</table>")
-    parts.append(f"<h2>Could not be marked ({len(failed)})</h2>")
+            yield f"<td class='{status}'>{_SHORT[status]}</td>"
+        yield "</tr>"
+    yield "</table>"
+    yield f"<h2>Could not be marked ({len(failed)})</h2>"
     if failed:
-        parts.append("<table><tr><th>File</th><th>Problem</th></tr>")
-        parts += [f"<tr><td>{e(r.file)}</td><td class='err'>{e(r.error)}</td></tr>" for r in failed]
-        parts.append("</table>")
+        yield "<table><tr><th>File</th><th>Problem</th></tr>"
+        yield from [
+            f"<tr><td>{e(r.file)}</td><td class='err'>{e(r.error)}</td></tr>" for r in failed
+        ]
+        yield "</table>"
     else:
-        parts.append("<p>Every file was read.</p>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
+        yield "<p>Every file was read.</p>"
+    yield "</body></html>"
 
 
 def write_class_report(
     rows: list[BatchRow], rubric: Rubric, path: Path, hide_mark: bool = False
 ) -> None:
     """Render and write the class report atomically."""
-    from essay_marker.batch import atomic_write
+    from essay_marker.batch import atomic_file
 
-    atomic_write(path, render_class_report(rows, rubric, hide_mark))
+    with atomic_file(path) as fh:
+        for i, part in enumerate(_report_parts(rows, rubric, hide_mark)):
+            fh.write((part if i == 0 else "\n" + part).encode("utf-8"))
