@@ -522,6 +522,7 @@ def screen(
     terms = _term_cues(rubric)
     covered_total, stuffed = 0, 0
     listed: list[tuple[int, int]] = []  # lines that only list terms (genuine ones stay < 0.75)
+    blank_lists: list[tuple[int, int]] = []
     sentences = [(doc.sentences[i], a.stems[i]) for i in unique if a.stems[i]]
     covered_in: dict[tuple[str, ...], set[int]] = {}
     for sent, st in sentences:
@@ -552,6 +553,8 @@ def screen(
         )
     elif listed:
         # A list added to real sentences: the sentences are marked, the list earns nothing.
+        # (A script that is mostly lists is capped above instead, and marked as it stands.)
+        blank_lists = listed
         lines = "line only lists" if len(listed) == 1 else "lines only list"
         flags.append(
             Flag(
@@ -622,7 +625,7 @@ def screen(
                 penalty=DISORDER_PENALTY,
             )
         )
-    blank: list[tuple[int, int]] = list(listed)
+    blank: list[tuple[int, int]] = list(blank_lists)
     if repeated and _words_in(repeated, doc) >= REPEATED_SHARE * words:
         flags.append(
             Flag(
