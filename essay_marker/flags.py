@@ -81,10 +81,6 @@ class Screening:
     marked_text: str
 
 
-def _level_top(rubric: Rubric, level: int) -> int:
-    return next((lv.high for lv in rubric.levels if lv.level == level), rubric.max_mark)
-
-
 @cache
 def _term_cues(rubric: Rubric) -> CueSet:
     words = [*rubric.terms, *rubric.specialist_terms, *rubric.topic_terms]
@@ -461,7 +457,7 @@ def screen(
                 "too_short",
                 f"Only {words} words: too little to mark reliably; a full "
                 "answer is usually 300 words or more.",
-                _level_top(rubric, 1),
+                rubric.highest_mark(1),
             )
         )
 
@@ -522,7 +518,6 @@ def screen(
     terms = _term_cues(rubric)
     covered_total, stuffed = 0, 0
     listed: list[tuple[int, int]] = []  # lines that only list terms (genuine ones stay < 0.75)
-    blank_lists: list[tuple[int, int]] = []
     sentences = [(doc.sentences[i], a.stems[i]) for i in unique if a.stems[i]]
     covered_in: dict[tuple[str, ...], set[int]] = {}
     for sent, st in sentences:
@@ -548,13 +543,12 @@ def screen(
                 "keyword_stuffing",
                 "Much of this is a list of names, dates and terms "
                 "rather than sentences that explain: no better than Level 1.",
-                _level_top(rubric, 1),
+                rubric.highest_mark(1),
             )
         )
+        listed = []  # a script that is mostly lists is capped, and marked as it stands
     elif listed:
         # A list added to real sentences: the sentences are marked, the list earns nothing.
-        # (A script that is mostly lists is capped above instead, and marked as it stands.)
-        blank_lists = listed
         lines = "line only lists" if len(listed) == 1 else "lines only list"
         flags.append(
             Flag(
@@ -621,11 +615,11 @@ def screen(
                 "disordered",
                 f"The argument is out of order: {out_of_order}, so the essay does not "
                 "build an argument.",
-                cap=_level_top(rubric, rubric.top_level - 1),
+                cap=rubric.highest_mark(rubric.top_level - 1),
                 penalty=DISORDER_PENALTY,
             )
         )
-    blank: list[tuple[int, int]] = list(blank_lists)
+    blank: list[tuple[int, int]] = list(listed)
     if repeated and _words_in(repeated, doc) >= REPEATED_SHARE * words:
         flags.append(
             Flag(

@@ -106,8 +106,8 @@ def _tfidf(analyzer: str, ngrams: tuple[int, int], bits: int) -> Pipeline:
 
 
 # The mark model's text views: word 1-2 grams and character 4-grams within words. 4-grams
-# alone hash in a quarter of the time of 2-5-grams and agreed as well on the corpus (QWK
-# 0.929 cross-validated, 0.953 held out, against 0.926 and 0.950; benchmarks/RESULTS.md).
+# alone hash in a quarter of the time of 2-5-grams and, when chosen, agreed as well on the
+# corpus (QWK 0.929 cross-validated, 0.953 held out, against 0.926 and 0.950; RESULTS.md).
 TEXT_VIEWS = (("words", "word", (1, 2), 17), ("chars", "char_wb", (4, 4), 17))
 LENGTH_COLUMNS = ("log_words",)
 

@@ -144,6 +144,10 @@ class Rubric:
         """The highest level number."""
         return max(lv.level for lv in self.levels)
 
+    def highest_mark(self, level: int) -> int:
+        """The top of a level's mark band: the cap for "no better than Level N"."""
+        return next((lv.high for lv in self.levels if lv.level == level), self.max_mark)
+
 
 class _Reader:
     """Typed access to a TOML table that reports problems with the file and dotted key."""

@@ -252,9 +252,12 @@ def _result(
             mark = max(1, mark - flag.penalty)
         if flag.cap is not None:
             mark = min(mark, flag.cap)
-    if rubric.factors and len(coverage.misconceptions) >= WRONG_FACTS_BELOW_TOP:
-        below = max(lv.high for lv in rubric.levels if lv.level < rubric.top_level)
-        mark = min(mark, below)
+    if (
+        rubric.factors
+        and rubric.top_level >= 2
+        and len(coverage.misconceptions) >= WRONG_FACTS_BELOW_TOP
+    ):
+        mark = min(mark, rubric.highest_mark(rubric.top_level - 1))
     if any(f.cap == 0 for f in flags):
         spag_mark = 0
     level = rubric.level_for(mark).level
