@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from importlib import resources
 from itertools import pairwise
 
 from essay_marker.coverage import CueSet, cue_set
@@ -41,6 +42,11 @@ COPIED_SHARE = 0.3  # share of words in sentences copied from a source
 # a football team), or its explanations only restate what they explain.
 UNANCHORED_SHARE = 0.85  # of the sentences that give a reason
 RECURRING_SHARE = 0.35  # of them, resting on an unknown thing the essay keeps returning to
+# ... or most of them do, and half come back to the same unknown things (invented customs).
+UNANCHORED_MOST, RECURRING_HALF = 0.65, 0.5
+# Reasons resting on everyday things no answer mentions (his boots, a parrot, beetroot soup):
+# genuine scripts have at most 2 such sentences, and none outside a comparison ("like a…").
+EVERYDAY_REASONS = 3
 FALSE_FACTS = 4  # distinct wrong facts (and at least one per 100 words): made up, not mistaken
 UNANCHORED_MIN = 5  # sentences giving a reason before the shares are trusted
 CIRCULAR_MIN, CIRCULAR_SHARE = 2, 0.25  # "… because it was important", of "because" sentences
@@ -336,6 +342,47 @@ def _stop_words() -> frozenset[str]:
     return frozenset(ENGLISH_STOP_WORDS)
 
 
+@cache
+def _everyday_words() -> tuple[frozenset[str], frozenset[str]]:
+    """Nouns and verbs for everyday things (essay_marker/everyday.txt, from WordNet)."""
+    text = (resources.files("essay_marker") / "everyday.txt").read_text(encoding="utf-8")
+    nouns, verbs = set(), set()
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            kind, word = line.split()
+            (nouns if kind == "n" else verbs).add(word)
+    return frozenset(nouns), frozenset(verbs)
+
+
+def everyday(word: str) -> bool:
+    """True for a lower-case word whose usual sense is an everyday thing or bodily act."""
+    nouns, verbs = _everyday_words()
+    if word in nouns or word in verbs:
+        return True
+    plural = [word[:-3] + "y"] if word.endswith("ies") else []
+    if word.endswith("s") and not word.endswith("ss"):
+        plural += [word[:-1], word[:-2]]
+    if any(w in nouns or w in verbs for w in plural):
+        return True
+    # Verbs only for -ed and -ing: "armed" is not an arm, "chewed" is chewing.
+    forms = []
+    for end in ("ed", "ing"):
+        if word.endswith(end):
+            base = word[: -len(end)]
+            forms += [base, base + "e"]
+            if len(base) > 3 and base[-1] == base[-2]:
+                forms.append(base[:-1])  # chatted -> chat
+    if word.endswith("ied"):
+        forms.append(word[:-3] + "y")
+    return any(w in verbs for w in forms)
+
+
+# A comparison is the student's own analogy, not a claim about what happened.
+_COMPARING = re.compile(
+    r"\b(?:like|as if|as though|similar to|compared (?:to|with)|imagine|analogy)\b", re.I
+)
+
+
 def _reasoning(stems: tuple[str, ...], rubric: Rubric) -> bool:
     """True when a sentence gives a reason or a judgement (because, this meant, main reason)."""
     lang = rubric.language
@@ -350,21 +397,30 @@ class Anchoring:
     unknown: int  # of those, resting on a word no marked answer and nothing in the rubric uses
     recurring: int  # of those, resting on such a word that the essay keeps coming back to
     things: tuple[str, ...]  # the recurring unknown words, most used first
+    everyday: int  # reasons resting on an unknown everyday thing, outside a comparison
+    everyday_things: tuple[str, ...]  # those things, in the student's words, first used first
 
 
-def anchoring(a: Analysis, rubric: Rubric, familiar: frozenset[str]) -> Anchoring:
+def anchoring(
+    a: Analysis, rubric: Rubric, familiar: frozenset[str], unique: list[int] | None = None
+) -> Anchoring:
     """Count the reasons an essay gives that rest on things no answer to the question uses.
 
     A word is unknown when no familiar word pair of the marked answers and nothing in the
     rubric has its stem; it must be a correctly spelt word or a name (a slip is not a new
-    thing), and not a stop word. Recurring means used in two or more sentences.
+    thing), and not a stop word. Recurring means used in two or more sentences. Everyday
+    things are unknown lower-case words for objects, food, bodies, animals or plants, not
+    counted in a comparison or once a comparison has brought them in. Only the sentences
+    listed in `unique` are read, so that padding cannot make a word recur.
     """
+    read = range(len(a.doc.sentences)) if unique is None else unique
+    sentences = [(a.doc.sentences[i], a.stems[i]) for i in read]
     known, stop, lexicon = _answer_stems(rubric, familiar), _stop_words(), lexicon_for(rubric)
-    unknown_in: list[set[str]] = []
-    for sent, stems in zip(a.doc.sentences, a.stems, strict=True):
+    unknown_in: list[dict[str, Token]] = []
+    for sent, stems in sentences:
         unknown_in.append(
             {
-                st
+                st: t
                 for t, st in zip(sent.tokens, stems, strict=True)
                 if len(t.norm) >= 3
                 and t.norm.isalpha()
@@ -377,9 +433,17 @@ def anchoring(a: Analysis, rubric: Rubric, familiar: frozenset[str]) -> Anchorin
             }
         )
     sentences_with = Counter(st for here in unknown_in for st in here)
-    reasons = unknown = recurring = 0
+    reasons = unknown = recurring = everyday_reasons = 0
     things: Counter[str] = Counter()
-    for sent, stems, here in zip(a.doc.sentences, a.stems, unknown_in, strict=True):
+    compared: set[str] = set()
+    everyday_things: dict[str, None] = {}
+    for (sent, stems), here in zip(sentences, unknown_in, strict=True):
+        ordinary = {
+            st: t.norm for st, t in here.items() if t.text[:1].islower() and everyday(t.norm)
+        }
+        if _COMPARING.search(sent.text):
+            compared.update(ordinary)
+            ordinary = {}
         if sent.heading or not _reasoning(stems, rubric):
             continue
         reasons += 1
@@ -387,7 +451,26 @@ def anchoring(a: Analysis, rubric: Rubric, familiar: frozenset[str]) -> Anchorin
         again = {st for st in here if sentences_with[st] >= 2}
         recurring += bool(again)
         things.update({st: sentences_with[st] for st in again})
-    return Anchoring(reasons, unknown, recurring, tuple(w for w, _ in things.most_common()))
+        ordinary = {st: w for st, w in ordinary.items() if st not in compared}
+        everyday_reasons += bool(ordinary)
+        everyday_things.update(dict.fromkeys(ordinary.values()))
+    return Anchoring(
+        reasons,
+        unknown,
+        recurring,
+        tuple(w for w, _ in things.most_common()),
+        everyday_reasons,
+        tuple(everyday_things),
+    )
+
+
+def _unanchored(x: Anchoring) -> bool:
+    """Nearly all reasons rest on unknown things, or most do and half keep returning to them."""
+    if x.reasons < UNANCHORED_MIN:
+        return False
+    return (
+        x.unknown >= UNANCHORED_SHARE * x.reasons and x.recurring >= RECURRING_SHARE * x.reasons
+    ) or (x.unknown >= UNANCHORED_MOST * x.reasons and x.recurring >= RECURRING_HALF * x.reasons)
 
 
 def _content(tokens: tuple[Token, ...], stems: tuple[str, ...]) -> list[str]:
@@ -577,18 +660,19 @@ def screen(
         )
     if nonsense is None and words >= 60:
         # Comparing with marked answers needs a trained model's familiar word pairs.
-        anchors = anchoring(a, rubric, familiar) if familiar else None
+        anchors = anchoring(a, rubric, familiar, unique) if familiar else None
         because, restated, example = circular(a)
-        if (
-            anchors
-            and anchors.reasons >= UNANCHORED_MIN
-            and anchors.unknown >= UNANCHORED_SHARE * anchors.reasons
-            and anchors.recurring >= RECURRING_SHARE * anchors.reasons
-        ):
+        if anchors and _unanchored(anchors):
             named = ", ".join(_word_for(w, a) for w in anchors.things[:4])
             nonsense = (
-                f"Almost every reason it gives rests on things no marked answer or the mark "
+                f"Most of the reasons it gives rest on things no marked answer or the mark "
                 f"scheme mentions ({named}): it reads fluently but may be made up."
+            )
+        elif anchors and anchors.everyday >= EVERYDAY_REASONS:
+            named = ", ".join(anchors.everyday_things[:4])
+            nonsense = (
+                f"{anchors.everyday} of its reasons rest on everyday things that no marked "
+                f"answer or the mark scheme mentions ({named}): the explanations look made up."
             )
         elif len(wrong := a.coverage.misconceptions) >= max(FALSE_FACTS, words / 100):
             named = "; ".join(m.claim for m in wrong[:3])

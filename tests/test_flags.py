@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import runpy
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 from essay_marker.batch import run_batch
 from essay_marker.errors import InputError
 from essay_marker.features import analyse_essay
-from essay_marker.flags import circular, disorder
+from essay_marker.flags import anchoring, circular, disorder, everyday
 from essay_marker.model import bundled_model
 from essay_marker.readers import MAX_WORDS
 from essay_marker.report import result_to_dict
@@ -30,10 +31,29 @@ CAPS = {"gibberish": 0, "not_english": 0, "off_topic": 0, "keyword_stuffing": 4}
 # the message says it may be either, and the mark is 0 either way.
 ALSO_ACCEPTED = {"gibberish": {"off_topic"}}
 HONEST = sorted((FIXTURES / "honest").glob("*.txt"))
+# Genuine answers full of concrete detail and everyday analogies, written blind to the code.
+VIVID = sorted((FIXTURES / "vivid").glob("*/*.txt"))
 # Cases the current checks do not catch, kept visible rather than deleted: fluent nonsense
-# whose absurd claims use the answers' own words (a moustache, a canteen
-# beside real evidence) needs world knowledge to see through.
-KNOWN_MISSES = {"gibberish-08.txt", "gibberish-18.txt"}
+# whose absurd claims use the answers' own words (a moustache, which weak answers mention)
+# needs world knowledge to see through.
+KNOWN_MISSES = {"gibberish-08.txt"}
+# Blind nonsense sets (benchmarks/nonsense.py): half real history with one or two absurd
+# reasons, or absurd reasons put as comparisons ("like a snooker hall"), still get through.
+NONSENSE = sorted((FIXTURES / "nonsense").glob("*/*.txt"))
+NONSENSE_MISSES = {
+    "set1/nonsense-06.txt",
+    "set1/nonsense-07.txt",
+    "set1/nonsense-10.txt",
+    "set2/nonsense-01.txt",
+    "set2/nonsense-03.txt",
+    "set2/nonsense-05.txt",
+    "set2/nonsense-07.txt",
+}
+
+
+def _case(path: Path) -> str:
+    """A fixture's name with its set folder (set1/nonsense-01.txt) where it has one."""
+    return f"{path.parent.name}/{path.name}" if path.parent.name.startswith("set") else path.name
 
 
 @pytest.fixture(scope="module")
@@ -69,11 +89,74 @@ def test_genuine_scripts_are_rarely_flagged(rubric, model):
     assert len(flagged) / total < 0.02, flagged
 
 
-@pytest.mark.parametrize("path", HONEST, ids=[p.name for p in HONEST])
+@pytest.mark.parametrize("path", HONEST + VIVID, ids=[_case(p) for p in HONEST + VIVID])
 def test_weak_but_honest_scripts_are_not_flagged(path, rubric, model):
-    """EAL, narrative, analogy and rich-vocabulary answers written after the checks were tuned."""
+    """EAL, narrative, analogy, vivid and rich-vocabulary answers written blind to the checks."""
     result = score_essay(path.read_text(encoding="utf-8"), rubric, model)
     assert not result.flags, [f.message for f in result.flags]
+
+
+@pytest.mark.parametrize("path", NONSENSE, ids=[_case(p) for p in NONSENSE])
+def test_blind_fluent_nonsense_is_flagged(path, rubric, model):
+    result = score_essay(path.read_text(encoding="utf-8"), rubric, model)
+    ids = {f.id for f in result.flags}
+    if _case(path) in NONSENSE_MISSES:
+        pytest.xfail(f"known miss: gets {result.mark} with flags {sorted(ids)}")
+    assert "gibberish" in ids and result.mark == 0 and result.refer_to_teacher
+
+
+@pytest.mark.parametrize(
+    ("word", "thing"),
+    [
+        ("boots", True),
+        ("parrot", True),
+        ("chewed", True),
+        ("sneezing", True),
+        ("porridge", True),
+        ("armed", False),  # not an arm
+        ("rose", False),  # rose to power
+        ("pale", False),  # mostly an adjective
+        ("party", False),
+        ("power", False),
+        ("testament", False),
+    ],
+)
+def test_everyday_things_are_told_from_other_senses(word, thing):
+    assert everyday(word) is thing
+
+
+def test_reasons_resting_on_everyday_things_are_counted_outside_comparisons(rubric, model):
+    base = (
+        "Stalin became General Secretary in 1922 and used the post to appoint his supporters. "
+        "Trotsky was unpopular because he was arrogant and had been a Menshevik. "
+        "Stalin played the Left against the Right in the Politburo. "
+    )
+    absurd = (
+        "Stalin won because he had the shiniest boots in the Kremlin. "
+        "Trotsky lost because his parrot was rude to Zinoviev. "
+        "The Right backed Stalin because he gave Tomsky a jar of honey. "
+    )
+    compared = (
+        "Stalin ran the Party like a parrot repeating Lenin's words. "
+        "Trotsky lost because the parrot image stuck to Stalin and not to him. "
+    )
+    a = analyse_essay(base + absurd, rubric, model.hook())
+    b = analyse_essay(base + compared, rubric, model.hook())
+    found = anchoring(a, rubric, model.familiar)
+    assert found.everyday == 3 and found.everyday_things[:2] == ("boots", "parrot")
+    assert anchoring(b, rubric, model.familiar).everyday == 0
+
+
+@pytest.mark.parametrize("name", ["b11-ruby.txt", "d36-priya.txt"])
+def test_padding_does_not_make_unknown_things_recur(name, rubric, model):
+    """Anchoring reads each distinct sentence once: a pasted essay is no more made up.
+
+    Read with its copies, b11-ruby's unknown words all recur, and d36-priya's one everyday
+    word ("floor") props up four reasons.
+    """
+    text = (CORPUS / "stalin-main-reason" / name).read_text(encoding="utf-8")
+    result = score_essay(text + ("\n\n" + text) * 3, rubric, model)
+    assert "gibberish" not in {f.id for f in result.flags}
 
 
 def test_circular_explanations_are_counted(rubric):
@@ -321,3 +404,17 @@ def test_fuzz_batch_of_broken_files_finishes_with_one_error_row_each(tmp_path, r
         assert bool(row.error) != bool(row.mark), row
     assert all(rows.error[rows.file.str.startswith(("t", "z"))] != "")
     assert all(rows.error[rows.file.str.startswith("g")] == "")
+
+
+def test_the_everyday_word_list_is_what_the_tool_writes_from_wordnet(capsys):
+    """essay_marker/everyday.txt is generated data: regenerate it where WordNet is present."""
+    from nltk.corpus import wordnet
+
+    try:
+        wordnet.ensure_loaded()
+    except LookupError:
+        pytest.skip("NLTK's WordNet data is not installed (python -m nltk.downloader wordnet)")
+    tool = runpy.run_path(str(Path(__file__).parent.parent / "tools" / "everyday_words.py"))
+    tool["main"]()
+    shipped = (Path(__file__).parent.parent / "essay_marker" / "everyday.txt").read_text()
+    assert capsys.readouterr().out == shipped
