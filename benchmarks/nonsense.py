@@ -60,8 +60,10 @@ def main() -> None:
     texts = [(CORPUS / f).read_text(encoding="utf-8") for f in marks.file]
     analyses = analyse_essays(texts, rubric, model.hook())
     pairs = [set(word_pairs(a)) for a in analyses]
-    # The model's familiar pairs come from every answer with credit (training.py).
+    # The model's familiar pairs come from every answer with credit, its credited pairs from
+    # answers at Level 2 or above (training.py).
     docs = Counter(p for mine, m in zip(pairs, marks.mark, strict=True) if m > 0 for p in mine)
+    up = Counter(p for mine, lv in zip(pairs, marks.level, strict=True) if lv >= 2 for p in mine)
     flagged = []
     genuine = 0
     for a, mine, row in zip(analyses, pairs, marks.itertuples(), strict=True):
@@ -69,7 +71,10 @@ def main() -> None:
             continue
         genuine += 1
         others = frozenset(p for p, n in docs.items() if n - (p in mine) >= FAMILIAR_MIN_DOCS)
-        if any(f.id == "gibberish" for f in screen(a, rubric, (), others).flags):
+        above = frozenset(
+            p for p, n in up.items() if n - (row.level >= 2 and p in mine) >= FAMILIAR_MIN_DOCS
+        )
+        if any(f.id == "gibberish" for f in screen(a, rubric, (), others, above).flags):
             flagged.append(row.file)
     print(
         f"Genuine corpus scripts (Level 1-4) flagged gibberish, each judged against the other "

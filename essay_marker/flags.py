@@ -402,7 +402,11 @@ class Anchoring:
 
 
 def anchoring(
-    a: Analysis, rubric: Rubric, familiar: frozenset[str], unique: list[int] | None = None
+    a: Analysis,
+    rubric: Rubric,
+    familiar: frozenset[str],
+    unique: list[int] | None = None,
+    credited: frozenset[str] | None = None,
 ) -> Anchoring:
     """Count the reasons an essay gives that rest on things no answer to the question uses.
 
@@ -410,36 +414,40 @@ def anchoring(
     rubric has its stem; it must be a correctly spelt word or a name (a slip is not a new
     thing), and not a stop word. Recurring means used in two or more sentences. Everyday
     things are unknown lower-case words for objects, food, bodies, animals or plants, not
-    counted in a comparison or once a comparison has brought them in. Only the sentences
-    listed in `unique` are read, so that padding cannot make a word recur.
+    counted in a comparison or once a comparison has brought them in; they are judged by the
+    `credited` pairs (answers at Level 2 or above), since a moustache that only Level 1
+    answers mention does not make it a reason. Only the sentences listed in `unique` are
+    read, so that padding cannot make a word recur.
     """
     read = range(len(a.doc.sentences)) if unique is None else unique
     sentences = [(a.doc.sentences[i], a.stems[i]) for i in read]
     known, stop, lexicon = _answer_stems(rubric, familiar), _stop_words(), lexicon_for(rubric)
+    # Fewer answers credit a thing than mention it: those pairs are a subset of the familiar.
+    credited_known = _answer_stems(rubric, credited) if credited else known
     unknown_in: list[dict[str, Token]] = []
+    uncredited_in: list[dict[str, Token]] = []
     for sent, stems in sentences:
-        unknown_in.append(
-            {
-                st: t
-                for t, st in zip(sent.tokens, stems, strict=True)
-                if len(t.norm) >= 3
-                and t.norm.isalpha()
-                and t.norm not in stop
-                and st not in known
-                and (
-                    lexicon.known(t.text)
-                    or (t.text[:1].isupper() and lexicon.term_for(t.text) is None)
-                )
-            }
-        )
+        fresh = {
+            st: t
+            for t, st in zip(sent.tokens, stems, strict=True)
+            if len(t.norm) >= 3
+            and t.norm.isalpha()
+            and t.norm not in stop
+            and (st not in credited_known or st not in known)
+            and (
+                lexicon.known(t.text) or (t.text[:1].isupper() and lexicon.term_for(t.text) is None)
+            )
+        }
+        unknown_in.append({st: t for st, t in fresh.items() if st not in known})
+        uncredited_in.append({st: t for st, t in fresh.items() if st not in credited_known})
     sentences_with = Counter(st for here in unknown_in for st in here)
     reasons = unknown = recurring = everyday_reasons = 0
     things: Counter[str] = Counter()
     compared: set[str] = set()
     everyday_things: dict[str, None] = {}
-    for (sent, stems), here in zip(sentences, unknown_in, strict=True):
+    for (sent, stems), here, uncredited in zip(sentences, unknown_in, uncredited_in, strict=True):
         ordinary = {
-            st: t.norm for st, t in here.items() if t.text[:1].islower() and everyday(t.norm)
+            st: t.norm for st, t in uncredited.items() if t.text[:1].islower() and everyday(t.norm)
         }
         if _COMPARING.search(sent.text):
             compared.update(ordinary)
@@ -522,11 +530,13 @@ def screen(
     rubric: Rubric,
     sources: tuple[str, ...] = (),
     familiar: frozenset[str] | None = None,
+    credited: frozenset[str] | None = None,
 ) -> Screening:
     """Decide the flags for an analysed essay and what text is left to mark.
 
     `familiar` is the set of word pairs (stems) that a trained model saw in at least two
-    marked answers; without it the word-order check is skipped.
+    marked answers; without it the word-order check is skipped. `credited` is the same for
+    answers at Level 2 or above (the familiar pairs when not given).
     """
     doc, text = a.doc, a.doc.text
     words = doc.word_count
@@ -660,7 +670,7 @@ def screen(
         )
     if nonsense is None and words >= 60:
         # Comparing with marked answers needs a trained model's familiar word pairs.
-        anchors = anchoring(a, rubric, familiar, unique) if familiar else None
+        anchors = anchoring(a, rubric, familiar, unique, credited) if familiar else None
         because, restated, example = circular(a)
         if anchors and _unanchored(anchors):
             named = ", ".join(_word_for(w, a) for w in anchors.things[:4])

@@ -511,6 +511,8 @@ class TrainedModel:
     sentence: SentenceModel | None
     card: dict[str, Any] = field(default_factory=dict)
     familiar: frozenset[str] = frozenset()  # word pairs seen in two or more marked answers
+    # ... in two or more answers at Level 2 or above: what answers that earned credit talk about
+    credited: frozenset[str] = frozenset()
     _shared_features: bool | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -618,6 +620,7 @@ def save_model(model: TrainedModel, path: str | Path) -> Path:
         "columns": model.columns,
         # One string, not a list: thousands of skops list items make loading slow.
         "familiar": "\n".join(sorted(model.familiar)),
+        "credited": "\n".join(sorted(model.credited)),
         "mark": model.mark.to_dict(),
         "spag": model.spag.to_dict() if model.spag else {},
         "sentence": (
@@ -742,6 +745,8 @@ def load_model(path: str | Path, rubric: Rubric) -> TrainedModel:
         sentence=SentenceModel(**sentence) if sentence else None,
         card=card,
         familiar=_familiar(bundle.get("familiar", "")),
+        # Files saved before this set existed judge everyday things by the familiar pairs.
+        credited=_familiar(bundle.get("credited", bundle.get("familiar", ""))),
     )
 
 

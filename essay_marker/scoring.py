@@ -222,7 +222,13 @@ def score_essays(
     prepared = []
     analyses = analyse_essays([text for text, _ in essays], rubric, hook)
     for (text, _), analysis in zip(essays, analyses, strict=True):
-        screening = screen(analysis, rubric, sources, getattr(scorer, "familiar", None))
+        screening = screen(
+            analysis,
+            rubric,
+            sources,
+            getattr(scorer, "familiar", None),
+            getattr(scorer, "credited", None),
+        )
         if screening.marked_text != text:
             # Padding and copied sentences are blanked in place, so offsets stay true.
             analysis = analyse_essay(screening.marked_text, rubric, hook)

@@ -483,6 +483,18 @@ def train(
     familiar, familiar_card = trusted_familiar(
         [a for a, m in zip(analyses, marked.marks, strict=True) if m > 0]
     )
+    credited = (
+        common_pairs(
+            [
+                a
+                for a, m in zip(analyses, marked.marks, strict=True)
+                if rubric.level_for(m).level >= 2
+            ]
+        )
+        if familiar
+        else frozenset()
+    )
+    familiar_card["credited_pairs"] = len(credited)
     own = marked.scripts[: ts.evaluated]
     card = {
         "name": name,
@@ -518,11 +530,21 @@ def train(
         },
         "training_seconds": round(time.perf_counter() - started, 1),
     }
-    return TrainedModel(name, rubric.id, rubric.sha256, cols, mark, spag, smodel, card, familiar)
+    return TrainedModel(
+        name, rubric.id, rubric.sha256, cols, mark, spag, smodel, card, familiar, credited
+    )
 
 
 FAMILIAR_MIN_DOCS = 2  # a word pair is familiar once this many marked answers use it
 FAMILIAR_SLIP = 0.01  # genuine answers the familiar-pair checks may misjudge, at most
+
+
+def common_pairs(answers: Sequence[Analysis]) -> frozenset[str]:
+    """Word pairs (stems) that FAMILIAR_MIN_DOCS or more of these answers use."""
+    from collections import Counter
+
+    docs: Counter[str] = Counter(p for a in answers for p in set(word_pairs(a)))
+    return frozenset(p for p, n in docs.items() if n >= FAMILIAR_MIN_DOCS)
 
 
 def trusted_familiar(answers: Sequence[Analysis]) -> tuple[frozenset[str], dict[str, Any]]:

@@ -33,10 +33,6 @@ ALSO_ACCEPTED = {"gibberish": {"off_topic"}}
 HONEST = sorted((FIXTURES / "honest").glob("*.txt"))
 # Genuine answers full of concrete detail and everyday analogies, written blind to the code.
 VIVID = sorted((FIXTURES / "vivid").glob("*/*.txt"))
-# Cases the current checks do not catch, kept visible rather than deleted: fluent nonsense
-# whose absurd claims use the answers' own words (a moustache, which weak answers mention)
-# needs world knowledge to see through.
-KNOWN_MISSES = {"gibberish-08.txt"}
 # Blind nonsense sets (benchmarks/nonsense.py): half real history with one or two absurd
 # reasons, or absurd reasons put as comparisons ("like a snooker hall"), still get through.
 NONSENSE = sorted((FIXTURES / "nonsense").glob("*/*.txt"))
@@ -66,8 +62,6 @@ def test_adversarial_case_is_flagged_and_capped(path, rubric, model):
     expected = path.parent.name
     result = score_essay(path.read_text(encoding="utf-8"), rubric, model)
     ids = {f.id for f in result.flags}
-    if path.name in KNOWN_MISSES:
-        pytest.xfail(f"known miss: {path.name} gets {result.mark} with flags {sorted(ids)}")
     accepted = {expected} | ALSO_ACCEPTED.get(expected, set())
     assert ids & accepted, f"{path.name}: flags {sorted(ids)}, mark {result.mark}"
     assert result.mark <= CAPS[expected] and result.refer_to_teacher
@@ -145,6 +139,15 @@ def test_reasons_resting_on_everyday_things_are_counted_outside_comparisons(rubr
     found = anchoring(a, rubric, model.familiar)
     assert found.everyday == 3 and found.everyday_things[:2] == ("boots", "parrot")
     assert anchoring(b, rubric, model.familiar).everyday == 0
+
+
+def test_a_thing_only_level_1_answers_mention_does_not_anchor_a_reason(rubric, model):
+    """Two Level 1 answers mention Stalin's moustache: that does not make it a reason."""
+    text = (ADVERSARIAL / "gibberish" / "gibberish-08.txt").read_text(encoding="utf-8")
+    a = analyse_essay(text, rubric, model.hook())
+    assert "moustache" not in anchoring(a, rubric, model.familiar).everyday_things
+    credited = anchoring(a, rubric, model.familiar, credited=model.credited)
+    assert credited.everyday >= 3 and credited.everyday_things[0] == "moustache"
 
 
 @pytest.mark.parametrize("name", ["b11-ruby.txt", "d36-priya.txt"])

@@ -226,3 +226,19 @@ def test_factorless_rubric_trains_marks_and_gives_level_feedback(tmp_path):
     assert result.factors == () and result.scorer == "model:plain"
     assert all("Level" in w for w in result.feedback.www)
     assert "Describe what a Level" in result.feedback.next_step
+
+
+def test_credited_pairs_are_the_familiar_ones_of_level_2_answers_and_older_files_fall_back(
+    tmp_path, rubric
+):
+    """Files saved before credited pairs existed judge everyday things by the familiar pairs."""
+    import skops.io as sio
+
+    shipped = MODELS / "stalin-main-reason.skops"
+    model = load_model(shipped, rubric)
+    assert 1000 < len(model.credited) < len(model.familiar)
+    assert model.credited <= model.familiar
+    bundle = sio.load(shipped, trusted=list(ALLOWED_TYPES))
+    del bundle["credited"]
+    sio.dump(bundle, tmp_path / "older.skops")
+    assert load_model(tmp_path / "older.skops", rubric).credited == model.familiar
