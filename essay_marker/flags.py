@@ -422,7 +422,7 @@ def anchoring(
     read = range(len(a.doc.sentences)) if unique is None else unique
     sentences = [(a.doc.sentences[i], a.stems[i]) for i in read]
     known, stop, lexicon = _answer_stems(rubric, familiar), _stop_words(), lexicon_for(rubric)
-    # Fewer answers credit a thing than mention it: those pairs are a subset of the familiar.
+    # Credited pairs are a subset of the familiar ones, so every unknown word is uncredited.
     credited_known = _answer_stems(rubric, credited) if credited else known
     unknown_in: list[dict[str, Token]] = []
     uncredited_in: list[dict[str, Token]] = []
@@ -433,7 +433,7 @@ def anchoring(
             if len(t.norm) >= 3
             and t.norm.isalpha()
             and t.norm not in stop
-            and (st not in credited_known or st not in known)
+            and st not in credited_known
             and (
                 lexicon.known(t.text) or (t.text[:1].isupper() and lexicon.term_for(t.text) is None)
             )

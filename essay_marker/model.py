@@ -744,14 +744,14 @@ def load_model(path: str | Path, rubric: Rubric) -> TrainedModel:
         spag=OrdinalModel(**bundle["spag"]) if bundle["spag"] else None,
         sentence=SentenceModel(**sentence) if sentence else None,
         card=card,
-        familiar=_familiar(bundle.get("familiar", "")),
+        familiar=_stored_pairs(bundle.get("familiar", "")),
         # Files saved before this set existed judge everyday things by the familiar pairs.
-        credited=_familiar(bundle.get("credited", bundle.get("familiar", ""))),
+        credited=_stored_pairs(bundle.get("credited", bundle.get("familiar", ""))),
     )
 
 
-def _familiar(stored: str | list[str]) -> frozenset[str]:
-    """The familiar word pairs as saved: one newline-separated string (older files: a list)."""
+def _stored_pairs(stored: str | list[str]) -> frozenset[str]:
+    """Word pairs as saved: one newline-separated string (older files: a list)."""
     pairs = stored.split("\n") if isinstance(stored, str) else stored
     return frozenset(p for p in pairs if p)
 

@@ -541,9 +541,11 @@ FAMILIAR_SLIP = 0.01  # genuine answers the familiar-pair checks may misjudge, a
 
 def common_pairs(answers: Sequence[Analysis]) -> frozenset[str]:
     """Word pairs (stems) that FAMILIAR_MIN_DOCS or more of these answers use."""
-    from collections import Counter
+    return _common(Counter(p for a in answers for p in set(word_pairs(a))))
 
-    docs: Counter[str] = Counter(p for a in answers for p in set(word_pairs(a)))
+
+def _common(docs: Counter[str]) -> frozenset[str]:
+    """The pairs of a count of answers per pair that enough answers use."""
     return frozenset(p for p, n in docs.items() if n >= FAMILIAR_MIN_DOCS)
 
 
@@ -556,8 +558,6 @@ def trusted_familiar(answers: Sequence[Analysis]) -> tuple[frozenset[str], dict[
     answer is checked against the pairs of the *other* answers; unless at most 1% fall
     under the line, the model keeps no pairs and those checks are skipped.
     """
-    from collections import Counter
-
     from essay_marker.flags import TOO_SHORT_WORDS, UNFAMILIAR
 
     pairs = [word_pairs(a) for a in answers]
@@ -570,9 +570,7 @@ def trusted_familiar(answers: Sequence[Analysis]) -> tuple[frozenset[str], dict[
     ]
     below = float(np.mean(np.array(shares) < UNFAMILIAR)) if shares else 1.0
     trusted = below <= FAMILIAR_SLIP
-    familiar = (
-        frozenset(p for p, n in docs.items() if n >= FAMILIAR_MIN_DOCS) if trusted else frozenset()
-    )
+    familiar = _common(docs) if trusted else frozenset()
     card = {
         "pairs": len(familiar),
         "used_by_flags": trusted,
