@@ -8,6 +8,7 @@ edit distance), so essaymark works offline on a school laptop.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -52,8 +53,14 @@ ABBREVIATIONS = frozenset(
         "esp",
     ]
 )
+# Invisible format characters that copy-paste leaves inside words: soft hyphen, zero-width
+# space and joiners, word joiner, byte-order mark, direction marks. A word keeps them (so
+# offsets stay those of the original text) and its normal form drops them.
+INVISIBLE = "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"
+_LETTER = rf"[^\W_][{INVISIBLE}]*"
 # Words, with an inner apostrophe ("didn't", "Lenin's") kept in one token; hyphens split.
-_WORD = RegexpTokenizer(r"[^\W_]+(?:['’][^\W_]+)*")
+_WORD = RegexpTokenizer(rf"(?:{_LETTER})+(?:['’](?:{_LETTER})+)*")
+_DROP_INVISIBLE = str.maketrans("", "", INVISIBLE)
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 # Punkt leaves "…in 1922. this meant…" whole because the next word has no capital;
 # students often write that way, so a full stop before any word ends a sentence.
@@ -120,7 +127,13 @@ def stem(word: str) -> str:
 
 
 def normalise(word: str) -> str:
-    """Lower-case, curly quotes straightened, possessive 's dropped, apostrophes removed."""
+    """Lower-case, curly quotes straightened, possessive 's dropped, apostrophes removed.
+
+    Other than ASCII, the word is first put in Unicode NFKC form with invisible characters
+    removed, so "Sta\u00adlin" and a full-width "Ｓｔａｌｉｎ" read as "stalin".
+    """
+    if not word.isascii():
+        word = unicodedata.normalize("NFKC", word.translate(_DROP_INVISIBLE))
     w = word.lower().replace("’", "'")
     if w.endswith("'s"):
         w = w[:-2]

@@ -105,3 +105,15 @@ def test_corrections_do_not_depend_on_string_hashing():
         for seed in ("0", "8")
     }
     assert seen == {"tb\n"}
+
+
+def test_invisible_characters_and_width_do_not_change_the_words():
+    # Copy-paste leaves soft hyphens and zero-width spaces inside words; some keyboards
+    # type full-width letters. The words read as themselves; offsets stay the original's.
+    plain = analyse("Stalin beat Trotsky.")
+    text = "Sta\u00adlin beat Trot\u200bsky. Ｓｔａｌｉｎ won."
+    doc = analyse(text)
+    assert [t.norm for t in doc.tokens][:3] == [t.norm for t in plain.tokens]
+    assert doc.tokens[3].norm == "stalin"
+    for t in doc.tokens:
+        assert text[t.start : t.end] == t.text
