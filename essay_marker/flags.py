@@ -456,7 +456,8 @@ def anchoring(
             continue
         reasons += 1
         unknown += bool(here)
-        again = {st for st in here if sentences_with[st] >= 2}
+        # In the order the words stand (not a set's): messages are the same on every run.
+        again = [st for st in here if sentences_with[st] >= 2]
         recurring += bool(again)
         things.update({st: sentences_with[st] for st in again})
         ordinary = {st: w for st, w in ordinary.items() if st not in compared}

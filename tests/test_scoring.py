@@ -26,3 +26,39 @@ def test_invisible_characters_from_copy_paste_change_nothing(rubric, model):
     for f in dirty.factors:
         for e in f.evidence:
             assert pasted[e.start : e.end] == e.text
+
+
+def test_same_input_same_output_whatever_the_hash_seed():
+    # Sets iterate in an order that changes with PYTHONHASHSEED: nothing a student or a
+    # teacher reads may depend on it (flag messages once listed words in set order).
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import FIXTURES
+
+    paths = [
+        str(FIXTURES / "adversarial" / "off_topic" / "off_topic-01.txt"),
+        str(FIXTURES / "nonsense" / "set1" / "nonsense-02.txt"),
+        str(EXAMPLES / "two-reasons-short.txt"),
+    ]
+    script = (
+        "import sys, json\n"
+        "from essay_marker.model import bundled_model\n"
+        "from essay_marker.report import result_to_dict\n"
+        "from essay_marker.rubric import find_rubric\n"
+        "from essay_marker.scoring import score_essays\n"
+        "rb = find_rubric('stalin-main-reason')\n"
+        "essays = [(open(p, encoding='utf-8').read(), p) for p in sys.argv[1:]]\n"
+        "rs = score_essays(essays, rb, bundled_model(rb))\n"
+        "print(json.dumps([result_to_dict(r) for r in rs]))\n"
+    )
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        env = os.environ | {"PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", script, *paths], env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
