@@ -14,21 +14,23 @@ import io
 import json
 import os
 import re
-import tempfile
+import stat
+import unicodedata
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from essay_marker.dataset import BATCH_INFO
 from essay_marker.errors import EssaymarkError, InputError
-from essay_marker.readers import SUPPORTED, text_from_bytes
+from essay_marker.fsutil import atomic_file, atomic_write, cell_text, clean_stale_temps, text_cell
+from essay_marker.readers import MAX_BYTES, SUPPORTED, text_from_bytes
 from essay_marker.rubric import Rubric, find_rubric
 
 MARKBOOK = "marks.csv"
-_SLUG = re.compile(r"[^A-Za-z0-9._-]+")
+_SLUG = re.compile(r"[^\w.-]+")
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def row_to_record(row: BatchRow, rubric: Rubric) -> dict[str, Any]:
     return record
 
 
-def record_to_row(record: dict[str, str]) -> BatchRow:
+def record_to_row(record: dict[str, str], slip: str = "") -> BatchRow:
     """A markbook line read back (for --resume)."""
 
     def num(key: str, kind: type) -> Any:
@@ -106,7 +108,7 @@ def record_to_row(record: dict[str, str]) -> BatchRow:
     return BatchRow(
         student=record["student"],
         file=record["file"],
-        slip=slip_name(record["file"]),
+        slip=slip or slip_name(record["file"]),
         sha256=record.get("sha256", ""),
         level=num("level", int),
         mark=num("mark", int),
@@ -124,54 +126,153 @@ def record_to_row(record: dict[str, str]) -> BatchRow:
 # --------------------------------------------------------------------------- files
 
 
-@contextmanager
-def atomic_file(path: Path, durable: bool = True) -> Iterator[BinaryIO]:
-    """A binary file beside path that is renamed over it when the block ends without error.
+@dataclass(frozen=True)
+class Found:
+    """An entry of the class folder to mark, or to list with why it cannot be read."""
 
-    durable also flushes to disk before the rename (the markbook); slips, which a rerun
-    rewrites, skip that cost.
+    path: Path
+    relative: str
+    problem: str = ""
+
+
+def _pattern(glob: str) -> re.Pattern[str]:
+    """A --glob pattern ('**/*', '*.docx', 'set2/**/*') as a regex on relative paths."""
+    out, i = [], 0
+    while i < len(glob):
+        if glob.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif glob[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif glob[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif glob[i] == "[" and "]" in glob[i + 2 :]:
+            close = glob.index("]", i + 2)
+            out.append("[" + glob[i + 1 : close].replace("\\", "\\\\").replace("!", "^", 1) + "]")
+            i = close + 1
+        else:
+            out.append(re.escape(glob[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def _link_problem(path: Path, rel: str, inside: Path) -> str | None:
+    """Why a symbolic link is not followed; "" for a link to an essay inside the folder, and
+    None for a link to a folder inside it (its files are found where they really are)."""
+    try:
+        target = path.resolve(strict=True)
+    except RuntimeError:
+        return f"{rel} is a link that loops back on itself"
+    except OSError:
+        return f"{rel} is a link to a file that does not exist"
+    kind = "folder" if target.is_dir() else "file"
+    if not target.is_relative_to(inside):
+        return (
+            f"{rel} is a link to a {kind} outside the class folder, so it was not read "
+            f"(copy the {kind} into the folder)"
+        )
+    if kind == "folder":
+        return None
+    if not target.is_file():
+        return f"{rel} is a link to something that is not a file"
+    return ""
+
+
+def discover(folder: Path, pattern: str = "**/*", exclude: Path | None = None) -> list[Found]:
+    """Essay files under folder, sorted, and the entries that cannot be read, with why.
+
+    Hidden files, Word lock files (~$…) and files of other types are skipped. Nothing
+    outside the folder is read: links out of it, links that loop or lead nowhere, and pipes
+    or devices become entries with a problem instead of stopping the batch.
     """
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except FileNotFoundError:  # the folder is made once, not asked for before every slip
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
-            if durable:
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write(path: Path, data: str | bytes, durable: bool = True) -> None:
-    """Write to a temporary file beside path, then rename over it (see atomic_file)."""
-    with atomic_file(path, durable) as fh:
-        fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-
-
-def discover(folder: Path, pattern: str = "**/*", exclude: Path | None = None) -> list[Path]:
-    """Essay files under folder, sorted; hidden files and Word lock files (~$…) skipped."""
+    inside = folder.resolve()
+    skip = exclude.resolve() if exclude else None
+    wanted = _pattern(pattern)
     found = []
-    for path in folder.glob(pattern):
-        rel = path.relative_to(folder)
-        if any(part.startswith((".", "~$")) for part in rel.parts):
-            continue
-        if exclude and path.resolve().is_relative_to(exclude.resolve()):
-            continue
-        if path.is_file() and path.suffix.lower() in SUPPORTED:
-            found.append(path)
-    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        here = Path(root)
+        dirs[:] = [d for d in dirs if not d.startswith((".", "~$"))]
+        for name in [*dirs, *files]:
+            path = here / name
+            rel = path.relative_to(folder).as_posix()
+            if name.startswith((".", "~$")) or not wanted.match(rel):
+                continue
+            if skip and path.absolute().is_relative_to(skip):
+                continue
+            try:
+                mode = path.lstat().st_mode
+            except OSError:
+                continue  # gone since it was listed
+            if stat.S_ISDIR(mode):
+                continue
+            if stat.S_ISLNK(mode):
+                problem = _link_problem(path, rel, inside)
+                if problem or (problem == "" and path.suffix.lower() in SUPPORTED):
+                    found.append(Found(path, rel, problem))
+            elif not stat.S_ISREG(mode):
+                found.append(Found(path, rel, f"{rel} is not a regular file (a pipe or a device)"))
+            elif path.suffix.lower() in SUPPORTED:
+                found.append(Found(path, rel))
+    return sorted(found, key=lambda f: f.relative)
+
+
+# Names Windows will not use for a file, whatever the extension.
+_RESERVED = frozenset(
+    [
+        "con",
+        "prn",
+        "aux",
+        "nul",
+        *(f"com{i}" for i in range(1, 10)),
+        *(f"lpt{i}" for i in range(1, 10)),
+    ]
+)
+_SLIP_CHARS = 100  # a slip name stays well inside every file system's name limit
 
 
 def slip_name(relative: str) -> str:
-    """A file-name-safe slip name from a script's relative path (set2/Amy B.docx -> set2__Amy_B)."""
+    """A readable, file-name-safe slip name from a relative path (set2/Zoë B.docx -> set2__Zoë_B).
+
+    Letters of every script are kept; anything else that is not a digit, '.', '-' or '_'
+    becomes '_'.
+    """
+    relative = unicodedata.normalize("NFC", relative)
     stem = relative.rsplit(".", 1)[0] if "." in Path(relative).name else relative
-    return "__".join(_SLUG.sub("_", part).strip("_") or "script" for part in stem.split("/"))
+    parts = []
+    for part in stem.split("/"):
+        part = _SLUG.sub("_", part).strip("_.") or "script"
+        parts.append(part + "_" if part.casefold() in _RESERVED else part)
+    return "__".join(parts)[:_SLIP_CHARS]
+
+
+def slip_names(relatives: list[str]) -> dict[str, str]:
+    """A slip name for every script, no two the same even on a file system that ignores case.
+
+    A name that would repeat an earlier one gets the file's extension ('Bob-docx'), then a
+    number ('Cara_Jones-2'), so one student's slip never replaces another's.
+    """
+    out: dict[str, str] = {}
+    taken: dict[str, str] = {}  # name (case-folded) -> extension of the file that has it
+    for rel in sorted(relatives):
+        base = slip_name(rel)
+        ext = Path(rel).suffix.lstrip(".").lower()
+        name = base
+        if name.casefold() in taken:
+            # The extension tells Bob.txt from Bob.docx; a number tells the rest apart.
+            if ext and taken[name.casefold()] != ext:
+                name = f"{base}-{ext}"
+            n = 2
+            while name.casefold() in taken:
+                name = f"{base}-{n}"
+                n += 1
+        taken[name.casefold()] = ext
+        out[rel] = name
+    return out
 
 
 # --------------------------------------------------------------------------- marking
@@ -202,12 +303,28 @@ class Job:
     sources: tuple[str, ...] = ()
     data: bytes | None = None  # the file's bytes, when read before the job is sent elsewhere
     unreadable: str = ""  # why the file could not be read, when it could not
+    slip: str = ""  # the slip's file name (without extension); slip_name() when not given
+    size: int | None = None  # the file's size in bytes, when it was read
+
+    @property
+    def slip_stem(self) -> str:
+        """The name this script's slips are written under."""
+        return self.slip or slip_name(self.relative)
 
 
 def with_contents(job: Job) -> Job:
-    """The job carrying its file's bytes (or why they cannot be read), to mark anywhere."""
+    """The job carrying its file's bytes (or why they cannot be read), to mark anywhere.
+
+    Opened without waiting (a pipe put in place of a file is refused, not waited on) and
+    read only up to the size cap, whatever the file's real size.
+    """
     try:
-        return replace(job, data=Path(job.path).read_bytes())
+        fd = os.open(job.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                return replace(job, unreadable=f"{job.relative} is not a regular file")
+            return replace(job, data=fh.read(MAX_BYTES + 1), size=info.st_size)
     except OSError as exc:
         reason = exc.strerror or exc.__class__.__name__
         return replace(job, unreadable=f"{job.relative} cannot be read ({reason})")
@@ -279,13 +396,13 @@ def mark_files(jobs: list[Job], rubric: Rubric, scorer: Any) -> list[Marked]:
     out: list[Marked | None] = [None] * len(jobs)
     readable: list[tuple[int, str, str]] = []  # (position, text, sha256)
     for i, job in enumerate(jobs):
-        student, slip = Path(job.path).stem, slip_name(job.relative)
+        student, slip = Path(job.path).stem, job.slip_stem
         if job.data is None:
             out[i] = _failed(job, BatchRow(student, job.relative, slip, "", error=job.unreadable))
             continue
         digest = hashlib.sha256(job.data).hexdigest()
         try:
-            text = text_from_bytes(job.data, job.relative, Path(job.path).suffix)
+            text = text_from_bytes(job.data, job.relative, Path(job.path).suffix, job.size)
         except EssaymarkError as exc:
             out[i] = _failed(job, BatchRow(student, job.relative, slip, digest, error=str(exc)))
             continue
@@ -315,7 +432,7 @@ def _finish(job: Job, text: str, digest: str, result: Any, rubric: Rubric) -> Ma
     """One script's slips and markbook row."""
     from essay_marker.report import result_to_dict, to_html_slip, to_markdown
 
-    slip = slip_name(job.relative)
+    slip = job.slip_stem
     student = Path(job.path).stem
     if isinstance(result, Exception):
         message = f"{job.relative} could not be marked ({result.__class__.__name__})"
@@ -356,6 +473,8 @@ class BatchOutcome:
     rows: list[BatchRow]
     out_dir: Path
     reused: int = 0
+    # Scripts whose slip name had to change so as not to replace another student's slip.
+    renamed: dict[str, str] = field(default_factory=dict)
 
     @property
     def marked(self) -> int:
@@ -373,7 +492,8 @@ def _previous(out_dir: Path) -> dict[str, dict[str, str]]:
     if not path.is_file():
         return {}
     with path.open(encoding="utf-8", newline="") as fh:
-        return {r["file"]: r for r in csv.DictReader(fh) if r.get("file")}
+        rows = [{k: cell_text(v or "") for k, v in r.items()} for r in csv.DictReader(fh)]
+    return {r["file"]: r for r in rows if r.get("file")}
 
 
 def run_batch(
@@ -404,6 +524,8 @@ def run_batch(
         raise InputError(
             f"{folder} is not a folder", "give the folder that holds the class's essays"
         )
+    clean_stale_temps(out_dir)
+    clean_stale_temps(out_dir / "feedback")
     files = discover(folder, pattern, exclude=out_dir)
     if not files:
         raise InputError(
@@ -414,13 +536,30 @@ def run_batch(
     previous = _previous(out_dir) if resume else {}
     todo: list[Job] = []
     kept: dict[str, BatchRow] = {}
-    for path in files:
-        rel = path.relative_to(folder).as_posix()
+    slips = slip_names([f.relative for f in files])
+    for found in files:
+        rel, slip = found.relative, slips[found.relative]
         old = previous.get(rel)
-        if old and not old.get("error") and old.get("sha256") == _sha256(path):
-            kept[rel] = record_to_row(old)
+        if (
+            old
+            and not found.problem
+            and not old.get("error")
+            and old.get("sha256") == _sha256(found.path)
+        ):
+            kept[rel] = record_to_row(old, slip)
         else:
-            todo.append(Job(str(path), rel, str(out_dir), hide_mark, on_json is not None, sources))
+            todo.append(
+                Job(
+                    str(found.path),
+                    rel,
+                    str(out_dir),
+                    hide_mark,
+                    on_json is not None,
+                    sources,
+                    unreadable=found.problem,
+                    slip=slip,
+                )
+            )
     total = len(files)
     if on_progress:
         on_progress(len(kept), total)
@@ -434,9 +573,8 @@ def run_batch(
     # Results come back in job order, the files' order less the kept ones, so each row goes
     # into the markbook as it arrives: the markbook is never built in memory here.
     with markbook_writer(rubric, out_dir, total) as add:
-        for path in files:
-            rel = path.relative_to(folder).as_posix()
-            row = kept.get(rel)
+        for found in files:
+            row = kept.get(found.relative)
             if row is None:
                 row, record = next(marking)
                 done += 1
@@ -451,8 +589,11 @@ def run_batch(
     # So that 'essaymark train --from-markbook' can find the scripts again.
     info = {"folder": str(folder.resolve()), "rubric": rubric.id}
     atomic_write(out_dir / BATCH_INFO, json.dumps(info, indent=2) + "\n")
-    write_class_report(ordered, rubric, out_dir / "class-report.html", hide_mark=hide_mark)
-    return BatchOutcome(ordered, out_dir, reused=len(kept))
+    renamed = {rel: slip for rel, slip in slips.items() if slip != slip_name(rel)}
+    write_class_report(
+        ordered, rubric, out_dir / "class-report.html", hide_mark=hide_mark, renamed=renamed
+    )
+    return BatchOutcome(ordered, out_dir, reused=len(kept), renamed=renamed)
 
 
 def _sha256(path: Path) -> str:
@@ -532,8 +673,11 @@ def markbook_writer(
 
         def add(row: BatchRow) -> None:
             record = row_to_record(row, rubric)
-            writer.writerow(record)
-            sheet.append([_cell(record[n]) if n in _NUMERIC else record[n] for n in names])
+            # File names and messages come from users: never a live formula in either file.
+            writer.writerow({n: v if n in _NUMERIC else text_cell(v) for n, v in record.items()})
+            sheet.append(
+                [_cell(record[n]) if n in _NUMERIC else _text(sheet, record[n]) for n in names]
+            )
 
         try:
             yield add
@@ -548,3 +692,12 @@ def markbook_writer(
 def _cell(value: Any) -> float | str:
     """A number cell, or an empty text cell where the markbook has no number."""
     return "" if value == "" else float(value)
+
+
+def _text(sheet: Any, value: str) -> Any:
+    """A cell stored as text, whatever it starts with (openpyxl makes '=…' a formula)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell

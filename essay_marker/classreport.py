@@ -113,12 +113,19 @@ def reteach_lines(rows: list[BatchRow], rubric: Rubric) -> list[str]:
     return [text for _, text in sorted(lines, key=lambda x: -x[0])]
 
 
-def render_class_report(rows: list[BatchRow], rubric: Rubric, hide_mark: bool = False) -> str:
+def render_class_report(
+    rows: list[BatchRow],
+    rubric: Rubric,
+    hide_mark: bool = False,
+    renamed: dict[str, str] | None = None,
+) -> str:
     """The class report as one HTML page with charts embedded as images."""
-    return "\n".join(_report_parts(rows, rubric, hide_mark))
+    return "\n".join(_report_parts(rows, rubric, hide_mark, renamed or {}))
 
 
-def _report_parts(rows: list[BatchRow], rubric: Rubric, hide_mark: bool) -> Iterator[str]:
+def _report_parts(
+    rows: list[BatchRow], rubric: Rubric, hide_mark: bool, renamed: dict[str, str]
+) -> Iterator[str]:
     """The page in pieces, made as they are written: an exam centre's grid can be 10,000 rows."""
     e = html.escape
     marked = [r for r in rows if not r.error]
@@ -191,15 +198,30 @@ def _report_parts(rows: list[BatchRow], rubric: Rubric, hide_mark: bool) -> Iter
         yield "</table>"
     else:
         yield "<p>Every file was read.</p>"
+    if renamed:
+        yield (
+            f"<h2>Slips renamed ({len(renamed)})</h2><p class='meta'>These names would have "
+            "been the same as another student's, so each slip has its own name.</p>"
+        )
+        yield "<table><tr><th>File</th><th>Slip</th></tr>"
+        yield from [
+            f"<tr><td>{e(rel)}</td><td>feedback/{e(slip)}.html</td></tr>"
+            for rel, slip in sorted(renamed.items())
+        ]
+        yield "</table>"
     yield "</body></html>"
 
 
 def write_class_report(
-    rows: list[BatchRow], rubric: Rubric, path: Path, hide_mark: bool = False
+    rows: list[BatchRow],
+    rubric: Rubric,
+    path: Path,
+    hide_mark: bool = False,
+    renamed: dict[str, str] | None = None,
 ) -> None:
     """Render and write the class report atomically."""
-    from essay_marker.batch import atomic_file
+    from essay_marker.fsutil import atomic_file
 
     with atomic_file(path) as fh:
-        for i, part in enumerate(_report_parts(rows, rubric, hide_mark)):
+        for i, part in enumerate(_report_parts(rows, rubric, hide_mark, renamed or {})):
             fh.write((part if i == 0 else "\n" + part).encode("utf-8"))

@@ -264,6 +264,10 @@ def batch(
         raise fail(exc) from None
     if fmt is not FiguresFormat.json:
         _print_batch_summary(outcome, no_mark)
+    from rich.markup import escape
+
+    for rel, slip in sorted(outcome.renamed.items()):
+        say(escape(f"{rel}: slip named feedback/{slip}.html, so as not to replace another's"))
     say(
         f"{outcome.marked} marked, {outcome.failed} could not be read"
         + (f", {outcome.reused} unchanged from last run" if outcome.reused else "")
@@ -677,7 +681,7 @@ def rubric_new(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
 ) -> None:
     """Write a valid, commented rubric template for a new question."""
-    from essay_marker.batch import atomic_write
+    from essay_marker.fsutil import atomic_write
     from essay_marker.rubric import rubric_template
 
     if out_file.exists() and not force:

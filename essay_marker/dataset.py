@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from essay_marker.errors import DataError, InputError
+from essay_marker.fsutil import cell_text
 from essay_marker.readers import SUPPORTED, text_from_bytes
 from essay_marker.rubric import Rubric, bundled_dirs
 
@@ -262,19 +263,20 @@ def load_markbook(
         )
     rows = []
     for row in marked.itertuples(index=False):
-        file = folder / row.file
-        if not file.is_file():
+        name = cell_text(str(row.file))  # the markbook guards names that look like formulas
+        file = folder / name
+        if not file.resolve().is_relative_to(folder.resolve()) or not file.is_file():
             raise DataError(
-                f"{row.file} is in the markbook but not in {folder}",
+                f"{name} is in the markbook but not in {folder}",
                 "give the folder the batch read with --scripts",
             )
         try:
-            text = text_from_bytes(file.read_bytes(), row.file, file.suffix)
+            text = text_from_bytes(file.read_bytes(), name, file.suffix)
         except InputError as exc:
             if "is empty" not in exc.message:
                 raise DataError(str(exc)) from None
             text = ""
-        rows.append((row.file, text, row.teacher_mark, ""))
+        rows.append((name, text, row.teacher_mark, ""))
     return _build(rows, rubric, str(path), hashlib.sha256(path.read_bytes()))
 
 

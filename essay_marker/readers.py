@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import sys
 import zipfile
@@ -98,8 +99,11 @@ def _pdf(data: bytes, name: str) -> str:
     return text
 
 
-def text_from_bytes(data: bytes, name: str, suffix: str) -> str:
-    """Essay text from file contents, by file type; raises InputError for anything unusable."""
+def text_from_bytes(data: bytes, name: str, suffix: str, size: int | None = None) -> str:
+    """Essay text from file contents, by file type; raises InputError for anything unusable.
+
+    size is the whole file's size when data holds only its first MAX_BYTES + 1 bytes.
+    """
     suffix = suffix.lower()
     if suffix not in SUPPORTED:
         raise InputError(
@@ -108,7 +112,8 @@ def text_from_bytes(data: bytes, name: str, suffix: str) -> str:
         )
     if len(data) > MAX_BYTES:
         raise InputError(
-            f"{name} is {len(data) // 1_000_000} MB, too large for an essay",
+            f"{name} is {_megabytes(max(size or 0, len(data)))}, too large for an essay "
+            f"(the most essaymark reads is {_megabytes(MAX_BYTES)})",
             "check that this is the right file",
         )
     if suffix == ".docx":
@@ -121,6 +126,10 @@ def text_from_bytes(data: bytes, name: str, suffix: str) -> str:
         raise InputError(f"{name} is empty", "check that the essay was saved into this file")
     check_length(text, name)
     return text
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1_000_000:,.0f} MB" if n >= 10_000_000 else f"{n / 1_000_000:.1f} MB"
 
 
 def check_length(text: str, name: str) -> None:
@@ -154,9 +163,10 @@ def read_essay(path: str) -> tuple[str, str]:
     try:
         with p.open("rb") as fh:
             data = fh.read(MAX_BYTES + 1)
+            size = os.fstat(fh.fileno()).st_size
     except OSError as exc:
         raise InputError(
             f"{path} cannot be read ({exc.strerror or exc.__class__.__name__})",
             "check that it is not open elsewhere and that you may read it",
         ) from None
-    return str(p), text_from_bytes(data, p.name, p.suffix)
+    return str(p), text_from_bytes(data, p.name, p.suffix, size)

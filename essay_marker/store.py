@@ -86,7 +86,7 @@ def active_path(rubric_id: str) -> Path | None:
 
 def use(rubric_id: str, name: str) -> Path:
     """Make a saved version the one `check` and `batch` use."""
-    from essay_marker.batch import atomic_write
+    from essay_marker.fsutil import atomic_write
 
     path = rubric_folder(rubric_id) / f"{name}.skops"
     if not path.is_file():

@@ -52,7 +52,7 @@ def marked(tmp_path_factory, rubric):
 
 
 def test_discovery_skips_hidden_lock_and_unsupported_files():
-    names = [p.relative_to(CLASS).as_posix() for p in discover(CLASS)]
+    names = [f.relative for f in discover(CLASS)]
     assert names == sorted(names)
     assert ".hidden.txt" not in names and "~$a05-freya.docx" not in names
     assert "notes.odt" not in names and "set-b/jordan.pdf" in names and "a05-freya.docx" in names
@@ -74,7 +74,7 @@ def test_markbook_rows_and_errors(marked, rubric):
     outcome, out = marked
     with (out / "marks.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    assert [r["file"] for r in rows] == [p.relative_to(CLASS).as_posix() for p in discover(CLASS)]
+    assert [r["file"] for r in rows] == [f.relative for f in discover(CLASS)]
     for r in rows:
         assert r["teacher_mark"] == ""
         if r["file"] in BAD:
@@ -202,7 +202,7 @@ def test_cli_json_lines(tmp_path):
         app, ["batch", str(CLASS), "-o", str(tmp_path / "j"), "-j", "1", "-f", "json"]
     )
     lines = [json.loads(x) for x in r.stdout.splitlines()]
-    assert {x["input"] for x in lines} == {p.relative_to(CLASS).as_posix() for p in discover(CLASS)}
+    assert {x["input"] for x in lines} == {f.relative for f in discover(CLASS)}
     assert sum("error" in x for x in lines) == len(BAD)
 
 
@@ -229,3 +229,129 @@ def test_reteach_lines_count_wrong_years_as_well_as_wrong_claims(rubric):
     lines = reteach_lines(rows, rubric)
     assert lines[0].startswith("2 of 2 gave the wrong year for “Stalin became General Secretary”")
     assert any(x.startswith("1 of 2 made the error “Trotsky led the Whites”") for x in lines)
+
+
+# --------------------------------------------------------------- hostile and careless folders
+
+
+def _essay_text():
+    return (FIXTURES.parent.parent / "examples" / "two-reasons-short.txt").read_text(
+        encoding="utf-8"
+    )
+
+
+def test_slip_names_keep_every_script_and_every_letter():
+    from essay_marker.batch import slip_names
+
+    names = slip_names(
+        [
+            "Bob.txt",
+            "Bob.docx",
+            "Cara Jones.txt",
+            "Cara_Jones.txt",
+            "李明.txt",
+            "王芳.txt",
+            "Zoë.txt",
+            "Zoé.txt",
+            "bob.md",
+            "CON.txt",
+        ]
+    )
+    assert len(set(n.casefold() for n in names.values())) == len(names)
+    assert names["李明.txt"] == "李明" and names["Zoë.txt"] == "Zoë" and names["Zoé.txt"] == "Zoé"
+    assert names["Bob.docx"] == "Bob" and names["Bob.txt"] == "Bob-txt"
+    assert names["Cara Jones.txt"] == "Cara_Jones" and names["Cara_Jones.txt"] == "Cara_Jones-2"
+    assert names["CON.txt"] == "CON_"
+
+
+def test_colliding_names_get_their_own_slips_and_are_reported(tmp_path, rubric):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    text = _essay_text()
+    for name in ("Bob.txt", "Bob.md", "Cara Jones.txt", "Cara_Jones.txt"):
+        (folder / name).write_text(text, encoding="utf-8")
+    outcome = run_batch(folder, tmp_path / "out", rubric, None, jobs=1)
+    slips = sorted(p.name for p in (tmp_path / "out" / "feedback").glob("*.html"))
+    assert len(slips) == 4
+    assert set(outcome.renamed) == {"Bob.txt", "Cara_Jones.txt"}
+    report = (tmp_path / "out" / "class-report.html").read_text(encoding="utf-8")
+    assert "Slips renamed (2)" in report and "feedback/Bob-txt.html" in report
+
+
+def test_names_that_look_like_formulas_are_text_in_both_markbooks(tmp_path, rubric):
+    from openpyxl import load_workbook
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    hostile = ["=HYPERLINK(x).txt", "+1.txt", "-2.txt", "@SUM(A1).txt", "=cmd|' calc'!A0.txt"]
+    for name in hostile:
+        (folder / name).write_text(_essay_text(), encoding="utf-8")
+    out = tmp_path / "out"
+    run_batch(folder, out, rubric, None, jobs=1)
+    with (out / "marks.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        assert r["file"].startswith("'") and r["student"].startswith("'")
+    sheet = load_workbook(out / "marks.xlsx").active
+    cells = [c for row in sheet.iter_rows(min_row=2) for c in row[:2]]
+    assert all(c.data_type == "s" for c in cells)
+    assert sorted(c.value for c in cells[1::2]) == sorted(hostile)
+    # --resume reads its own guarded names back: nothing is marked twice.
+    again = run_batch(folder, out, rubric, None, jobs=1, resume=True)
+    assert again.reused == len(hostile)
+
+
+def test_links_pipes_and_loops_become_error_rows_and_nothing_outside_is_read(tmp_path, rubric):
+    import os
+
+    outside = tmp_path / "secret.txt"
+    outside.write_text("a teacher's private notes " * 20, encoding="utf-8")
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "amy.txt").write_text(_essay_text(), encoding="utf-8")
+    (folder / "loop-a.txt").symlink_to(folder / "loop-b.txt")
+    (folder / "loop-b.txt").symlink_to(folder / "loop-a.txt")
+    (folder / "gone.txt").symlink_to(folder / "nowhere.txt")
+    (folder / "leak.txt").symlink_to(outside)
+    (folder / "elsewhere").symlink_to(tmp_path, target_is_directory=True)
+    (folder / "copy.txt").symlink_to(folder / "amy.txt")  # inside the folder: marked
+    os.mkfifo(folder / "pipe.txt")
+    outcome = run_batch(folder, tmp_path / "out", rubric, None, jobs=1)
+    errors = {r.file: r.error for r in outcome.rows if r.error}
+    assert set(errors) == {
+        "loop-a.txt",
+        "loop-b.txt",
+        "gone.txt",
+        "leak.txt",
+        "elsewhere",
+        "pipe.txt",
+    }
+    assert "loops" in errors["loop-a.txt"] and "does not exist" in errors["gone.txt"]
+    assert "outside the class folder" in errors["leak.txt"]
+    assert "outside the class folder" in errors["elsewhere"]
+    assert "not a regular file" in errors["pipe.txt"]
+    assert outcome.marked == 2
+    slips = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "out").rglob("*.html"))
+    assert "private notes" not in slips
+
+
+def test_a_dead_runs_temporary_files_are_cleaned_up_and_a_live_ones_kept(tmp_path, rubric):
+    import os
+    import subprocess
+    import sys
+
+    from essay_marker.fsutil import clean_stale_temps
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    stale = tmp_path / f".marks.csv.{dead.stdout.strip()}~abc.tmp"
+    live = tmp_path / f".marks.csv.{os.getppid()}~abc.tmp"
+    other = tmp_path / "notes.tmp"
+    for p in (stale, live, other):
+        p.write_text("x")
+    assert clean_stale_temps(tmp_path) == 1
+    assert not stale.exists() and live.exists() and other.exists()
