@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -16,6 +17,16 @@ MAX_BYTES = 20 * 1024 * 1024  # far beyond any essay; stops a wrong file filling
 # A GCSE essay is under 2,000 words; anything far longer is the wrong file (a book, a log, a
 # whole class pasted together) and would take minutes to mark, so it is refused.
 MAX_WORDS = 5_000
+# Caps on what a file may unpack to, checked before parsing: a 98 KB "decompression bomb"
+# .docx once took 116 s and 2.5 GB. An essay's document is a few dozen parts and a few MB.
+MAX_DOCX_PARTS = 1_000
+MAX_DOCX_UNPACKED = 64 * 1024 * 1024  # pictures included
+MAX_DOCX_XML = 8 * 1024 * 1024
+MAX_DOCX_ELEMENTS = 300_000  # a 5,000-word essay, a run per word, is about 40,000
+MAX_DOCX_PARAGRAPHS = 20_000  # python-docx spends about 10 us on each
+MAX_PDF_PAGES = 60
+MAX_PDF_STREAM = 16 * 1024 * 1024  # one page's content stream, unpacked
+MAX_PDF_CHARS = 40 * MAX_WORDS  # text extracted before stopping: far past MAX_WORDS
 # Control characters other than line breaks, tabs and form feeds: many mean a binary file.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 
@@ -49,9 +60,40 @@ def decode_text(data: bytes, name: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _check_docx_parts(data: bytes, name: str) -> None:
+    """Refuse a .docx whose parts would unpack far beyond any essay, before parsing it.
+
+    A zip's directory states each part's unpacked size, and Python's zipfile never unpacks
+    more than that, so the stated sizes bound the memory and time parsing can take.
+    """
+    refuse = InputError(
+        f"{name} unpacks to far more than an essay's Word document",
+        "open it in Word and save the essay alone, or save it as .txt",
+    )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            parts = z.infolist()
+            xml = sum(p.file_size for p in parts if p.filename.endswith((".xml", ".rels")))
+            if (
+                len(parts) > MAX_DOCX_PARTS
+                or sum(p.file_size for p in parts) > MAX_DOCX_UNPACKED
+                or xml > MAX_DOCX_XML
+            ):
+                raise refuse
+            # Parsing time goes with the number of elements, not bytes: count the tags.
+            body = next((p for p in parts if p.filename == "word/document.xml"), None)
+            xml_body = z.read(body) if body else b""
+            paragraphs = sum(xml_body.count(b"<w:p" + end) for end in (b">", b" ", b"/"))
+            if xml_body.count(b"<") > MAX_DOCX_ELEMENTS or paragraphs > MAX_DOCX_PARAGRAPHS:
+                raise refuse
+    except (zipfile.BadZipFile, ValueError, OSError, RuntimeError):
+        return  # python-docx gives its own "not a readable Word document"
+
+
 def _docx(data: bytes, name: str) -> str:
     from docx import Document  # imported here: only .docx input needs it
 
+    _check_docx_parts(data, name)
     try:
         document = Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
@@ -72,12 +114,23 @@ def _pdf(data: bytes, name: str) -> str:
     from pypdf.errors import PdfReadError
 
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise InputError(
-                f"{name} is a password-protected PDF", "save an unprotected copy or a .txt version"
-            )
-        pages = [page.extract_text() or "" for page in reader.pages]
+        with _pdf_limits():
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted:
+                raise InputError(
+                    f"{name} is a password-protected PDF",
+                    "save an unprotected copy or a .txt version",
+                )
+            if len(reader.pages) > MAX_PDF_PAGES:
+                raise InputError(
+                    f"{name} has {len(reader.pages):,} pages, far more than an essay",
+                    "check that this is the right file, or save the essay alone as .txt",
+                )
+            pages: list[str] = []
+            for page in reader.pages:
+                pages.append(page.extract_text() or "")
+                if sum(map(len, pages)) > MAX_PDF_CHARS:
+                    break  # already too long for an essay: check_length says so
     except InputError:
         raise
     except (PdfReadError, ValueError, KeyError, OSError) as exc:
@@ -97,6 +150,22 @@ def _pdf(data: bytes, name: str) -> str:
             "type the essay up or export the PDF with text",
         )
     return text
+
+
+def _pdf_limits() -> contextlib.AbstractContextManager[object]:
+    """pypdf's decompression limits, lowered to what an essay could need."""
+    import pypdf
+
+    apply = getattr(pypdf, "apply_configuration", None)  # pypdf 6.8 and later
+    if apply is None:
+        return contextlib.nullcontext()
+    return apply(  # type: ignore[no-any-return]
+        zlib_maximum_output_length=MAX_PDF_STREAM,
+        lzw_maximum_output_length=MAX_PDF_STREAM,
+        run_length_maximum_output_length=MAX_PDF_STREAM,
+        maximum_declared_stream_length=MAX_PDF_STREAM,
+        array_based_stream_maximum_output_length=MAX_PDF_STREAM,
+    )
 
 
 def text_from_bytes(data: bytes, name: str, suffix: str, size: int | None = None) -> str:

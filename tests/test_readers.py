@@ -120,3 +120,70 @@ def test_any_bytes_of_any_size_give_text_or_one_input_error(unit, times, suffix)
         assert "\n" not in str(exc)
     else:
         assert text.strip() and len(text.split()) <= MAX_WORDS
+
+
+def _docx_with_body(body: bytes) -> bytes:
+    """A real .docx (made by python-docx) whose document body is replaced by `body`."""
+    import io
+    import zipfile
+
+    from docx import Document
+
+    blank = io.BytesIO()
+    Document().save(blank)
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(blank.getvalue())) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for part in src.infolist():
+            data = src.read(part.filename)
+            if part.filename == "word/document.xml":
+                head, tail = data.split(b"<w:body>")
+                data = head + b"<w:body>" + body + tail
+            dst.writestr(part.filename, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"<w:p/>" * 20_000_000, b"<w:p/>" * 100_000, b"<w:p><w:r/></w:p>" * 60_000],
+    ids=["unpacks-to-120-MB", "100k-paragraphs", "300k-elements"],
+)
+def test_a_docx_decompression_bomb_is_refused_in_under_a_second(body):
+    import time
+
+    data = _docx_with_body(body)
+    assert len(data) < 1_000_000  # small on disk: only the unpacked size gives it away
+    started = time.perf_counter()
+    with pytest.raises(InputError, match="far more than an essay"):
+        text_from_bytes(data, "bomb.docx", ".docx")
+    assert time.perf_counter() - started < 1.0
+
+
+def test_a_long_essay_in_word_with_a_run_per_word_is_still_read():
+    run = b"<w:r><w:rPr><w:b/></w:rPr><w:t xml:space='preserve'>Stalin </w:t></w:r>"
+    text = text_from_bytes(_docx_with_body(b"<w:p>" + run * 4_000 + b"</w:p>"), "a.docx", ".docx")
+    assert len(text.split()) == 4_000
+
+
+def test_a_pdf_of_thousands_of_pages_is_refused_before_its_text_is_read():
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(2_000):
+        writer.add_blank_page(width=10, height=10)
+    buf = io.BytesIO()
+    writer.write(buf)
+    with pytest.raises(InputError, match="2,000 pages"):
+        text_from_bytes(buf.getvalue(), "book.pdf", ".pdf")
+
+
+def test_the_over_size_message_gives_the_files_own_size(tmp_path):
+    big = tmp_path / "big.txt"
+    with big.open("wb") as fh:
+        fh.truncate(300_000_000)  # sparse: 300 MB on paper, nothing on disk
+    with pytest.raises(InputError, match="300 MB, too large"):
+        read_essay(str(big))
