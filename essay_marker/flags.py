@@ -714,7 +714,10 @@ def screen(
                 penalty=DISORDER_PENALTY,
             )
         )
-    blank: list[tuple[int, int]] = list(listed)
+    # A sentence said again earns nothing, however little of the essay it is (a paragraph
+    # pasted twice once raised weak essays by 2-4 marks below the padding share); the
+    # flag is for padding that is a material share of the essay.
+    blank: list[tuple[int, int]] = [*listed, *repeated_spans(doc, a.stems, min_words=1)]
     if repeated and _words_in(repeated, doc) >= REPEATED_SHARE * words:
         flags.append(
             Flag(
@@ -723,8 +726,6 @@ def screen(
                 "word; the repeats earn no credit.",
             )
         )
-        # Once padding is found, every repeat goes, headings and short lines too.
-        blank += repeated_spans(doc, a.stems, min_words=1)
     copied = copied_spans(
         doc, a.stems, [rubric.question, *(s.text for s in rubric.sources), *sources]
     )

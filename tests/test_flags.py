@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import runpy
 from pathlib import Path
 
@@ -421,3 +422,17 @@ def test_the_everyday_word_list_is_what_the_tool_writes_from_wordnet(capsys):
     tool["main"]()
     shipped = (Path(__file__).parent.parent / "essay_marker" / "everyday.txt").read_text()
     assert capsys.readouterr().out == shipped
+
+
+@pytest.mark.parametrize(
+    ("name", "paragraph"), [("a01-ethan.txt", 2), ("a02-owen.txt", 1), ("a28-lucy.txt", 2)]
+)
+def test_a_paragraph_pasted_twice_earns_nothing_whatever_its_share(name, paragraph, rubric, model):
+    # Weak corpus answers whose pasted paragraph once raised the mark by 2-3 (to Level 2).
+    text = (CORPUS / "stalin-main-reason" / name).read_text(encoding="utf-8")
+    paragraph = [p for p in re.split(r"\n\s*\n", text) if len(p.split()) > 15][paragraph]
+    padded = text + "\n\n" + paragraph
+    assert len(paragraph.split()) < 0.5 * len(text.split())  # under the padding share
+    plain, again = score_essay(text, rubric, model), score_essay(padded, rubric, model)
+    assert again.mark == plain.mark
+    assert [(f.id, f.status) for f in again.factors] == [(f.id, f.status) for f in plain.factors]
