@@ -14,7 +14,11 @@ import io
 import json
 import os
 import re
+import signal
 import stat
+import sys
+import threading
+import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -280,6 +284,34 @@ def slip_names(relatives: list[str]) -> dict[str, str]:
 _worker: dict[str, Any] = {}
 
 
+def _die_with_parent() -> None:
+    """End this worker when the batch that started it ends, however it ends (SIGKILL too).
+
+    Without this, workers of a killed batch went on marking for minutes, writing slips that
+    no longer matched any markbook.
+    """
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            # prctl(PR_SET_PDEATHSIG, SIGKILL): the kernel kills us when the parent dies.
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+        else:
+            if os.getppid() != parent:  # the parent died before the call
+                os._exit(1)
+            return
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="essaymark-parent-watch", daemon=True).start()
+
+
 def _init_worker(rubric_path: str, model_path: str | None) -> None:
     from essay_marker.model import load_model
 
@@ -289,6 +321,12 @@ def _init_worker(rubric_path: str, model_path: str | None) -> None:
     _worker["rubric"] = rubric
     _worker["scorer"] = load_model(model_path, rubric) if model_path else None
     _worker["args"] = (rubric_path, model_path)
+
+
+def _start_worker(rubric_path: str, model_path: str | None) -> None:
+    """A pool worker's first step: tie its life to the batch's, then load what marking needs."""
+    _die_with_parent()
+    _init_worker(rubric_path, model_path)
 
 
 @dataclass(frozen=True)
@@ -617,7 +655,7 @@ def _mark_all(
     # Marking the first chunk here loads all that marking needs (the model, the word list,
     # the cue index and the per-word caches); workers forked after that start with it all.
     yield from mark_chunk(chunks[0])
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=args) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=args) as pool:
         # map keeps submission order, so rows come back in the markbook's order.
         for rows in pool.map(mark_chunk, chunks[1:]):
             yield from rows

@@ -7,6 +7,7 @@ import shutil
 import zipfile
 from dataclasses import replace
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -355,3 +356,74 @@ def test_a_dead_runs_temporary_files_are_cleaned_up_and_a_live_ones_kept(tmp_pat
         p.write_text("x")
     assert clean_stale_temps(tmp_path) == 1
     assert not stale.exists() and live.exists() and other.exists()
+
+
+def _children(pid: int) -> set[int]:
+    """Processes whose parent is pid (Linux /proc)."""
+    from pathlib import Path
+
+    out = set()
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.add(int(stat_file.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    from pathlib import Path
+
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+def test_workers_die_with_a_killed_batch(tmp_path, how):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for i in range(400):
+        (folder / f"s{i:03}.txt").write_text(_essay_text(), encoding="utf-8")
+    batch_run = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "essay_marker",
+            "batch",
+            str(folder),
+            "--out",
+            str(tmp_path / "out"),
+            "--jobs",
+            "2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        workers: set[int] = set()
+        while len(workers) < 2 and time.monotonic() < deadline and batch_run.poll() is None:
+            time.sleep(0.2)
+            workers = _children(batch_run.pid)
+        assert len(workers) >= 2, "the batch never started its workers"
+        os.kill(batch_run.pid, getattr(signal, how))
+        batch_run.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(w) for w in workers)
+    finally:
+        batch_run.kill()
