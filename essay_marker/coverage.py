@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import pairwise
 
 from essay_marker.rubric import DateFact, Misconception, Rubric
 from essay_marker.text import Doc, Lexicon, Sentence, Token, phrase_stems, stem
@@ -332,19 +331,22 @@ def _misconception_hit(
     if not m.window and not m.ordered:
         return True
 
-    # Try every combination's first-to-last extent; groups are tiny so this stays cheap.
-    def ok(chosen: list[tuple[int, int]]) -> bool:
-        if m.ordered and any(a[0] > b[0] for a, b in pairwise(chosen)):
-            return False
-        width = max(e for _, e in chosen) - min(s for s, _ in chosen)
-        return not m.window or width <= m.window
-
-    def search(k: int, chosen: list[tuple[int, int]]) -> bool:
-        if k == len(spans):
-            return ok(chosen)
-        return any(search(k + 1, [*chosen, s]) for s in spans[k])
-
-    return search(0, [])
+    # Is there a stretch [low, low + window] holding a match of every group (in group order
+    # when ordered)? Only stretches starting at a match need trying, and in each one the
+    # earliest fitting match of each group leaves the most room for the next: linear in
+    # the matches per stretch, where trying every combination was exponential in the groups.
+    starts = sorted({s for group in spans for s, _ in group})
+    for low in starts if m.window else starts[:1]:
+        high = low + m.window if m.window else float("inf")
+        after = low
+        for group in spans:
+            fits = [s for s, e in group if s >= (after if m.ordered else low) and e <= high]
+            if not fits:
+                break
+            after = min(fits)
+        else:
+            return True
+    return False
 
 
 @dataclass(frozen=True)

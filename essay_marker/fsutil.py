@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 # A spreadsheet reads a cell that starts with one of these as a formula (or, for tab and
 # carriage return, may); file names and messages come from users, so they are guarded.
@@ -89,3 +90,26 @@ def clean_stale_temps(folder: Path) -> int:
             except OSError:
                 pass
     return removed
+
+
+def read_card(path: Path) -> dict[str, Any]:
+    """A model card (JSON) as a dict: {} when missing, {"damaged": True} when unreadable.
+
+    A card only describes a model; a damaged one must not stop the model being listed or used.
+    """
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return {"damaged": True}
+    return card if isinstance(card, dict) else {"damaged": True}
+
+
+def dig(data: Any, *keys: str) -> Any:
+    """data[k1][k2]… or None where a level is missing or not a table (cards are user files)."""
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data

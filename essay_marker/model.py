@@ -29,6 +29,7 @@ from essay_marker.coverage import FactorHook, Hint
 from essay_marker.dataset import MarkedSet
 from essay_marker.errors import ModelError
 from essay_marker.features import Analysis, analyse_essay, feature_table
+from essay_marker.fsutil import read_card
 from essay_marker.rubric import Rubric, bundled_dirs
 
 FORMAT_VERSION = 1
@@ -244,6 +245,17 @@ class OrdinalModel:
         lower = t[low_mark - self.low - 1] if low_mark > self.low else -math.inf
         return _phi((upper - raw) / self.sigma) - _phi((lower - raw) / self.sigma)
 
+    def check(self) -> None:
+        """Raise TypeError or ValueError unless every part has the type and size it needs."""
+        if not all(isinstance(v, int) for v in (self.low, self.high)) or self.high <= self.low:
+            raise ValueError("mark range")
+        if not isinstance(self.thresholds, list) or len(self.thresholds) != self.high - self.low:
+            raise ValueError("thresholds")
+        if not all(isinstance(t, int | float) for t in [*self.thresholds, self.sigma]):
+            raise TypeError("thresholds")
+        if not self.sigma > 0 or not hasattr(self.pipeline, "predict"):
+            raise ValueError("sigma or pipeline")
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "pipeline": self.pipeline,
@@ -286,6 +298,17 @@ class SentenceModel:
             )
             for row, e in zip(probs, explains, strict=True)
         ]
+
+    def check(self) -> None:
+        """Raise TypeError unless every part has the type it needs."""
+        if not isinstance(self.factors, list) or not all(isinstance(f, str) for f in self.factors):
+            raise TypeError("factors")
+        if not isinstance(self.threshold, int | float) or not hasattr(
+            self.pipeline, "predict_proba"
+        ):
+            raise TypeError("threshold or pipeline")
+        if self.role_pipeline is not None and not hasattr(self.role_pipeline, "predict_proba"):
+            raise TypeError("role pipeline")
 
     def hook(self) -> FactorHook:
         """The coverage hook: hints per sentence, each sentence given by its stems."""
@@ -515,6 +538,13 @@ class TrainedModel:
     credited: frozenset[str] = frozenset()
     _shared_features: bool | None = field(default=None, init=False, repr=False, compare=False)
 
+    def check(self) -> None:
+        """Raise TypeError or ValueError unless every part has the type it needs (a file
+        may have been damaged or edited by hand)."""
+        for part in (self.mark, self.spag, self.sentence):
+            if part is not None:
+                part.check()
+
     @property
     def scorer_name(self) -> str:
         """How results name this model in `scorer`."""
@@ -691,9 +721,11 @@ def _skops_io() -> Any:
     return sio
 
 
-def load_model(path: str | Path, rubric: Rubric) -> TrainedModel:
-    """Load a skops model file for this rubric, refusing unknown types and other rubrics."""
-    import json
+def load_model(path: str | Path, rubric: Rubric | None) -> TrainedModel:
+    """Load a skops model file for this rubric, refusing unknown types and other rubrics.
+
+    rubric None checks the file alone (`models use` when the rubric is given by id only).
+    """
     import zipfile
 
     sio = _skops_io()
@@ -702,7 +734,7 @@ def load_model(path: str | Path, rubric: Rubric) -> TrainedModel:
         raise ModelError(f"{path} does not exist", "train one with 'essaymark train'")
     try:
         found = _types_in(path)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, RecursionError) as exc:
         raise ModelError(
             f"{path} is not a skops model file ({exc.__class__.__name__})",
             "essaymark only loads models saved by 'essaymark train'",
@@ -725,29 +757,38 @@ def load_model(path: str | Path, rubric: Rubric) -> TrainedModel:
             f"{path} is not an essaymark model of format {FORMAT_VERSION}",
             "train the model again with 'essaymark train'",
         )
-    if bundle["rubric_id"] != rubric.id or bundle["rubric_sha256"] != rubric.sha256:
+    damaged = ModelError(
+        f"{path} is damaged (a part of it has the wrong type or is missing)",
+        "train the model again with 'essaymark train'",
+    )
+    if not all(isinstance(bundle.get(k), str) for k in ("name", "rubric_id", "rubric_sha256")):
+        raise damaged
+    if rubric and (bundle["rubric_id"] != rubric.id or bundle["rubric_sha256"] != rubric.sha256):
         raise ModelError(
             f"{path} was trained for rubric '{bundle['rubric_id']}' "
             f"(sha256 {bundle['rubric_sha256'][:12]}), not this version of '{rubric.id}' "
             f"({rubric.sha256[:12]})",
             "retrain with 'essaymark train' after changing a rubric",
         )
-    card_path = path.with_suffix(".json")
-    card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.is_file() else {}
-    sentence = bundle["sentence"]
-    return TrainedModel(
-        name=bundle["name"],
-        rubric_id=bundle["rubric_id"],
-        rubric_sha256=bundle["rubric_sha256"],
-        columns=list(bundle["columns"]),
-        mark=OrdinalModel(**bundle["mark"]),
-        spag=OrdinalModel(**bundle["spag"]) if bundle["spag"] else None,
-        sentence=SentenceModel(**sentence) if sentence else None,
-        card=card,
-        familiar=_stored_pairs(bundle.get("familiar", "")),
-        # Files saved before this set existed judge everyday things by the familiar pairs.
-        credited=_stored_pairs(bundle.get("credited", bundle.get("familiar", ""))),
-    )
+    try:
+        sentence = bundle["sentence"]
+        trained = TrainedModel(
+            name=bundle["name"],
+            rubric_id=bundle["rubric_id"],
+            rubric_sha256=bundle["rubric_sha256"],
+            columns=[str(c) for c in bundle["columns"]],
+            mark=OrdinalModel(**bundle["mark"]),
+            spag=OrdinalModel(**bundle["spag"]) if bundle["spag"] else None,
+            sentence=SentenceModel(**sentence) if sentence else None,
+            card=read_card(path.with_suffix(".json")),
+            familiar=_stored_pairs(bundle.get("familiar", "")),
+            # Files saved before this set existed judge everyday things by the familiar pairs.
+            credited=_stored_pairs(bundle.get("credited", bundle.get("familiar", ""))),
+        )
+        trained.check()
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise damaged from None
+    return trained
 
 
 def _stored_pairs(stored: str | list[str]) -> frozenset[str]:

@@ -214,7 +214,16 @@ def check_length(text: str, name: str) -> None:
 def read_essay(path: str) -> tuple[str, str]:
     """(display name, text) for a path, or '-' for standard input."""
     if path == "-":
-        data = sys.stdin.buffer.read(MAX_BYTES + 1)
+        stdin = getattr(sys.stdin, "buffer", None)  # None when the shell closed it (<&-)
+        try:
+            if stdin is None:
+                raise OSError
+            data = stdin.read(MAX_BYTES + 1)
+        except (OSError, ValueError):
+            raise InputError(
+                "standard input is closed or cannot be read",
+                "pipe an essay in (essaymark check - < essay.txt) or give the file's name",
+            ) from None
         return "<stdin>", text_from_bytes(data, "standard input", ".txt")
     p = Path(path)
     if p.is_dir():

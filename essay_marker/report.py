@@ -102,9 +102,14 @@ def _shown(f: FactorCoverage, width: int = 90) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _md(text: str) -> str:
+    """Student or rubric text for Markdown: <, > and & escaped, since Markdown passes HTML on."""
+    return html.escape(text, quote=False)
+
+
 def to_markdown(r: EssayResult, hide_mark: bool = False, title: str | None = None) -> str:
     """One result as a Markdown feedback sheet."""
-    lines = [f"# Feedback: {title or r.input}", ""]
+    lines = [f"# Feedback: {_md(title or r.input)}", ""]
     if not hide_mark:
         lines += [
             f"**Level {r.level}**, {r.mark}/{r.max_mark} marks · SPaG {r.spag.mark}/"
@@ -113,7 +118,7 @@ def to_markdown(r: EssayResult, hide_mark: bool = False, title: str | None = Non
         ]
     if r.refer_to_teacher:
         lines += [
-            "> **For your teacher to check:** " + " ".join(r.refer_reasons),
+            "> **For your teacher to check:** " + _md(" ".join(r.refer_reasons)),
             "",
         ]
     if r.factors:
@@ -126,17 +131,19 @@ def to_markdown(r: EssayResult, hide_mark: bool = False, title: str | None = Non
     for f in r.factors:
         if f.status == "absent" and not f.named:
             continue
-        where = _shown(f).replace("|", "\\|")
-        lines.append(f"| {f.name} | {STATUS_LABEL[f.status]} | {where} |")
+        where = _md(_shown(f)).replace("|", "\\|")
+        lines.append(f"| {_md(f.name)} | {STATUS_LABEL[f.status]} | {where} |")
     lines += ["", "## What went well", ""]
-    lines += [f"- {w}" for w in r.feedback.www] or ["- Nothing yet to credit: see the next step."]
+    lines += [f"- {_md(w)}" for w in r.feedback.www] or [
+        "- Nothing yet to credit: see the next step."
+    ]
     if r.feedback.ebi:  # a rubric with no factors may have nothing specific to add here
-        lines += ["", "## Even better if", ""] + [f"- {e}" for e in r.feedback.ebi]
-    lines += ["", "## Your next step", "", r.feedback.next_step, ""]
+        lines += ["", "## Even better if", ""] + [f"- {_md(e)}" for e in r.feedback.ebi]
+    lines += ["", "## Your next step", "", _md(r.feedback.next_step), ""]
     if r.spag.misspellings:
-        lines += [f"**Spelling to check:** {spelling_list(r, most=20)}", ""]
+        lines += [f"**Spelling to check:** {_md(spelling_list(r, most=20))}", ""]
     if r.feedback.level_gap:
-        lines += [r.feedback.level_gap, ""]
+        lines += [_md(r.feedback.level_gap), ""]
     return "\n".join(lines)
 
 

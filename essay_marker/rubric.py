@@ -341,12 +341,85 @@ def default_language() -> Language:
     return _default_language
 
 
+# Rubrics are shared between teachers, so a file is data from a stranger: these bound the
+# work of loading and matching one (100,000 cues once took over a minute). Each is ten
+# times or more what the bundled rubric uses.
+LIMITS = {
+    "bytes": 1_000_000,
+    "levels": 12,
+    "factors": 60,
+    "cues per factor": 600,
+    "cue phrases": 6_000,
+    "misconceptions": 200,
+    "groups in a misconception": 8,
+    "dates": 200,
+    "terms": 2_000,
+}
+
+
+def _over(what: str, found: int, key: str, path: str) -> RubricError:
+    return RubricError(
+        path,
+        key,
+        f"has {found:,} {what}, more than the {LIMITS[what]:,} a rubric may have",
+        "a rubric is shared between teachers: keep it to what one question needs",
+    )
+
+
+def _check_size(rubric: Rubric) -> None:
+    """Refuse a rubric far larger than any question needs (see LIMITS)."""
+    p = rubric.path
+    counts = [
+        ("levels", len(rubric.levels), "levels"),
+        ("factors", len(rubric.factors), "factors"),
+        ("misconceptions", len(rubric.misconceptions), "misconceptions"),
+        ("dates", len(rubric.dates), "dates"),
+        ("terms", len(rubric.terms) + len(rubric.specialist_terms), "terms"),
+    ]
+    for what, found, key in counts:
+        if found > LIMITS[what]:
+            raise _over(what, found, key, p)
+    for i, f in enumerate(rubric.factors):
+        if len(f.cues) > LIMITS["cues per factor"]:
+            raise _over("cues per factor", len(f.cues), f"factors[{i}].cues", p)
+    for i, m in enumerate(rubric.misconceptions):
+        if len(m.all_of) > LIMITS["groups in a misconception"]:
+            raise _over(
+                "groups in a misconception", len(m.all_of), f"misconceptions[{i}].all_of", p
+            )
+    lang = rubric.language
+    phrases = (
+        sum(len(f.cues) + len(f.evidence) for f in rubric.factors)
+        + sum(sum(map(len, m.all_of)) + len(m.none_of) for m in rubric.misconceptions)
+        + sum(len(d.cues) for d in rubric.dates)
+        + sum(
+            len(getattr(lang, n))
+            for n in ("causal", "causal_openers", "weighing", "judgement", "connectives")
+        )
+        + len(rubric.topic_terms)
+        + len(rubric.subject_terms)
+    )
+    if phrases > LIMITS["cue phrases"]:
+        raise _over("cue phrases", phrases, "", p)
+
+
 def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
     """Validate rubric TOML text into a Rubric; raise RubricError naming the key."""
+    if len(text) > LIMITS["bytes"]:
+        raise RubricError(
+            path,
+            "",
+            f"is {len(text):,} characters long, more than the {LIMITS['bytes']:,} a rubric may be",
+            "a rubric is shared between teachers: keep it to what one question needs",
+        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RubricError(path, "", f"is not valid TOML ({exc})", "fix the syntax") from None
+    except RecursionError:
+        raise RubricError(
+            path, "", "nests tables or lists too deeply to be a rubric", "fix the syntax"
+        ) from None
     r = _Reader(path, data)
     rid = r.text("id")
     if not _ID_RE.match(rid):
@@ -396,6 +469,7 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
     r.done()
+    _check_size(rubric)
     return rubric
 
 

@@ -7,13 +7,13 @@ Nothing is overwritten: a new training run adds a version; `active` names the on
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from essay_marker.errors import ModelError
+from essay_marker.fsutil import dig, read_card
 
 _VERSION = re.compile(r"^v(\d+)$")
 
@@ -45,7 +45,14 @@ class Version:
     @property
     def qwk(self) -> float | None:
         """Cross-validated QWK from its card, if recorded."""
-        return self.card.get("cross_validation", {}).get("model", {}).get("qwk")
+        qwk = dig(self.card, "cross_validation", "model", "qwk")
+        return float(qwk) if isinstance(qwk, int | float) else None
+
+    @property
+    def scripts(self) -> int | None:
+        """How many marked scripts it was trained on, if recorded."""
+        n = dig(self.card, "data", "scripts")
+        return n if isinstance(n, int) else None
 
 
 def active_name(rubric_id: str) -> str | None:
@@ -66,8 +73,7 @@ def versions(rubric_id: str) -> list[Version]:
         m = _VERSION.match(path.stem)
         if not m:
             continue
-        card_path = path.with_suffix(".json")
-        card = json.loads(card_path.read_text(encoding="utf-8")) if card_path.is_file() else {}
+        card = read_card(path.with_suffix(".json"))
         found.append((int(m.group(1)), Version(path.stem, path, path.stem == current, card)))
     return [v for _, v in sorted(found, key=lambda item: item[0])]
 
@@ -84,14 +90,37 @@ def active_path(rubric_id: str) -> Path | None:
     return rubric_folder(rubric_id) / f"{name}.skops" if name else None
 
 
-def use(rubric_id: str, name: str) -> Path:
-    """Make a saved version the one `check` and `batch` use."""
+BUNDLED = "bundled"  # `models use bundled`: back to the model that ships with essaymark
+
+
+def version_path(rubric_id: str, name: str) -> Path:
+    """A saved version's file; the name must be a version (v1, v2…), never a path."""
+    if not _VERSION.match(name):
+        raise ModelError(
+            f"{name!r} is not a model version",
+            "give a version from 'essaymark models list', such as v2, or 'bundled'",
+        )
+    return rubric_folder(rubric_id) / f"{name}.skops"
+
+
+def use(rubric_id: str, name: str) -> Path | None:
+    """Make a saved version the one `check` and `batch` use ('bundled': none of them)."""
     from essay_marker.fsutil import atomic_write
 
-    path = rubric_folder(rubric_id) / f"{name}.skops"
+    marker = rubric_folder(rubric_id) / "active"
+    if name == BUNDLED:
+        marker.unlink(missing_ok=True)
+        return None
+    path = saved_path(rubric_id, name)
+    atomic_write(marker, name + "\n")
+    return path
+
+
+def saved_path(rubric_id: str, name: str) -> Path:
+    """A saved version's file; ModelError listing the saved ones when there is no such version."""
+    path = version_path(rubric_id, name)
     if not path.is_file():
         known = ", ".join(v.name for v in versions(rubric_id)) or "none yet"
         raise ModelError(f"no model {name} for rubric '{rubric_id}'",
                          f"saved versions: {known} (see 'essaymark models list')")  # fmt: skip
-    atomic_write(rubric_folder(rubric_id) / "active", name + "\n")
     return path

@@ -158,3 +158,40 @@ def test_a_large_batch_summary_lists_only_the_scripts_to_check(monkeypatch):
     buffer.truncate(0)
     cli._print_batch_summary(SimpleNamespace(out_dir="o", rows=rows[:20]), hide_mark=False)
     assert "s006" in buffer.getvalue() and "need checking" not in buffer.getvalue()
+
+
+def test_closed_standard_input_is_one_line_exit_2():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "essay_marker", "check", "-"],
+        stdin=None,
+        capture_output=True,
+        text=True,
+        close_fds=True,
+        preexec_fn=lambda: __import__("os").close(0),
+    )
+    assert done.returncode == 2
+    assert (
+        done.stderr.startswith("error: standard input is closed") and "Traceback" not in done.stderr
+    )
+
+
+def test_a_deeply_nested_rubric_is_one_line_exit_2(tmp_path):
+    nested = _write(tmp_path / "deep.toml", b'id = "x"\na = ' + b"[" * 5000 + b"]" * 5000 + b"\n")
+    for args in (("rubric", "validate", nested), ("check", STRONG, "--rubric", nested)):
+        r = run(*args)
+        assert r.exit_code == 2 and "nests tables or lists too deeply" in r.stderr
+        assert "Traceback" not in r.stderr
+
+
+def test_markdown_slips_escape_html_from_the_essay(tmp_path):
+    essay = _write(
+        tmp_path / "x.txt",
+        (EXAMPLES / "two-reasons-short.txt")
+        .read_bytes()
+        .replace(b"He gave jobs", b"<script>alert(1)</script> He gave jobs"),
+    )
+    md = run("check", essay, "-f", "markdown").stdout
+    assert "<script>" not in md and "&lt;script&gt;" in md

@@ -242,3 +242,92 @@ def test_credited_pairs_are_the_familiar_ones_of_level_2_answers_and_older_files
     del bundle["credited"]
     sio.dump(bundle, tmp_path / "older.skops")
     assert load_model(tmp_path / "older.skops", rubric).credited == model.familiar
+
+
+# ------------------------------------------------------------ damaged files: one error each
+
+
+def _rewritten(tmp_path, change) -> Path:
+    """A copy of the shipped model whose bundle `change` edited, saved with skops."""
+    import shutil
+
+    import skops.io as sio
+
+    shipped = MODELS / "stalin-main-reason.skops"
+    bundle = sio.load(shipped, trusted=list(ALLOWED_TYPES))
+    change(bundle)
+    path = tmp_path / "edited.skops"
+    sio.dump(bundle, path)
+    shutil.copyfile(shipped.with_suffix(".json"), path.with_suffix(".json"))
+    return path
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda b: b.update(rubric_id=42),
+        lambda b: b["mark"].update(thresholds="not a list"),
+        lambda b: b["mark"].update(sigma=-1.0),
+        lambda b: b["sentence"].update(factors=[1, 2]),
+        lambda b: b.pop("columns"),
+        lambda b: b.update(mark=[1, 2, 3]),
+    ],
+    ids=["rubric-id", "thresholds", "sigma", "factors", "no-columns", "mark-list"],
+)
+def test_a_model_with_a_part_of_the_wrong_type_is_refused_with_one_error(tmp_path, rubric, change):
+    with pytest.raises(ModelError, match=r"damaged|not an essaymark model"):
+        load_model(_rewritten(tmp_path, change), rubric)
+
+
+def test_a_deeply_nested_model_schema_is_refused_with_one_error(tmp_path, rubric):
+    path = tmp_path / "nested.skops"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("schema.json", "[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ModelError, match="not a skops model"):
+        load_model(path, rubric)
+
+
+@pytest.mark.parametrize("card", ["{not json", "[1, 2]", '{"cross_validation": [1]}'])
+def test_a_damaged_model_card_neither_blocks_marking_nor_listing(
+    tmp_path, rubric, card, monkeypatch
+):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from essay_marker import store
+    from essay_marker.cli import app
+
+    monkeypatch.setenv("ESSAYMARK_HOME", str(tmp_path / "home"))
+    folder = store.rubric_folder(rubric.id)
+    folder.mkdir(parents=True)
+    shutil.copyfile(MODELS / "stalin-main-reason.skops", folder / "v1.skops")
+    (folder / "v1.json").write_text(card)
+    runner = CliRunner()
+    assert runner.invoke(app, ["models", "use", "v1"]).exit_code == 0
+    listed = runner.invoke(app, ["models", "list"])
+    assert listed.exit_code == 0 and "* v1" in listed.stdout
+    checked = runner.invoke(app, ["check", str(EXAMPLES / "two-reasons-short.txt")])
+    assert checked.exit_code == 0 and "error" not in checked.stderr
+
+
+def test_models_use_refuses_paths_and_goes_back_to_the_bundled_model(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from essay_marker import store
+    from essay_marker.cli import app
+
+    monkeypatch.setenv("ESSAYMARK_HOME", str(tmp_path / "home"))
+    runner = CliRunner()
+    for name in ("../../etc/passwd", "v1/../v2", "..", "/tmp/x"):
+        done = runner.invoke(app, ["models", "use", name])
+        assert done.exit_code == 2 and "is not a model version" in done.stderr
+    folder = store.rubric_folder("stalin-main-reason")
+    folder.mkdir(parents=True)
+    (folder / "v1.skops").write_bytes(b"not a model")
+    bad = runner.invoke(app, ["models", "use", "v1"])
+    assert bad.exit_code == 2 and store.active_name("stalin-main-reason") is None
+    (folder / "active").write_text("v1\n")
+    back = runner.invoke(app, ["models", "use", "bundled"])
+    assert back.exit_code == 0 and store.active_name("stalin-main-reason") is None
+    assert "* bundled" in runner.invoke(app, ["models", "list"]).stdout

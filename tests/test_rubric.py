@@ -137,3 +137,72 @@ def test_template_for_a_new_question_is_valid_and_factorless(tmp_path):
     ]
     with pytest.raises(RubricError, match="valid id"):
         rubric_template("Bad Id", "Q?", 16)
+
+
+# ----------------------------------------------------------------- rubrics from strangers
+
+BUNDLED = list_rubrics()["stalin-main-reason"].read_text(encoding="utf-8")
+
+
+def test_a_deeply_nested_rubric_is_refused_with_one_error():
+    text = 'id = "x"\na = ' + "[" * 5000 + "]" * 5000 + "\n"
+    with pytest.raises(RubricError, match="nests tables or lists too deeply"):
+        parse_rubric(text, "nested.toml")
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (
+            "".join(
+                f'\n[[factors]]\nid = "f{i}"\nname = "F{i}"\nshort = "f{i}"\ncues = ["cue {i}"]\n'
+                f'[factors.feedback]\nabsent = "a"\nmentioned = "m"\nexplained = "e"\nweighed = "w"\n'
+                for i in range(100)
+            ),
+            "110 factors",
+        ),
+        (
+            '\n[[factors]]\nid = "many"\nname = "Many"\nshort = "many"\ncues = ['
+            + ", ".join(f'"cue {i}"' for i in range(700))
+            + ']\n[factors.feedback]\nabsent = "a"\nmentioned = "m"\nexplained = "e"\nweighed = "w"\n',
+            "700 cues per factor",
+        ),
+        (
+            '\n[[misconceptions]]\nid = "deep"\nclaim = "c"\ncorrection = "c"\nwindow = 30\nall_of = ['
+            + ", ".join(f'["w{i}"]' for i in range(9))
+            + "]\n",
+            "9 groups in a misconception",
+        ),
+    ],
+    ids=["factors", "cues", "groups"],
+)
+def test_rubrics_far_beyond_one_question_are_refused(extra, words):
+    with pytest.raises(RubricError, match=words):
+        parse_rubric(BUNDLED + extra, "shared.toml")
+
+
+def test_a_windowed_misconception_of_many_groups_matches_in_linear_time():
+    import time
+
+    from essay_marker.coverage import analyse_coverage
+    from essay_marker.text import analyse
+
+    words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
+    groups = ", ".join(f'["{w}"]' for w in words)
+    rubric = parse_rubric(
+        BUNDLED + f'\n[[misconceptions]]\nid = "slow"\nclaim = "c"\ncorrection = "c"\nwindow = 3\n'
+        f"ordered = true\nall_of = [{groups}]\n",
+        "shared.toml",
+    )
+    sentence = " ".join(words * 40) + "."  # each group matches 40 times: 40**8 combinations
+    started = time.perf_counter()
+    coverage = analyse_coverage(analyse(sentence), rubric)
+    assert time.perf_counter() - started < 2.0
+    assert "slow" not in {m.id for m in coverage.misconceptions}  # 8 words never fit in 3
+    near = analyse("Alpha bravo charlie delta echo foxtrot golf hotel.")
+    wide = parse_rubric(
+        BUNDLED + f'\n[[misconceptions]]\nid = "fits"\nclaim = "c"\n'
+        f'correction = "c"\nwindow = 8\nordered = true\nall_of = [{groups}]\n',
+        "w.toml",
+    )
+    assert "fits" in {m.id for m in analyse_coverage(near, wide).misconceptions}
