@@ -155,6 +155,12 @@ def test_parallel_run_gives_identical_results(marked, tmp_path, rubric):
     assert (tmp_path / "p" / "class-report.html").read_bytes() == (
         out / "class-report.html"
     ).read_bytes()
+    slips = sorted(p.name for p in (out / "feedback").iterdir())
+    assert slips == sorted(p.name for p in (tmp_path / "p" / "feedback").iterdir())
+    for name in slips:
+        assert (tmp_path / "p" / "feedback" / name).read_bytes() == (
+            out / "feedback" / name
+        ).read_bytes()
 
 
 def test_resume_skips_unchanged_files_and_remarks_changed_ones(tmp_path, rubric):
