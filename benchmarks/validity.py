@@ -248,8 +248,8 @@ class ClaimReader:
                 Claim("quote_no_error", start=q[0], end=q[1]),
                 Claim("quote_describes", start=q[0], end=q[1]),
             ]
-        if bullet.startswith("Rewrite your first paragraph"):
-            return [Claim("none_explained")]
+        if bullet.startswith("Correct the facts in your paragraph on") and named:
+            return [Claim("none_explained"), Claim("fact_errors_at_least", number=1)]
         if bullet.startswith("Write one more paragraph that explains") and named:
             return [Claim("not_explained", named[0]), Claim("explained_below", number=2)]
         if bullet.startswith("Explain how") and "so that your judgement is backed up" in bullet:
@@ -271,8 +271,8 @@ class ClaimReader:
     _GAP = (
         ("does not yet give any reason", Claim("no_reason")),
         ("no reason is explained", Claim("none_explained")),
-        ("two or more reasons explained", Claim("explained_below", number=2)),
-        ("several reasons explained in depth", Claim("explained_below", number=3)),
+        ("two or more reasons need explaining", Claim("explained_below", number=2)),
+        ("several reasons need explaining in depth", Claim("explained_below", number=3)),
         ("not linked or compared", Claim("not_linked")),
         ("there is no judgement", Claim("no_judgement")),
         ("asserted, not backed", Claim("unsupported")),
@@ -281,7 +281,7 @@ class ClaimReader:
 
     def _gap_claims(self, bullet: str) -> list[Claim] | None:
         out = [claim for phrase, claim in self._GAP if phrase in bullet]
-        wrong = re.search(r"accurate knowledge: (\d+) facts are wrong", bullet)
+        wrong = re.search(r"must be accurate: (\d+) facts are wrong", bullet)
         if wrong:
             out.append(Claim("fact_errors_at_least", number=int(wrong.group(1))))
         return out or None

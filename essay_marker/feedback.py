@@ -160,11 +160,17 @@ def _next_step(result: EssayResult, rubric: Rubric) -> str:
             f"paragraph on each that explains how it {rubric.outcome}."
         )
     if not explained and described:
-        e = best_evidence(described[0], "describe", "judge", "weigh")
-        where = f"this sentence: {quote(e)}" if e else "your first paragraph"
+        # Never "keep the fact" of a sentence whose fact was just corrected.
+        for f in described:
+            e = best_evidence(f, "describe", "judge", "weigh")
+            if e and not any(m.start < e.end and e.start < m.end for m in result.misconceptions):
+                return (
+                    f"Rewrite this sentence: {quote(e)} Keep the fact, then add how it "
+                    f"{rubric.outcome}, beginning 'This meant that…'."
+                )
         return (
-            f"Rewrite {where} Keep the fact, then add how it {rubric.outcome}, "
-            f"beginning 'This meant that…'."
+            f"Correct the facts in your paragraph on {rubric.factor(described[0].id).short}, "
+            f"then add how it {rubric.outcome}, beginning 'This meant that…'."
         )
     if len(explained) < 2:
         named_gaps = [f for f in fs if f.named and f.status in ("mentioned", "absent")]

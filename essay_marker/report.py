@@ -107,20 +107,39 @@ def _md(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def teacher_reads_first(r: EssayResult) -> bool:
+    """A flagged script, or one marked 0: its slip says the teacher will read it, and no more."""
+    return bool(r.flags) or r.mark == 0
+
+
+def shows_mark(r: EssayResult, hide_mark: bool) -> bool:
+    """Whether a student's slip shows the level and mark: not when hidden, nor when the
+    teacher is to check them first (a referred mark may change)."""
+    return not hide_mark and not r.refer_to_teacher
+
+
+# What a slip says when the teacher reads the essay first: kind, and nothing meant for the
+# teacher (why it was referred goes in the markbook and the class report).
+TEACHER_FIRST = (
+    "Your teacher will read this essay and go through it with you, so there is no "
+    "feedback from essaymark on this one."
+)
+MARK_TO_CHECK = "Your teacher will check the mark for this essay; the feedback below is yours."
+
+
 def to_markdown(r: EssayResult, hide_mark: bool = False, title: str | None = None) -> str:
-    """One result as a Markdown feedback sheet."""
+    """One result as a Markdown feedback slip for the student."""
     lines = [f"# Feedback: {_md(title or r.input)}", ""]
-    if not hide_mark:
+    if teacher_reads_first(r):
+        return "\n".join([*lines, TEACHER_FIRST, ""])
+    if shows_mark(r, hide_mark):
         lines += [
             f"**Level {r.level}**, {r.mark}/{r.max_mark} marks · SPaG {r.spag.mark}/"
-            f"{r.spag.max_mark} · confidence {r.confidence:.2f} · scored by `{r.scorer}`",
+            f"{r.spag.max_mark}",
             "",
         ]
-    if r.refer_to_teacher:
-        lines += [
-            "> **For your teacher to check:** " + _md(" ".join(r.refer_reasons)),
-            "",
-        ]
+    elif r.refer_to_teacher and not hide_mark:
+        lines += [MARK_TO_CHECK, ""]
     if r.factors:
         lines += [
             "## Reasons in your essay",
@@ -142,7 +161,7 @@ def to_markdown(r: EssayResult, hide_mark: bool = False, title: str | None = Non
     lines += ["", "## Your next step", "", _md(r.feedback.next_step), ""]
     if r.spag.misspellings:
         lines += [f"**Spelling to check:** {_md(spelling_list(r, most=20))}", ""]
-    if r.feedback.level_gap:
+    if r.feedback.level_gap and (hide_mark or shows_mark(r, hide_mark)):
         lines += [_md(r.feedback.level_gap), ""]
     return "\n".join(lines)
 
@@ -248,14 +267,16 @@ def to_html_slip(r: EssayResult, text: str, student: str, hide_mark: bool = Fals
         f"<h1>Feedback: {e(student)}</h1>",
         f"<p class='meta'>{e(r.input)} · {r.word_count} words</p>",
     ]
-    if not hide_mark:
+    if teacher_reads_first(r):
+        parts.append(f"<p class='refer'>{e(TEACHER_FIRST)}</p></body></html>")
+        return "\n".join(parts)
+    if shows_mark(r, hide_mark):
         parts.append(
             f"<p class='meta'><strong>Level {r.level}</strong> · {r.mark}/{r.max_mark} "
             f"marks · SPaG {r.spag.mark}/{r.spag.max_mark}</p>"
         )
-    if r.refer_to_teacher:
-        why = " ".join(r.refer_reasons)
-        parts.append(f"<p class='refer'>For your teacher to check: {e(why)}</p>")
+    elif r.refer_to_teacher and not hide_mark:
+        parts.append(f"<p class='refer'>{e(MARK_TO_CHECK)}</p>")
     parts.append("<h2>What went well</h2><ul>")
     www = r.feedback.www or ("Nothing yet to credit: see your next step.",)
     parts += [f"<li>{e(w)}</li>" for w in www]
@@ -265,7 +286,7 @@ def to_html_slip(r: EssayResult, text: str, student: str, hide_mark: bool = Fals
         parts += [f"<li>{e(x)}</li>" for x in r.feedback.ebi]
         parts.append("</ul>")
     parts.append(f"<h2>Your next step</h2><p class='next'>{e(r.feedback.next_step)}</p>")
-    if r.feedback.level_gap:
+    if r.feedback.level_gap and (hide_mark or shows_mark(r, hide_mark)):
         parts.append(f"<p class='meta'>{e(r.feedback.level_gap)}</p>")
     if r.factors:
         parts.append(

@@ -15,13 +15,13 @@ from essay_marker.coverage import (
 )
 from essay_marker.features import Analysis, analyse_essay, analyse_essays
 from essay_marker.feedback import Feedback, build_feedback
-from essay_marker.flags import Flag, Screening, screen
+from essay_marker.flags import Flag, Screening, Severity, screen
 from essay_marker.readers import check_length
 from essay_marker.rubric import Rubric
 from essay_marker.spag import Spag
 from essay_marker.text import Doc
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "2.0"
 RULES_SCORER = "rules:coverage-v1"
 REFER_BELOW = 0.5  # confidence under which a human should look at the script
 # The top level asks for accurate knowledge: this many wrong facts keep an answer below it.
@@ -116,19 +116,19 @@ def unmet_for_level(s: Summary, level: int, rubric: Rubric) -> tuple[str, ...]:
     if not rubric.factors:
         # No factors to check against: the next level's own descriptor says what it takes.
         nxt = next((lv for lv in rubric.levels if lv.level == level), None)
-        return (f"Level {level} asks for this: {nxt.descriptor}",) if nxt else ()
+        return (f"the next level asks for this: {nxt.descriptor}",) if nxt else ()
     if level >= 1 and s.mentioned == 0:
         need.append("it does not yet give any reason that answers the question")
     if level >= 2 and s.explained == 0:
         need.append(f"no reason is explained: say how it {rubric.outcome}, not just what happened")
     if level >= 3:
         if s.explained < 2 or s.developed < 1:
-            need.append("Level 3 needs two or more reasons explained, each with specific support")
+            need.append("two or more reasons need explaining, each with specific support")
         if s.evidence < 3:
             need.append("more specific knowledge is needed: dates, names and events")
     if level >= 4:
         if s.developed < 3:
-            need.append("Level 4 needs several reasons explained in depth, not two")
+            need.append("several reasons need explaining in depth, not two")
         if s.weighed == 0:
             need.append("the reasons are not linked or compared with each other")
         if not s.judgement:
@@ -138,9 +138,9 @@ def unmet_for_level(s: Summary, level: int, rubric: Rubric) -> tuple[str, ...]:
         if s.consistent is False:
             need.append("the introduction and conclusion argue for different main reasons")
         if s.evidence < 6:
-            need.append("Level 4 needs accurate, specific knowledge throughout")
+            need.append("accurate, specific knowledge is needed throughout")
         if s.misconceptions >= WRONG_FACTS_BELOW_TOP:
-            need.append(f"Level 4 needs accurate knowledge: {s.misconceptions} facts are wrong")
+            need.append(f"the knowledge must be accurate: {s.misconceptions} facts are wrong")
     return tuple(need)
 
 
@@ -240,6 +240,20 @@ def score_essays(
     ]
 
 
+def apply_flags(mark: int, spag: int, flags: tuple[Flag, ...]) -> tuple[int, int]:
+    """The mark and SPaG mark once the flags that set marks have had their say.
+
+    Only zeroing and capping flags change a mark; advisories refer the script and leave it.
+    Training and evaluation call this too, so their figures are the marks `check` gives.
+    """
+    for flag in flags:
+        if flag.severity is Severity.ZERO:
+            return 0, 0
+        if flag.cap is not None:
+            mark = min(mark, flag.cap)
+    return mark, spag
+
+
 def _result(
     input_name: str,
     analysis: Analysis,
@@ -253,21 +267,18 @@ def _result(
     doc, coverage = analysis.doc, analysis.coverage
     mark, spag_mark, confidence = score
     flags = screening.flags
-    for flag in flags:
-        if flag.penalty and mark > 1:
-            mark = max(1, mark - flag.penalty)
-        if flag.cap is not None:
-            mark = min(mark, flag.cap)
+    mark, spag_mark = apply_flags(mark, spag_mark, flags)
     if (
         rubric.factors
         and rubric.top_level >= 2
         and len(coverage.misconceptions) >= WRONG_FACTS_BELOW_TOP
     ):
         mark = min(mark, rubric.highest_mark(rubric.top_level - 1))
-    if any(f.cap == 0 for f in flags):
-        spag_mark = 0
     level = rubric.level_for(mark).level
     reasons = [f.message for f in flags]
+    if mark == 0 and not any(f.severity is Severity.ZERO for f in flags):
+        # No silent zero: a 0 that no certain flag explains is for a person to confirm.
+        reasons.append("The mark is 0 but nothing certain explains it: please read this script.")
     if confidence < REFER_BELOW:
         reasons.append(f"The marker is not confident about this mark ({confidence:.2f}).")
     if not isinstance(scorer, RulesScorer) and rubric.factors and not flags:

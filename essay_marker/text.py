@@ -191,7 +191,34 @@ def _sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
                     out.append((a + pos, a + m.start()))
                     pos = m.end()
             out.append((a + pos, a + e))
-    return out
+    return [part for a, b in out for part in _clauses(text, a, b)]
+
+
+# A run-on "sentence" far longer than a sentence (a whole essay joined with "and", "so",
+# commas) is cut where a clause begins, so that each part is read as the point it makes:
+# one 900-word run-on once read as a single sentence and was marked 0 with confidence 1.
+_RUN_ON_WORDS = 60  # longer than this is a run-on
+_CLAUSE_WORDS = 20  # a part is at least this long before the next clause starts one
+_CLAUSE = re.compile(
+    r"(?:,\s*|\s+)(?=(?:and|so|but|because|then|which|when|after|while|this|that|as a result)\b)",
+    re.IGNORECASE,
+)
+
+
+def _clauses(text: str, a: int, b: int) -> list[tuple[int, int]]:
+    """A run-on sentence's clauses, or the sentence itself when it is an ordinary length."""
+    if len(text[a:b].split(maxsplit=_RUN_ON_WORDS)) <= _RUN_ON_WORDS:
+        return [(a, b)]
+    parts, start = [], a
+    for m in _CLAUSE.finditer(text, a, b):
+        if (
+            len(text[start : m.start()].split()) >= _CLAUSE_WORDS
+            and len(text[m.end() : b].split()) >= _CLAUSE_WORDS // 2
+        ):
+            parts.append((start, m.start()))
+            start = m.end()
+    parts.append((start, b))
+    return parts
 
 
 def _trim(text: str, a: int, b: int) -> tuple[int, int]:

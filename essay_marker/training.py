@@ -558,17 +558,19 @@ def trusted_familiar(answers: Sequence[Analysis]) -> tuple[frozenset[str], dict[
     answer is checked against the pairs of the *other* answers; unless at most 1% fall
     under the line, the model keeps no pairs and those checks are skipped.
     """
-    from essay_marker.flags import TOO_SHORT_WORDS, UNFAMILIAR
+    from essay_marker.flags import threshold
 
+    too_short = threshold("too_short", "words")
+    unfamiliar = threshold("off_topic.unfamiliar", "familiar_pairs")
     pairs = [word_pairs(a) for a in answers]
     docs: Counter[str] = Counter(p for mine in pairs for p in set(mine))
     shares = [
         # familiar without this answer: in FAMILIAR_MIN_DOCS answers besides it
         sum(docs[p] > FAMILIAR_MIN_DOCS for p in mine) / len(mine)
         for a, mine in zip(answers, pairs, strict=True)
-        if mine and a.doc.word_count >= TOO_SHORT_WORDS
+        if mine and a.doc.word_count >= too_short
     ]
-    below = float(np.mean(np.array(shares) < UNFAMILIAR)) if shares else 1.0
+    below = float(np.mean(np.array(shares) < unfamiliar)) if shares else 1.0
     trusted = below <= FAMILIAR_SLIP
     familiar = _common(docs) if trusted else frozenset()
     card = {

@@ -42,17 +42,28 @@ def test_misconception_is_corrected_in_ebi(rubric):
     assert any("1922" in e for e in r.feedback.ebi)
 
 
-def test_off_topic_essay_scores_zero_and_is_flagged(rubric):
+def test_off_topic_essay_is_flagged_referred_and_marked_low(rubric):
     r = _result("off-topic-hitler.txt", rubric)
-    assert r.mark == 0 and r.refer_to_teacher
+    assert r.level <= 1 and r.refer_to_teacher
     assert [f.id for f in r.flags] == ["off_topic"]
 
 
-def test_too_short_is_flagged_and_capped(rubric):
+def test_too_short_is_flagged_and_referred(rubric):
     r = score_essay("Stalin was General Secretary. This meant he appointed his friends.", rubric)
-    assert "too_short" in [f.id for f in r.flags] and r.level <= 1 and r.refer_to_teacher
+    assert "too_short" in [f.id for f in r.flags] and r.refer_to_teacher
 
 
 def test_no_mark_feedback_does_not_name_the_level(rubric):
     r = _result("trotsky-narrative.txt", rubric, hide_mark=True)
     assert "Level" not in r.feedback.level_gap and r.feedback.level_gap.startswith("To reach")
+
+
+def test_the_next_step_never_asks_to_keep_a_fact_it_corrects(rubric):
+    text = (
+        "Stalin became General Secretary in 1924 after Lenin died. Trotsky was the leader of "
+        "the Red Army and a famous speaker. Stalin went to the funeral and gave a speech about "
+        "Lenin. Later Trotsky was sent away and Stalin was in charge of the whole country."
+    )
+    r = score_essay(text, rubric)
+    assert [m.id for m in r.misconceptions] == ["gen_sec_year"]
+    assert "Keep the fact" not in r.feedback.next_step or "1924" not in r.feedback.next_step

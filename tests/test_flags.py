@@ -16,20 +16,22 @@ from hypothesis import strategies as st
 from essay_marker.batch import run_batch
 from essay_marker.errors import InputError
 from essay_marker.features import analyse_essay
-from essay_marker.flags import anchoring, circular, disorder, everyday
+from essay_marker.measures import anchoring, circular, disorder, everyday
 from essay_marker.model import bundled_model
 from essay_marker.readers import MAX_WORDS
 from essay_marker.report import result_to_dict
 from essay_marker.scoring import score_essay
 
-from .conftest import EXAMPLES, FIXTURES
+from .conftest import EXAMPLES, FIXTURES, load_cases
 
 ADVERSARIAL = FIXTURES / "adversarial"
 CORPUS = Path(__file__).parent.parent / "corpus"
 CASES = sorted(ADVERSARIAL.glob("*/*.txt"))
-CAPS = {"gibberish": 0, "not_english": 0, "off_topic": 0, "keyword_stuffing": 4}
+# Only a certain flag sets the mark (not English: 0); the others refer the script, with
+# their reason, and the mark stands (issue 15: a false zero is worse than a referral).
+CAPS = {"not_english": 0}
 # Nonsense that reads unlike any answer to the question may be flagged off_topic instead:
-# the message says it may be either, and the mark is 0 either way.
+# the message says it may be either.
 ALSO_ACCEPTED = {"gibberish": {"off_topic"}}
 HONEST = sorted((FIXTURES / "honest").glob("*.txt"))
 # Genuine answers full of concrete detail and everyday analogies, written blind to the code.
@@ -58,14 +60,23 @@ def model(rubric):
     return bundled_model(rubric)
 
 
+# Caught as they were before flags became advisories, by family, with the measured misses:
+# gibberish-10 reads like an answer (referred only because the model and its checklist
+# disagree) and off_topic-06 answers a neighbouring question about 1917 (marked 1).
+ADVERSARIAL_MISSES = {"gibberish-10.txt", "off_topic-06.txt"}
+
+
 @pytest.mark.parametrize("path", CASES, ids=[p.name for p in CASES])
-def test_adversarial_case_is_flagged_and_capped(path, rubric, model):
+def test_adversarial_case_is_caught_and_referred(path, rubric, model):
     expected = path.parent.name
     result = score_essay(path.read_text(encoding="utf-8"), rubric, model)
     ids = {f.id for f in result.flags}
     accepted = {expected} | ALSO_ACCEPTED.get(expected, set())
+    if path.name in ADVERSARIAL_MISSES:
+        pytest.xfail(f"known miss: mark {result.mark}, flags {sorted(ids)}")
     assert ids & accepted, f"{path.name}: flags {sorted(ids)}, mark {result.mark}"
-    assert result.mark <= CAPS[expected] and result.refer_to_teacher
+    assert result.refer_to_teacher
+    assert result.mark <= CAPS.get(expected, rubric.max_mark)
 
 
 def test_genuine_scripts_are_rarely_flagged(rubric, model):
@@ -97,7 +108,7 @@ def test_blind_fluent_nonsense_is_flagged(path, rubric, model):
     ids = {f.id for f in result.flags}
     if _case(path) in NONSENSE_MISSES:
         pytest.xfail(f"known miss: gets {result.mark} with flags {sorted(ids)}")
-    assert "gibberish" in ids and result.mark == 0 and result.refer_to_teacher
+    assert "gibberish" in ids and result.refer_to_teacher
 
 
 @pytest.mark.parametrize(
@@ -219,13 +230,14 @@ def test_disorder_names_what_is_out_of_order(why, rubric):
     assert disorder(ordered, list(range(len(ordered.doc.sentences)))) is None
 
 
-def test_a_strong_essay_shuffled_loses_marks_and_is_capped(rubric, model):
+def test_a_strong_essay_shuffled_is_referred_as_disordered(rubric, model):
+    # Disorder is read from style, so it refers the script and leaves the mark alone.
     text = _essay("analytical-four-factors.txt")
     paragraphs = text.split("\n\n")
     shuffled = "\n\n".join([paragraphs[-1], *paragraphs[1:-1], paragraphs[0]])
-    plain, moved = score_essay(text, rubric, model), score_essay(shuffled, rubric, model)
-    assert "disordered" in {f.id for f in moved.flags} and moved.refer_to_teacher
-    assert moved.mark <= plain.mark - 3 and moved.level <= min(plain.level, 3)
+    moved = score_essay(shuffled, rubric, model)
+    flag = next(f for f in moved.flags if f.id == "disordered")
+    assert flag.severity == "advisory" and moved.refer_to_teacher
 
 
 def test_pasted_repeats_are_not_read_as_disorder(rubric, model):
@@ -295,8 +307,9 @@ def test_a_few_wrong_facts_are_corrected_but_made_up_history_is_referred(rubric,
     assert slips.mark >= score_essay(text, rubric, model).mark - 3
     made_up = score_essay(text + "\n\n" + " ".join(_SLIPS + _MADE_UP), rubric, model)
     flag = next(f for f in made_up.flags if f.id == "gibberish")
-    assert "6 of its facts are wrong (Lenin died in 1923;" in flag.message
-    assert made_up.mark == 0 and made_up.refer_to_teacher
+    assert flag.check == "gibberish.made_up_facts" and flag.severity == "advisory"
+    assert "Many of its facts are wrong (Lenin died in 1923;" in flag.message
+    assert made_up.refer_to_teacher and made_up.level < rubric.top_level
 
 
 def test_two_wrong_facts_keep_an_answer_out_of_the_top_level(rubric, model):
@@ -328,7 +341,7 @@ def test_a_term_list_added_to_an_essay_earns_nothing_and_is_flagged(rubric, mode
     )
     plain, more = score_essay(text, rubric, model), score_essay(listed, rubric, model)
     flag = next(f for f in more.flags if f.id == "keyword_stuffing")
-    assert flag.cap is None and "1 line only lists" in flag.message
+    assert flag.severity == "blank" and "1 line only lists" in flag.message
     assert more.mark == plain.mark and more.refer_to_teacher
 
 
@@ -336,7 +349,7 @@ def test_empty_and_too_short(rubric, model):
     empty = score_essay("... !!! ???", rubric, model)
     assert [f.id for f in empty.flags] == ["empty"] and empty.mark == 0
     short = score_essay("Stalin was General Secretary so he appointed his friends.", rubric, model)
-    assert "too_short" in {f.id for f in short.flags} and short.mark <= 4
+    assert "too_short" in {f.id for f in short.flags} and short.refer_to_teacher
     assert "9 words" in next(f.message for f in short.flags if f.id == "too_short")
 
 
@@ -436,3 +449,99 @@ def test_a_paragraph_pasted_twice_earns_nothing_whatever_its_share(name, paragra
     plain, again = score_essay(text, rubric, model), score_essay(padded, rubric, model)
     assert again.mark == plain.mark
     assert [(f.id, f.status) for f in again.factors] == [(f.id, f.status) for f in plain.factors]
+
+
+# ------------------------------------------------------------- flags as data: the declarations
+
+FLAG_CASES = load_cases("flag_cases.toml")
+
+
+@pytest.mark.parametrize(
+    "case",
+    FLAG_CASES,
+    ids=[f"{c['check']}-{'fires' if c['fires'] else 'quiet'}" for c in FLAG_CASES],
+)
+def test_flag_case(case, rubric, model):
+    from essay_marker.features import analyse_essay
+    from essay_marker.flags import screen
+
+    a = analyse_essay(case["text"], rubric, model.hook())
+    flags = screen(a, rubric, tuple(case.get("sources", ())), model.familiar, model.credited).flags
+    assert (case["check"] in {f.check for f in flags}) == case["fires"], [f.check for f in flags]
+
+
+def test_every_check_has_an_example_that_fires_and_one_that_does_not():
+    from essay_marker.flags import checks
+
+    for c in checks():
+        fires = {case["fires"] for case in FLAG_CASES if case["check"] == c.check}
+        assert fires == {True, False}, f"{c.check} needs examples that fire and that do not"
+
+
+def test_only_certain_checks_set_a_mark():
+    """Severity by certainty: only the checks measured to raise no false alarm on any
+    genuine set (benchmarks/false_alarms.py) may zero or cap a mark."""
+    from essay_marker.flags import Severity, checks
+
+    setting = {c.check for c in checks() if c.severity in (Severity.ZERO, Severity.CAP)}
+    assert setting == {"empty", "not_english", "gibberish.random"}
+    for c in checks():
+        for test in (t for group in c.any_of for t in group):
+            assert test.reason.strip(), f"{c.check}: {test.measure} needs its reason"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (
+            '[[flags]]\ncheck = "x"\nid = "x"\nseverity = "advisory"\nmessage = "m"\n'
+            'any_of = [[{ measure = "nope", at_least = 1, reason = "r" }]]\n',
+            "no measure named 'nope'",
+        ),
+        (
+            '[[flags]]\ncheck = "x"\nid = "x"\nseverity = "advisory"\nmessage = "m"\n'
+            'any_of = [[{ measure = "words", at_least = 1 }]]\n',
+            "needs its reason",
+        ),
+        (
+            '[[flags]]\ncheck = "x"\nid = "x"\nseverity = "cap"\nmessage = "m"\n'
+            'any_of = [[{ measure = "words", at_least = 1, reason = "r" }]]\n',
+            "names its level",
+        ),
+        (
+            '[[flags]]\ncheck = "x"\nid = "x"\nseverity = "advisory"\nmessage = "{bad}"\n'
+            'any_of = [[{ measure = "words", at_least = 1, reason = "r" }]]\n',
+            "no measure named 'bad'",
+        ),
+    ],
+    ids=["unknown-measure", "no-reason", "cap-without-level", "unknown-placeholder"],
+)
+def test_a_bad_flag_declaration_names_what_is_wrong(text, words):
+    from essay_marker.errors import RubricError
+    from essay_marker.flags import parse_checks
+
+    with pytest.raises(RubricError, match=words):
+        parse_checks(text, "flags.toml")
+
+
+def test_a_run_on_essay_is_marked_on_its_content(rubric, model):
+    """An answer written as one sentence is read clause by clause, never zeroed for its form."""
+    text = (CORPUS / "stalin-main-reason" / "a03-joel.txt").read_text(encoding="utf-8")
+    run_on = re.sub(r"[.!?]+\s+", " and ", text).replace("\n", " ")
+    plain, joined = score_essay(text, rubric, model), score_essay(run_on, rubric, model)
+    assert abs(joined.level - plain.level) <= 1 and joined.mark > 0
+
+
+def test_a_zero_that_no_certain_flag_explains_is_referred(rubric):
+    from essay_marker.scoring import RulesScorer
+
+    class ZeroScorer(RulesScorer):
+        """Marks everything 0 with full confidence, as the old model did a run-on answer."""
+
+        def score_many(self, analyses, rubric):
+            return [(0, 0, 1.0) for _ in analyses]
+
+    text = _essay("two-reasons-short.txt")
+    r = score_essay(text, rubric, ZeroScorer())
+    assert r.mark == 0 and not r.flags
+    assert r.refer_to_teacher and any("mark is 0" in why for why in r.refer_reasons)

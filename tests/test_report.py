@@ -30,3 +30,37 @@ def test_json_validates_against_schema(path, hide, rubric):
 def test_golden(path, rubric):
     expected = json.loads((GOLDEN / f"{path.stem}.json").read_text(encoding="utf-8"))
     assert golden_record(path, rubric) == expected["result"]
+
+
+def test_a_full_slip_escapes_the_students_text_and_holds_nothing_for_the_teacher(rubric):
+    from html.parser import HTMLParser
+
+    from essay_marker.report import to_html_slip, to_markdown
+    from essay_marker.scoring import score_essay
+
+    text = (
+        (EXAMPLES / "two-reasons-short.txt")
+        .read_text(encoding="utf-8")
+        .replace("He gave jobs", '<script>alert("hi")</script> He gave jobs')
+    )
+    r = score_essay(text, rubric)
+    tags: list[str] = []
+    parser = HTMLParser()
+    parser.handle_starttag = lambda tag, attrs: tags.append(tag)
+    page = to_html_slip(r, text, "Amy")
+    parser.feed(page)
+    assert "script" not in tags and "&lt;script&gt;" in page
+    for slip in (page, to_markdown(r, title="Amy")):
+        assert "confidence" not in slip and "scored by" not in slip and "rules:" not in slip
+        assert "For your teacher" not in slip
+
+
+def test_no_mark_slips_name_no_level_or_mark(rubric):
+    from essay_marker.report import to_html_slip, to_markdown
+    from essay_marker.scoring import score_essay
+
+    for name in ("two-reasons-short.txt", "trotsky-narrative.txt", "analytical-four-factors.txt"):
+        text = (EXAMPLES / name).read_text(encoding="utf-8")
+        r = score_essay(text, rubric, hide_mark=True)
+        for slip in (to_html_slip(r, text, "Amy", hide_mark=True), to_markdown(r, hide_mark=True)):
+            assert "Level" not in slip and "/16" not in slip and "confident" not in slip
