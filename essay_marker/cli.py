@@ -446,7 +446,9 @@ def train(
     ] = None,
     from_markbook: Annotated[
         Path | None,
-        typer.Option("--from-markbook", help="A batch marks.csv with your teacher_mark column."),
+        typer.Option(
+            "--from-markbook", help="A batch marks.csv or marks.xlsx with your teacher_mark column."
+        ),
     ] = None,
     text_col: Annotated[
         str | None, typer.Option("--text-col", help="--marks holds the texts, in this column.")
@@ -583,6 +585,85 @@ def _new_model_wins(
         )
         return True
     return force or fresh["qwk"] >= before["qwk"]
+
+
+@app.command()
+def moderate(
+    folder: Annotated[
+        Path, typer.Argument(help="The folder 'essaymark batch' wrote (it holds marks.csv).")
+    ],
+    sample: Annotated[
+        int | None,
+        typer.Option(
+            "--sample",
+            "-n",
+            min=1,
+            help="How many scripts to choose (default: a fifth of the class, at least 10).",
+        ),
+    ] = None,
+    report: Annotated[
+        bool, typer.Option("--report", help="Compare your marks with essaymark's.")
+    ] = False,
+    show_marks: Annotated[
+        bool, typer.Option("--show-marks", help="Put essaymark's marks in the sheet.")
+    ] = False,
+    marks: Annotated[
+        Path | None,
+        typer.Option(
+            "--marks",
+            help="With --report: your marks in a CSV or XLSX (file, "
+            "teacher_mark), if not in the sheet or markbook.",
+        ),
+    ] = None,
+    rubric: Annotated[
+        str | None,
+        typer.Option("--rubric", "-r", help="Rubric id or file (default: the batch's)."),
+    ] = None,
+) -> None:
+    """Choose scripts for you to mark yourself, then see where essaymark agrees with you.
+
+    Example: essaymark moderate marked/ ; mark the scripts in marked/moderation.xlsx ;
+    essaymark moderate marked/ --report
+    """
+    from essay_marker import moderation as mod
+    from essay_marker.fsutil import atomic_write
+    from essay_marker.rubric import find_rubric
+
+    try:
+        table = mod.markbook_rows(folder)
+        rb = find_rubric(rubric or mod.batch_rubric_id(folder) or "stalin-main-reason")
+        if report:
+            figures = mod.agreement(table, mod.teacher_marks(folder, marks), rb)
+        else:
+            chosen = mod.choose_sample(table, sample)
+            csv_path, xlsx_path = mod.write_sheet(folder, chosen, show_marks)
+    except EssaymarkError as exc:
+        raise fail(exc) from None
+    if not report:
+        out.print(
+            f"{len(chosen)} scripts to mark yourself, listed in {xlsx_path} and {csv_path} with "
+            "a link to each slip and why it was chosen. Mark them as you normally would, put "
+            "your marks in the teacher_mark column of either file (or of marks.csv), save, then "
+            f"run: essaymark moderate {folder} --report",
+            markup=False,
+        )
+        return
+    advice = mod.recommendation(figures, folder)
+    page = folder / "moderation.html"
+    atomic_write(page, mod.render_report(figures, advice, rb, folder))
+    qwk = figures["qwk"] if figures["qwk"] is not None else "n/a"
+    out.print(
+        f"{figures['n']} scripts marked by you and essaymark: QWK {qwk}, same level "
+        f"{figures['exact_level']:.0%}, within one level {figures['adjacent_level']:.0%}, "
+        f"essaymark {figures['mean_difference']:+.1f} marks from you on average.",
+        markup=False,
+    )
+    for lv, d in figures["by_level"].items():
+        out.print(f"  your Level {lv}: {d['n']} scripts, essaymark {d['mean_difference']:+.1f}",
+                  markup=False)  # fmt: skip
+    out.print(advice, markup=False)
+    out.print(f"{len(figures['disagreements'])} disagreements by a level or more: {page}",
+              markup=False)  # fmt: skip
 
 
 models_app = typer.Typer(help="Your trained models: list them, choose one.", no_args_is_help=True)

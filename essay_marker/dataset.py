@@ -74,6 +74,50 @@ def _read_csv(path: Path) -> pd.DataFrame:
         ) from None
 
 
+def read_markbook_table(path: Path) -> pd.DataFrame:
+    """A markbook (marks.csv or the marks.xlsx that batch writes, or a copy a teacher saved
+    from either) as text cells, the spreadsheet guard taken off the names."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        try:
+            table = pd.read_excel(path, dtype=str).fillna("")
+        except FileNotFoundError:
+            raise DataError(f"{path} does not exist", "check the path to the markbook") from None
+        except Exception as exc:  # openpyxl raises many kinds on a damaged file
+            raise DataError(
+                f"{path} is not a readable spreadsheet ({exc.__class__.__name__})",
+                "open it and save it again as .xlsx, or give the marks.csv",
+            ) from None
+        # Spreadsheets store whole marks as numbers: 7.0 is the teacher's 7.
+        table = table.map(lambda v: v[:-2] if v.endswith(".0") and v[:-2].isdigit() else v)
+    else:
+        table = _read_csv(path)
+    for column in ("student", "file", "error"):
+        if column in table.columns:
+            table[column] = table[column].map(cell_text)
+    return table
+
+
+MODERATION_SHEET = "moderation"  # moderation.csv / .xlsx that `moderate` writes by a markbook
+
+
+def moderation_marks(markbook: pd.DataFrame, folder: Path) -> dict[str, int]:
+    """Teacher marks by file: the markbook's teacher_mark, then those in the moderation
+    sheets beside it (moderation.csv and .xlsx, the later-saved winning)."""
+    tables = [markbook]
+    sheets = [folder / f"{MODERATION_SHEET}{ext}" for ext in (".csv", ".xlsx")]
+    sheets = sorted((p for p in sheets if p.is_file()), key=lambda p: p.stat().st_mtime)
+    tables += [read_markbook_table(p) for p in sheets]
+    found: dict[str, int] = {}
+    for table in tables:
+        if "teacher_mark" not in table.columns or "file" not in table.columns:
+            continue
+        for file, raw in zip(table.file, table.teacher_mark, strict=True):
+            mark = _whole(str(raw))
+            if mark is not None:
+                found[str(file)] = mark
+    return found
+
+
 def _whole(value: str) -> int | None:
     try:
         number = float(value)
@@ -241,11 +285,11 @@ def load_markbook(
     import json
 
     path = Path(path)
-    table = _read_csv(path)
+    table = read_markbook_table(path)
     if "teacher_mark" not in table.columns or "file" not in table.columns:
         raise DataError(
             f"{path} is not an essaymark markbook (no file/teacher_mark columns)",
-            "give the marks.csv that 'essaymark batch' wrote",
+            "give the marks.csv or marks.xlsx that 'essaymark batch' wrote",
         )
     folder = Path(scripts_dir) if scripts_dir else None
     info = path.with_name(BATCH_INFO)
@@ -255,15 +299,15 @@ def load_markbook(
         raise DataError(
             f"cannot find the scripts marked in {path}", "give their folder with --scripts"
         )
-    marked = table[table.teacher_mark.str.strip() != ""]
-    if marked.empty:
+    # Marks entered in the moderation sheet count as much as those in the markbook.
+    marks = moderation_marks(table, path.parent)
+    if not marks:
         raise DataError(
             f"{path} has no teacher marks yet",
             "fill the teacher_mark column for the scripts you have marked",
         )
     rows = []
-    for row in marked.itertuples(index=False):
-        name = cell_text(str(row.file))  # the markbook guards names that look like formulas
+    for name, teacher_mark in marks.items():
         file = folder / name
         if not file.resolve().is_relative_to(folder.resolve()) or not file.is_file():
             raise DataError(
@@ -276,7 +320,7 @@ def load_markbook(
             if "is empty" not in exc.message:
                 raise DataError(str(exc)) from None
             text = ""
-        rows.append((name, text, row.teacher_mark, ""))
+        rows.append((name, text, str(teacher_mark), ""))
     return _build(rows, rubric, str(path), hashlib.sha256(path.read_bytes()))
 
 
