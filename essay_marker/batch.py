@@ -69,6 +69,7 @@ def columns(rubric: Rubric) -> list[str]:
         "confidence",
         "refer_to_teacher",
         "flags",
+        "refer_reasons",
         "error",
         *(f"factor_{f.id}" for f in rubric.factors),
         "teacher_mark",
@@ -91,6 +92,7 @@ def row_to_record(row: BatchRow, rubric: Rubric) -> dict[str, Any]:
         if row.refer_to_teacher is None
         else str(row.refer_to_teacher).lower(),
         "flags": ";".join(row.flags),
+        "refer_reasons": " | ".join(row.refer_reasons),
         "error": row.error,
         "teacher_mark": "",
         "targets": ";".join(row.targets),
@@ -120,6 +122,8 @@ def record_to_row(record: dict[str, str], slip: str = "") -> BatchRow:
         confidence=num("confidence", float),
         refer_to_teacher={"true": True, "false": False}.get(record.get("refer_to_teacher", "")),
         flags=tuple(x for x in record.get("flags", "").split(";") if x),
+        # So that a resumed run's class report gives each referral's reasons again.
+        refer_reasons=tuple(x for x in record.get("refer_reasons", "").split(" | ") if x),
         error=record.get("error", ""),
         factors={k[7:]: v for k, v in record.items() if k.startswith("factor_") and v},
         targets=tuple(x for x in record.get("targets", "").split(";") if x),
@@ -707,15 +711,20 @@ def markbook_writer(
         # does: give it, so the file is the one a normal (in-memory) workbook writes.
         ref = f"A1:{get_column_letter(len(names))}{rows + 1}"
         sheet.calculate_dimension = lambda: ref
+        # A markbook a teacher can work in: the header stays in view, every column filters,
+        # and columns are wide enough for what they hold.
+        sheet.freeze_panes = "A2"
+        sheet.auto_filter.ref = ref
+        for i, name in enumerate(names, 1):
+            width = _WIDTHS.get(name, 14 if name.startswith("factor_") else 12)
+            sheet.column_dimensions[get_column_letter(i)].width = width
         sheet.append(names)
 
         def add(row: BatchRow) -> None:
             record = row_to_record(row, rubric)
             # File names and messages come from users: never a live formula in either file.
             writer.writerow({n: v if n in _NUMERIC else text_cell(v) for n, v in record.items()})
-            sheet.append(
-                [_cell(record[n]) if n in _NUMERIC else _text(sheet, record[n]) for n in names]
-            )
+            sheet.append([_xlsx_cell(sheet, n, record[n]) for n in names])
 
         try:
             yield add
@@ -727,9 +736,18 @@ def markbook_writer(
         book.save(xlsx)
 
 
-def _cell(value: Any) -> float | str:
-    """A number cell, or an empty text cell where the markbook has no number."""
-    return "" if value == "" else float(value)
+_WIDTHS = {"student": 22, "file": 28, "flags": 18, "refer_reasons": 48, "error": 40}
+_WIDTHS |= {"targets": 40, "scorer": 28, "sha256": 16, "refer_to_teacher": 10}
+
+
+def _xlsx_cell(sheet: Any, name: str, value: Any) -> Any:
+    """The spreadsheet's cell for a markbook value: numbers as numbers, yes/no as booleans,
+    everything else as text."""
+    if name in _NUMERIC:
+        return "" if value == "" else float(value)
+    if name == "refer_to_teacher" and value in ("true", "false"):
+        return value == "true"
+    return _text(sheet, value)
 
 
 def _text(sheet: Any, value: str) -> Any:

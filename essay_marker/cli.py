@@ -32,6 +32,40 @@ rubric_app = typer.Typer(help="List, show and validate rubrics.", no_args_is_hel
 app.add_typer(rubric_app, name="rubric")
 
 out = Console(highlight=False, soft_wrap=False)
+
+
+def flag(*names: str, help: str) -> Any:
+    """A yes/no option, shown in help without a value placeholder (it takes none)."""
+    return typer.Option(*names, help=help, metavar="")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        out.print(f"essaymark {version('essaymark')}", markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            metavar="",
+            help="Print essaymark's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Marks and formative feedback for GCSE history essays, offline.
+
+    Example: essaymark check essay.docx
+    """
+
+
 SUMMARY_ROWS = 60  # batches larger than a class set list only the scripts to check
 err = Console(stderr=True, highlight=False)
 
@@ -73,8 +107,10 @@ def fail(exc: EssaymarkError) -> typer.Exit:
 
 
 def say(message: str) -> None:
-    """A progress line on stderr."""
-    err.print(f"[dim]{message}[/dim]", soft_wrap=True)
+    """A progress line on stderr (plain text: file names may hold [brackets])."""
+    from rich.markup import escape
+
+    err.print(f"[dim]{escape(message)}[/dim]", soft_wrap=True)
 
 
 RubricOpt = Annotated[
@@ -85,14 +121,14 @@ ModelOpt = Annotated[
     Path | None, typer.Option("--model", "-m", help="A model file from 'essaymark train'.")
 ]
 RulesOpt = Annotated[
-    bool, typer.Option("--rules", help="Mark with the coverage rules, not the trained model.")
+    bool, flag("--rules", help="Mark with the coverage rules, not the trained model.")
 ]
 ScriptsOpt = Annotated[Path, typer.Option("--scripts", help="Folder of marked scripts.")]
 MarksOpt = Annotated[Path, typer.Option("--marks", help="CSV with file,mark[,spag] columns.")]
 FoldsOpt = Annotated[int, typer.Option("--folds", min=2, max=20, help="Cross-validation folds.")]
 NoBaseOpt = Annotated[
     bool,
-    typer.Option(
+    flag(
         "--no-base-corpus",
         help="Learn from these scripts alone, without the corpus bundled for the rubric.",
     ),
@@ -112,6 +148,21 @@ def _sources(paths: list[Path] | None) -> tuple[str, ...]:
     return tuple(read_essay(str(p))[1] for p in paths or ())
 
 
+def _needs_a_model(rubric: Rubric, path: Path | None) -> None:
+    """Refuse to mark with a rubric that has no factors when there is no model: the rules
+    would give every script 0."""
+    from essay_marker.errors import RubricError
+
+    if path is None and not rubric.factors:
+        raise RubricError(
+            rubric.path or rubric.id,
+            "factors",
+            "has no factors and there is no model trained for it, so nothing could be marked",
+            f"train one on marked scripts ('essaymark train --rubric {rubric.path or rubric.id} "
+            "--scripts DIR --marks CSV') or add [[factors]] to the rubric",
+        )
+
+
 def _model_path(rubric: Rubric, model: Path | None, rules: bool) -> Path | None:
     """The model to mark with: --model, else the teacher's active one, else the bundled one."""
     from essay_marker.model import bundled_model_path
@@ -129,6 +180,7 @@ def _scorer(rubric: Rubric, model: Path | None, rules: bool) -> Scorer | None:
     from essay_marker.model import load_model, skip_skops_default_trust
 
     path = _model_path(rubric, model, rules)
+    _needs_a_model(rubric, path)
     skip_skops_default_trust()  # this process is ours: load_model names every type it trusts
     return load_model(path, rubric) if path else None
 
@@ -141,13 +193,16 @@ def check(
     rubric: RubricOpt = "stalin-main-reason",
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     no_mark: Annotated[
-        bool, typer.Option("--no-mark", help="Feedback only: hide the level and mark.")
+        bool, flag("--no-mark", help="Feedback only: hide the level and mark.")
     ] = False,
     model: ModelOpt = None,
     rules: RulesOpt = False,
     source: SourceOpt = None,
 ) -> None:
-    """Mark one essay and print formative feedback."""
+    """Mark one essay and print formative feedback.
+
+    Example: essaymark check essay.docx --format markdown
+    """
     from essay_marker.readers import read_essay
     from essay_marker.report import print_text, to_json, to_markdown
     from essay_marker.rubric import find_rubric
@@ -201,10 +256,10 @@ def batch(
         ),
     ] = None,
     resume: Annotated[
-        bool, typer.Option("--resume", help="Skip files already in the markbook and unchanged.")
+        bool, flag("--resume", help="Skip files already in the markbook and unchanged.")
     ] = False,
     no_mark: Annotated[
-        bool, typer.Option("--no-mark", help="Slips and report without levels and marks.")
+        bool, flag("--no-mark", help="Slips and report without levels and marks.")
     ] = False,
     fmt: Annotated[
         FiguresFormat, typer.Option("--format", "-f", help="json: JSON Lines on stdout.")
@@ -213,7 +268,10 @@ def batch(
     rules: RulesOpt = False,
     source: SourceOpt = None,
 ) -> None:
-    """Mark a class folder: markbook (CSV, XLSX), feedback slips and a class report."""
+    """Mark a class folder: markbook (CSV, XLSX), feedback slips and a class report.
+
+    Example: essaymark batch year10-set2/ --out marked/
+    """
     import os
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -229,6 +287,7 @@ def batch(
     try:
         rb = find_rubric(rubric)
         model_path = _model_path(rb, model, rules)
+        _needs_a_model(rb, model_path)
         if model_path:
             from essay_marker.model import load_model, skip_skops_default_trust
 
@@ -264,10 +323,8 @@ def batch(
         raise fail(exc) from None
     if fmt is not FiguresFormat.json:
         _print_batch_summary(outcome, no_mark)
-    from rich.markup import escape
-
     for rel, slip in sorted(outcome.renamed.items()):
-        say(escape(f"{rel}: slip named feedback/{slip}.html, so as not to replace another's"))
+        say(f"{rel}: slip named feedback/{slip}.html, so as not to replace another's")
     say(
         f"{outcome.marked} marked, {outcome.failed} could not be read"
         + (f", {outcome.reused} unchanged from last run" if outcome.reused else "")
@@ -384,7 +441,10 @@ def evaluate(
         ),
     ] = None,
 ) -> None:
-    """Cross-validate the marker on marked scripts and print agreement figures (nothing saved)."""
+    """Cross-validate the marker on marked scripts and print agreement figures (nothing saved).
+
+    Example: essaymark evaluate --scripts marked-scripts/ --marks marks.csv
+    """
     from essay_marker.dataset import load_marked
     from essay_marker.model import held_out_figures, load_model, sentence_figures
     from essay_marker.rubric import find_rubric
@@ -468,13 +528,15 @@ def train(
     folds: FoldsOpt = 5,
     no_base_corpus: NoBaseOpt = False,
     force: Annotated[
-        bool, typer.Option("--force", help="Use the new model even if it agrees less.")
+        bool, flag("--force", help="Use the new model even if it agrees less.")
     ] = False,
 ) -> None:
     """Train the marker on marked scripts, report cross-validated figures and save it (skops).
 
     For a rubric with a bundled corpus, your scripts are added to it and weighted to carry
     three quarters of the weight, so the model follows your marks where the two disagree.
+
+    Example: essaymark train --from-markbook marked/marks.csv
     """
     from essay_marker import store
     from essay_marker.dataset import check_trainable, load_markbook, load_marked, load_table
@@ -601,11 +663,9 @@ def moderate(
             help="How many scripts to choose (default: a fifth of the class, at least 10).",
         ),
     ] = None,
-    report: Annotated[
-        bool, typer.Option("--report", help="Compare your marks with essaymark's.")
-    ] = False,
+    report: Annotated[bool, flag("--report", help="Compare your marks with essaymark's.")] = False,
     show_marks: Annotated[
-        bool, typer.Option("--show-marks", help="Put essaymark's marks in the sheet.")
+        bool, flag("--show-marks", help="Put essaymark's marks in the sheet.")
     ] = False,
     marks: Annotated[
         Path | None,
@@ -672,7 +732,10 @@ app.add_typer(models_app, name="models")
 
 @models_app.command("list")
 def models_list(rubric: RubricOpt = "stalin-main-reason") -> None:
-    """List your saved model versions for a rubric (* = in use)."""
+    """List your saved model versions for a rubric (* = in use).
+
+    Example: essaymark models list
+    """
     from essay_marker import store
 
     saved = store.versions(rubric)
@@ -706,7 +769,10 @@ def models_use(
     ],
     rubric: RubricOpt = "stalin-main-reason",
 ) -> None:
-    """Mark with one of your saved versions from now on ('bundled': the shipped model)."""
+    """Mark with one of your saved versions from now on ('bundled': the shipped model).
+
+    Example: essaymark models use v2
+    """
     from essay_marker import store
     from essay_marker.errors import RubricError
     from essay_marker.model import load_model, skip_skops_default_trust
@@ -730,7 +796,10 @@ def models_use(
 
 @rubric_app.command("list")
 def rubric_list() -> None:
-    """List the rubrics that ship with essaymark."""
+    """List the rubrics that ship with essaymark.
+
+    Example: essaymark rubric list
+    """
     from essay_marker.rubric import list_rubrics, load_rubric
 
     for rid, path in list_rubrics().items():
@@ -743,7 +812,10 @@ def rubric_list() -> None:
 
 @rubric_app.command("show")
 def rubric_show(rubric_id: Annotated[str, typer.Argument(help="Rubric id or .toml file.")]) -> None:
-    """Show a rubric's question, levels and factors."""
+    """Show a rubric's question, levels and factors.
+
+    Example: essaymark rubric show stalin-main-reason
+    """
     from essay_marker.rubric import find_rubric
 
     try:
@@ -778,9 +850,13 @@ def rubric_new(
     max_mark: Annotated[int, typer.Option("--max-mark", min=1, help="Marks for content.")] = 16,
     spag_max: Annotated[int, typer.Option("--spag-max", min=0, help="Marks for SPaG.")] = 4,
     levels: Annotated[int, typer.Option("--levels", min=1, help="Levels above Level 0.")] = 4,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    force: Annotated[bool, flag("--force", help="Replace an existing file.")] = False,
 ) -> None:
-    """Write a valid, commented rubric template for a new question."""
+    """Write a valid, commented rubric template for a new question.
+
+    Example: essaymark rubric new --id ww1-causes --question "Why did war begin in 1914?"
+    --out ww1-causes.toml
+    """
     from essay_marker.fsutil import atomic_write
     from essay_marker.rubric import rubric_template
 
@@ -802,8 +878,11 @@ def rubric_new(
 
 @rubric_app.command("validate")
 def rubric_validate(file: Annotated[Path, typer.Argument(help="Rubric .toml file.")]) -> None:
-    """Check a rubric file and report the first problem with its key."""
-    from essay_marker.rubric import load_rubric
+    """Check a rubric file and report the first problem with its key.
+
+    Example: essaymark rubric validate ww1-causes.toml
+    """
+    from essay_marker.rubric import load_rubric, rubric_warnings
 
     try:
         rb = load_rubric(file)
@@ -814,6 +893,8 @@ def rubric_validate(file: Annotated[Path, typer.Argument(help="Rubric .toml file
         f"{len(rb.misconceptions)} misconceptions, {len(rb.dates)} dated events"
     )
     out.print(f"{file}: valid rubric '{rb.id}' with {summary}", markup=False)
+    for warning in rubric_warnings(rb):
+        say(f"warning: {file}: {warning}")
 
 
 def main() -> None:

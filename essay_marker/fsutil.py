@@ -8,6 +8,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -48,6 +49,9 @@ def atomic_file(path: Path, durable: bool = True) -> Iterator[BinaryIO]:
             if durable:
                 fh.flush()
                 os.fsync(fh.fileno())
+        # mkstemp makes the file readable by its owner only; outputs follow the umask, as
+        # any other program's would (README: "Student data").
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -58,6 +62,14 @@ def atomic_write(path: Path, data: str | bytes, durable: bool = True) -> None:
     """Write to a temporary file beside path, then rename over it (see atomic_file)."""
     with atomic_file(path, durable) as fh:
         fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+@cache
+def _file_mode() -> int:
+    """The mode a new file gets under this process's umask (read once)."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def _alive(pid: int) -> bool:

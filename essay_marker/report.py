@@ -225,7 +225,7 @@ def print_text(r: EssayResult, console: Any, hide_mark: bool = False) -> None:
 _SLIP_CSS = """
 body{font-family:Georgia,serif;max-width:46rem;margin:1.5rem auto;color:#111;line-height:1.35}
 h1{font-size:1.3rem;margin:0 0 .3rem}h2{font-size:1.05rem;margin:1rem 0 .3rem}
-.meta{color:#333}.refer{border-left:4px solid #b00;padding:.2rem .6rem;background:#fdeaea}
+.meta{color:#333}.refer{border-left:4px solid #036;padding:.2rem .6rem;background:#eef3f8}
 table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{border:1px solid #bbb;
 padding:.25rem .4rem;vertical-align:top;text-align:left}
 .absent{color:#777}.mentioned{background:#fff4c2}.explained{background:#d9f2d9}
@@ -234,7 +234,10 @@ mark.describe{background:#fff4c2}mark.explain{background:#d9f2d9}
 mark.weigh,mark.judge{background:#b7e4b7;font-weight:bold}
 .essay{font-size:.85rem;white-space:pre-wrap;border:1px solid #ccc;padding:.5rem}
 .next{border:2px solid #036;padding:.4rem .6rem}
-@media print{body{margin:0;max-width:none;font-size:10.5pt}.essay{font-size:8.5pt}}
+@page{size:A4;margin:12mm}
+@media print{body{margin:0;max-width:none;font-size:10pt;line-height:1.25}.essay{font-size:8pt}
+h2{break-after:avoid}tr,li,.next{break-inside:avoid}
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 """
 
 

@@ -473,6 +473,27 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
     return rubric
 
 
+# What `rubric new` writes where the teacher is to fill in their own wording.
+_PLACEHOLDER = re.compile(r"^Describe what a Level \d+ answer does\.$")
+
+
+def rubric_warnings(rubric: Rubric) -> list[str]:
+    """What is valid but would reach students unfinished, or mark nothing on its own."""
+    out = [
+        f"levels: Level {lv.level}'s descriptor is still the template's "
+        f'("{lv.descriptor}"): students would see it; write what a Level {lv.level} answer does'
+        for lv in rubric.levels
+        if _PLACEHOLDER.match(lv.descriptor)
+    ]
+    if not rubric.factors:
+        out.append(
+            "factors: none, so essaymark can mark with this rubric only once a model is trained "
+            "on marked scripts ('essaymark train --rubric FILE …'); add [[factors]] for "
+            "sentence-level feedback"
+        )
+    return out
+
+
 def load_rubric(path: str | Path) -> Rubric:
     """Read and validate a rubric file."""
     p = Path(path)

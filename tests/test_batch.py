@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import shutil
-import zipfile
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
@@ -88,25 +87,30 @@ def test_markbook_rows_and_errors(marked, rubric):
     assert list(xlsx["file"]) == [r["file"] for r in rows]
 
 
-def _as_pandas_writes_it(out, tmp_path):
-    """The XLSX pandas writes from marks.csv (how the markbook was written before streaming)."""
+def _same_cells(out):
+    """marks.xlsx holds what marks.csv holds: numbers as numbers, yes/no as booleans."""
+    from openpyxl import load_workbook
+
     table = pd.read_csv(out / "marks.csv", dtype=str, keep_default_na=False)
-    for col in ("level", "mark", "spag", "confidence"):
-        table[col] = pd.to_numeric(table[col], errors="coerce")
-    table.to_excel(tmp_path / "pandas.xlsx", index=False, sheet_name="markbook")
-    with (
-        zipfile.ZipFile(out / "marks.xlsx") as ours,
-        zipfile.ZipFile(tmp_path / "pandas.xlsx") as ref,
-    ):
-        assert ours.namelist() == ref.namelist()
-        for name in ours.namelist():
-            if name != "docProps/core.xml":  # it holds the time the file was written
-                assert ours.read(name) == ref.read(name), name
+    sheet = load_workbook(out / "marks.xlsx").active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert list(rows[0]) == list(table.columns)
+    for got, want in zip(rows[1:], table.to_dict("records"), strict=True):
+        for name, value in zip(table.columns, got, strict=True):
+            if name in ("level", "mark", "spag", "confidence"):
+                assert value == (float(want[name]) if want[name] else None), name
+            elif name == "refer_to_teacher" and want[name]:
+                assert value is (want[name] == "true")
+            else:
+                assert (value or "") == want[name].removeprefix("'") or value == want[name], name
+    return sheet
 
 
-def test_streamed_xlsx_is_the_one_pandas_writes(marked, tmp_path):
+def test_markbook_xlsx_is_a_sheet_a_teacher_can_work_in(marked):
     _, out = marked
-    _as_pandas_writes_it(out, tmp_path)
+    sheet = _same_cells(out)
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref.startswith("A1:")
+    assert sheet.column_dimensions["B"].width >= 20  # the file names fit
 
 
 def test_streamed_xlsx_numbers_and_gaps(marked, tmp_path, rubric):
@@ -118,7 +122,7 @@ def test_streamed_xlsx_numbers_and_gaps(marked, tmp_path, rubric):
     with markbook_writer(rubric, tmp_path, len(rows)) as add:
         for row in rows:
             add(row)
-    _as_pandas_writes_it(tmp_path, tmp_path)
+    _same_cells(tmp_path)
 
 
 def test_slips_for_every_student_with_text_escaped(marked):
@@ -435,3 +439,34 @@ def test_workers_die_with_a_killed_batch(tmp_path, how):
         assert not any(_alive(w) for w in workers)
     finally:
         batch_run.kill()
+
+
+def test_a_resumed_run_keeps_the_reasons_for_each_referral(marked, tmp_path, rubric):
+    outcome, out = marked
+    resumed = tmp_path / "resumed"
+    shutil.copytree(out, resumed)
+    again = run_batch(CLASS, resumed, rubric, bundled_model_path(rubric), jobs=1, resume=True)
+    assert again.reused == outcome.marked
+    assert [r.refer_reasons for r in again.rows] == [r.refer_reasons for r in outcome.rows]
+    page = (resumed / "class-report.html").read_text(encoding="utf-8")
+    assert page == (out / "class-report.html").read_text(encoding="utf-8")
+
+
+def test_outputs_follow_the_umask(tmp_path, rubric):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        from essay_marker import fsutil
+
+        fsutil._file_mode.cache_clear()
+        folder = tmp_path / "c"
+        folder.mkdir()
+        (folder / "amy.txt").write_text(_essay_text(), encoding="utf-8")
+        run_batch(folder, tmp_path / "out", rubric, None, jobs=1)
+        for path in [tmp_path / "out" / "marks.csv", tmp_path / "out" / "feedback" / "amy.html"]:
+            assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    finally:
+        os.umask(old)
+        fsutil._file_mode.cache_clear()

@@ -64,3 +64,12 @@ def test_no_mark_slips_name_no_level_or_mark(rubric):
         r = score_essay(text, rubric, hide_mark=True)
         for slip in (to_html_slip(r, text, "Amy", hide_mark=True), to_markdown(r, hide_mark=True)):
             assert "Level" not in slip and "/16" not in slip and "confident" not in slip
+
+
+def test_slips_print_on_a4_without_splitting_a_row(rubric):
+    from essay_marker.report import to_html_slip
+    from essay_marker.scoring import score_essay
+
+    text = (EXAMPLES / "two-reasons-short.txt").read_text(encoding="utf-8")
+    page = to_html_slip(score_essay(text, rubric), text, "Amy")
+    assert "@page{size:A4" in page and "tr,li,.next{break-inside:avoid}" in page
