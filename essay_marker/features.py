@@ -122,7 +122,7 @@ def essay_features(a: Analysis, rubric: Rubric) -> dict[str, float]:
         mentioned=sum(f.status != "absent" for f in factors),
         explained=sum(f.status in done for f in factors),
         weighed=sum(f.status == "weighed" for f in factors),
-        developed=sum(f.status in done and len(f.evidence) >= 2 for f in factors),
+        developed=sum(f.status in done and len(f.support) >= 2 for f in factors),
         named_mentioned=sum(f.named and f.status != "absent" for f in factors),
         named_explained=sum(f.named and f.status in done for f in factors),
         named_weighed=sum(f.named and f.status == "weighed" for f in factors),

@@ -49,7 +49,8 @@ def best_evidence(
     """The most telling sentence for a factor, trying roles in order; skips starts in avoid."""
     roles = roles or _ROLE_ORDER[f.status]
     for role in roles:
-        found = [e for e in f.sentences_with(role) if e.start not in avoid]
+        # Only sentences surely about the factor are quoted (FactorCoverage.evidence).
+        found = [e for e in f.shown_with(role) if e.start not in avoid]
         if found:
             # Prefer a sentence that is about this factor rather than a long list of them.
             return min(found, key=lambda e: (len(e.text.split()) > 40, e.start))

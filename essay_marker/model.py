@@ -25,7 +25,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from essay_marker.coverage import FactorHook, Hint
+from essay_marker.coverage import AGREES, FactorHook, Hint
 from essay_marker.dataset import MarkedSet
 from essay_marker.errors import ModelError
 from essay_marker.features import Analysis, analyse_essay, feature_table
@@ -295,6 +295,7 @@ class SentenceModel:
             Hint(
                 frozenset(f for f, p in zip(self.factors, row, strict=True) if p >= self.threshold),
                 None if e is None else float(e),
+                frozenset(f for f, p in zip(self.factors, row, strict=True) if p >= AGREES),
             )
             for row, e in zip(probs, explains, strict=True)
         ]

@@ -98,7 +98,7 @@ def summarise(coverage: Coverage, doc: Doc) -> Summary:
         mentioned=sum(f.status != "absent" for f in fs),
         explained=sum(f.status in ("explained", "weighed") for f in fs),
         # Explained and returned to: more than one sentence of the student's own on it.
-        developed=sum(f.status in ("explained", "weighed") and len(f.evidence) >= 2 for f in fs),
+        developed=sum(f.status in ("explained", "weighed") and len(f.support) >= 2 for f in fs),
         weighed=sum(f.status == "weighed" for f in fs),
         named_explained=sum(f.named and f.status in ("explained", "weighed") for f in fs),
         evidence=len(coverage.specific_evidence),

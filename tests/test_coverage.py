@@ -123,3 +123,22 @@ def test_combined_cue_index_finds_what_each_cue_set_finds():
     for st in sentences:
         expected = {n: m for n, s in enumerate(sets) if (m := s.find(st))}
         assert index.find(st) == expected, st
+
+
+def test_evidence_shown_is_the_part_surely_about_the_factor(rubric):
+    """A corrected fact is never quoted as evidence, though it still counts as a mention;
+    with a sentence model, a cue alone is not enough to quote a sentence."""
+    from essay_marker.coverage import Hint, analyse_coverage
+    from essay_marker.text import analyse
+
+    doc = analyse(
+        "Stalin became General Secretary in 1924. As General Secretary he appointed his "
+        "supporters, so they voted for him at the Party Congress."
+    )
+    gs = analyse_coverage(doc, rubric).factor("general_secretary")
+    assert [e.start for e in gs.support] == [0, doc.sentences[1].start]
+    assert [e.start for e in gs.evidence] == [doc.sentences[1].start]
+    # The model does not agree that the second sentence is about the post: nothing quoted.
+    doubtful = [Hint(agrees=frozenset()), Hint(agrees=frozenset())]
+    gs = analyse_coverage(doc, rubric, hints=doubtful).factor("general_secretary")
+    assert gs.status != "absent" and gs.evidence == ()
