@@ -244,14 +244,15 @@ def test_shipped_card_figures_are_reproduced(rubric):
     card = json.loads((MODELS / "stalin-main-reason.json").read_text())
     assert card["data"]["sha256"] == load_marked(CORPUS, CORPUS / "marks.csv", rubric).sha256
     assert card["rubric"]["sha256"] == rubric.sha256
-    chosen = next(c for c in CANDIDATES if c.name == card["estimator"]["chosen"])
     marked = load_marked(CORPUS, CORPUS / "marks.csv", rubric)
-    evaluation = cross_validate(marked, rubric, card["cross_validation"]["folds"], (chosen,))
+    evaluation = cross_validate(marked, rubric, card["cross_validation"]["folds"])
     expected = card["cross_validation"]
-    assert evaluation.figures["model"] == expected["model"]
-    assert evaluation.figures["length_baseline"] == expected["length_baseline"]
-    assert evaluation.figures["spag"] == expected["spag"]
+    assert evaluation.chosen.name == card["estimator"]["chosen"] == expected["chosen"]
+    assert evaluation.figures == expected
+    # Nested: the choice made inside each fold, and still far above length alone.
+    assert expected["protocol"] == "nested"
     assert expected["model"]["qwk"] > expected["length_baseline"]["qwk"] + 0.1
+    assert expected["beats_length"]["clear"]
 
 
 def test_factorless_rubric_trains_marks_and_gives_level_feedback(tmp_path):
