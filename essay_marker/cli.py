@@ -401,10 +401,10 @@ def _length_verdict(
             f"(a clear margin here is {verdict['margin']:.3f})."
         )
     return (
-        f"Note: this model does not clearly beat counting words. Its QWK, {qwk:.3f}, is "
-        f"within {verdict['margin']:.3f} of what the length of a script alone gives "
-        f"({length_qwk:.3f}; the margin is 0.03 or the spread between repeats, whichever is "
-        "larger), so its marks may mostly follow how much a student wrote. What would help: "
+        f"Note: this model does not clearly beat counting words. Its QWK is {qwk:.3f}; the "
+        f"length of a script alone gives {length_qwk:.3f}, and clearly better would be "
+        f"{verdict['margin']:.3f} more (0.03, or the spread between repeats if larger). Its "
+        "marks may mostly follow how much a student wrote. What would help: "
         "more marked scripts (100 or more give the other features something to learn from), "
         + (
             "and cue phrases for the rubric's factors in the words your students use"
