@@ -405,7 +405,7 @@ def _length_verdict(
         f"length of a script alone gives {length_qwk:.3f}, and clearly better would be "
         f"{verdict['margin']:.3f} more (0.03, or the spread between repeats if larger). Its "
         "marks may mostly follow how much a student wrote. What would help: "
-        "more marked scripts (100 or more give the other features something to learn from), "
+        "more marked scripts (from a class set the other features have little to learn), "
         + (
             "and cue phrases for the rubric's factors in the words your students use"
             if factors
