@@ -34,6 +34,7 @@ from essay_marker.rubric import Rubric, bundled_dirs
 
 FORMAT_VERSION = 1
 SEED = 0
+Marks = Sequence[int] | np.ndarray  # integer marks, as a list or an array
 # Types a model file may contain; skops refuses anything else. Never taken from input.
 ALLOWED_TYPES = (
     "builtins.dict",
@@ -219,7 +220,7 @@ def _trial_qwks(y: np.ndarray, trials: np.ndarray) -> np.ndarray:
     return np.where(chance > 0, 1.0 - observed / safe, 0.0)
 
 
-def _qwk(y: Sequence[int], p: Sequence[int], labels: Sequence[int] | None = None) -> float:
+def _qwk(y: Marks, p: Marks, labels: Sequence[int] | None = None) -> float:
     if len(set(y)) < 2 and len(set(p)) < 2:
         return 1.0 if list(y) == list(p) else 0.0
     value = cohen_kappa_score(y, p, weights="quadratic", labels=labels)
@@ -399,7 +400,7 @@ def fit_sentence_model(
 # --------------------------------------------------------------------------- evaluation
 
 
-def agreement(rubric: Rubric, y: Sequence[int], p: Sequence[int]) -> dict[str, Any]:
+def agreement(rubric: Rubric, y: Marks, p: Marks) -> dict[str, Any]:
     """QWK, exact/adjacent level agreement, MAE, Pearson r and the level confusion matrix."""
     y, p = np.asarray(y), np.asarray(p)
     ly = np.array([rubric.level_for(int(m)).level for m in y])
@@ -420,7 +421,7 @@ def agreement(rubric: Rubric, y: Sequence[int], p: Sequence[int]) -> dict[str, A
     }
 
 
-def spag_agreement(y: Sequence[int], p: Sequence[int], top: int) -> dict[str, Any]:
+def spag_agreement(y: Marks, p: Marks, top: int) -> dict[str, Any]:
     y, p = np.asarray(y), np.asarray(p)
     return {
         "n": len(y),

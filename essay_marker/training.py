@@ -62,6 +62,7 @@ from essay_marker.model import (
     SMALL_SET_CANDIDATES,
     SPAG_CANDIDATE,
     Candidate,
+    Marks,
     OrdinalModel,
     Progress,
     SentenceModel,
@@ -293,7 +294,7 @@ def hashed_counts(texts: Sequence[str]) -> list[sparse.csr_matrix]:
 
 
 def fold_plan(
-    rubric: Rubric, marks: Sequence[int], folds: int, max_repeats: int = 10
+    rubric: Rubric, marks: Marks, folds: int, max_repeats: int = 10
 ) -> tuple[int, list[tuple[np.ndarray, np.ndarray]]]:
     """Repeats and (train, test) splits of the evaluation scripts, stratified by level."""
     n = len(marks)
