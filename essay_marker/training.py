@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import time
 import warnings
 from collections import Counter
@@ -85,7 +84,6 @@ from essay_marker.rubric import Rubric
 TEACHER_SHARE = 0.75  # of the total training weight, when a base corpus is added
 SMALL = 200  # below this many evaluation scripts, folds are repeated
 BASELINE = "length-baseline"
-PARALLEL_WORK = 2_000  # scripts times outer folds: below this, one process is quicker
 
 
 @dataclass(frozen=True)
@@ -482,8 +480,8 @@ def cross_validate(
       figures, so optimistic, most of all on a class set.
 
     `candidates` defaults to those for the training set's size (`candidates_for`);
-    `jobs` runs outer folds in that many processes (default: one per core, when the set
-    is big enough to gain from it). Results do not depend on `jobs`.
+    `jobs` runs outer folds in that many processes (default one). Results do not depend
+    on `jobs`.
     """
     ts = data if isinstance(data, TrainingSet) else TrainingSet(data, len(data.scripts))
     marked = ts.marked
@@ -543,7 +541,7 @@ def cross_validate(
                 inner_splits,
             )
         )
-    workers = _workers(jobs, len(y_all), len(jobs_list))
+    workers = _workers(jobs, len(jobs_list))
     plan = f"{per_repeat} folds" + (f" repeated {repeats} times" if repeats > 1 else "")
     progress(
         f"nested cross-validation: {plan}, {len(candidates)} candidates chosen on inner folds"
@@ -663,12 +661,11 @@ def _beats_length(qwk: float, length_qwk: float, spread: dict[str, Any]) -> dict
     return {"gain": gain, "margin": margin, "clear": gain >= margin}
 
 
-def _workers(jobs: int | None, scripts: int, folds: int) -> int:
-    """Processes for the outer folds: one per core unless told, and one for small work,
-    where starting processes costs more than it saves."""
-    if jobs is None:
-        jobs = (os.cpu_count() or 1) if scripts * folds >= PARALLEL_WORK else 1
-    return max(1, min(jobs, folds))
+def _workers(jobs: int | None, folds: int) -> int:
+    """Processes for the outer folds: one unless told. On the project's shared two-core
+    machine two processes gained nothing reliable (RESULTS, training time), and in one
+    process a class set trains in well under a minute."""
+    return max(1, min(jobs or 1, folds))
 
 
 def _run_outer(jobs: list[_OuterJob], workers: int) -> list[_OuterResult]:
