@@ -467,8 +467,9 @@ def cross_validate(
     """Nested cross-validation: the outer folds score the whole procedure, inner folds choose.
 
     Every candidate, the SPaG model and the length baseline are fitted on each outer
-    fold's training part. In each fold the sentence model, the scaling, the TF-IDF
-    weights and the regression see only that fold's training scripts.
+    fold's training part. In each outer fold the sentence model, the scaling, the TF-IDF
+    weights and the regression see only that fold's training scripts; its inner folds
+    reuse those features and refit only the regressions and thresholds (`_FoldFeatures`).
 
     - The *outer* figures (`figures["model"]`) score what `train` does: on each outer
       fold's training part, inner folds choose the candidate and fit its thresholds, and
@@ -518,14 +519,14 @@ def cross_validate(
     targets = {"mark": y_all, "spag": spag_all}
     tops = {"mark": rubric.max_mark, "spag": rubric.spag_max}
 
-    jobs_list = []
+    outer_jobs = []
     for tr_eval, te in splits:
         train = np.concatenate([tr_eval, base_idx])
         numeric = _numeric_for_fold(
             tables, sentences, {files[i] for i in train}, factors, analyser, rubric, cols
         )
         inner_repeats, inner_splits = fold_plan(rubric, y[tr_eval], folds, INNER_REPEATS)
-        jobs_list.append(
+        outer_jobs.append(
             _OuterJob(
                 numeric,
                 counts,
@@ -541,13 +542,13 @@ def cross_validate(
                 inner_splits,
             )
         )
-    workers = _workers(jobs, len(jobs_list))
+    workers = _workers(jobs, len(outer_jobs))
     plan = f"{per_repeat} folds" + (f" repeated {repeats} times" if repeats > 1 else "")
     progress(
         f"nested cross-validation: {plan}, {len(candidates)} candidates chosen on inner folds"
         + (f", {workers} processes" if workers > 1 else "")
     )
-    results = _run_outer(jobs_list, workers)
+    results = _run_outer(outer_jobs, workers)
 
     raw = {f.name: np.zeros((repeats, n_eval)) for f in fits}
     nested = {k: np.zeros((repeats, n_eval), dtype=int) for k in ("model", BASELINE, "spag")}
@@ -581,8 +582,8 @@ def cross_validate(
         "protocol": "nested",
         "folds": per_repeat,
         "repeats": repeats,
-        "inner_folds": len(jobs_list[0].inner_splits) // jobs_list[0].inner_repeats,
-        "inner_repeats": max(j.inner_repeats for j in jobs_list),
+        "inner_folds": len(outer_jobs[0].inner_splits) // outer_jobs[0].inner_repeats,
+        "inner_repeats": max(j.inner_repeats for j in outer_jobs),
         "model": outer,
         "length_baseline": length_outer,
         "qwk_inner_best": inner_best["qwk"],
