@@ -375,23 +375,27 @@ def _print_batch_summary(outcome: Any, hide_mark: bool) -> None:
     out.print(table)
 
 
-def _print_figures(figures: dict[str, Any], sentences: dict[str, Any] | None = None) -> None:
+def _print_figures(
+    figures: dict[str, Any], sentences: dict[str, Any] | None = None, factors: bool = False
+) -> None:
     m, b = figures["model"], figures["length_baseline"]
     repeats = figures.get("repeats", 1)
     scripts = figures.get("evaluated_on", m["n"])
     plan = f"{figures['folds']} folds" + (f" repeated {repeats} times" if repeats > 1 else "")
+    nested = figures.get("protocol") == "nested"
     out.print(
-        f"[bold]Cross-validated agreement with the marks[/bold] ({plan}, {scripts} scripts; "
-        f"estimator {figures['chosen']})"
+        f"[bold]Cross-validated agreement with the marks[/bold] ({plan}, {scripts} scripts"
+        + (
+            "; the model chosen inside each fold)"
+            if nested
+            else f"; estimator {figures['chosen']})"
+        )
     )
     if base := figures.get("base_corpus"):
         out.print(
             f"  trained with {base['scripts']} bundled scripts as well; figures are on "
             f"your {scripts} scripts only, each held out in turn"
         )
-    if "qwk_repeats" in m:
-        low, high = m["qwk_repeats"]
-        out.print(f"  QWK over the repeats: {low:.3f} to {high:.3f} (small sets vary by split)")
     out.print(f"  {'':18}{'QWK':>7}{'QWK lvl':>9}{'exact':>8}{'adjacent':>10}{'MAE':>7}")
     for label, f in (("model", m), ("length only", b)):
         out.print(
@@ -401,13 +405,31 @@ def _print_figures(figures: dict[str, Any], sentences: dict[str, Any] | None = N
     if "spag" in figures:
         s = figures["spag"]
         out.print(f"  {'SPaG':18}{s['qwk']:>7.3f}{'':>9}{s['exact']:>8.1%}{s['adjacent']:>10.1%}")
+    if "qwk_repeats" in m:
+        low, high = m["qwk_repeats"]
+        out.print(f"  QWK over the repeats: {low:.3f} to {high:.3f} (small sets vary by split)")
+    if nested:
+        spread, won = figures["spread"], figures["winners"]
+        if spread["over"] == "folds":
+            out.print(f"  QWK over the folds: {spread['min']:.3f} to {spread['max']:.3f}")
+        out.print(
+            f"  inner best: {figures['qwk_inner_best']:.3f}, the saved model's QWK on the "
+            "folds that chose it (optimistic)"
+        )
+        out.print(
+            f"  saved: {figures['chosen']}; chosen inside the {sum(won.values())} folds: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(won.items(), key=lambda kv: -kv[1]))
+        )
     pooled = " (all repeats pooled)" if repeats > 1 else ""
     out.print(f"  level confusion{pooled} (rows: given, columns: predicted)")
     for level, row in zip(m["levels"], m["confusion"], strict=True):
         out.print(f"    L{level}: " + " ".join(f"{v:>4}" for v in row))
     out.print(
-        "  selection (QWK): " + ", ".join(f"{k} {v:.3f}" for k, v in figures["selection"].items())
+        "  candidates (QWK on these folds): "
+        + ", ".join(f"{k} {v:.3f}" for k, v in figures["selection"].items())
     )
+    if verdict := figures.get("beats_length"):
+        out.print(_length_verdict(m["qwk"], b["qwk"], verdict, factors), markup=False)
     if sentences and sentences.get("factors"):
         out.print(
             f"[bold]Sentence factor model[/bold] ({sentences['sentences']} sentences, "
@@ -424,6 +446,30 @@ def _print_figures(figures: dict[str, Any], sentences: dict[str, Any] | None = N
                 f"  {'explains, not describes':26} {x['f1_cues']:.2f} / {x['f1_model']:.2f} / "
                 f"{x['f1_cues_and_model']:.2f}  (n={x['support']} of {x['sentences']})"
             )
+
+
+def _length_verdict(
+    qwk: float, length_qwk: float, verdict: dict[str, Any], factors: bool = False
+) -> str:
+    """Plain words on whether the model beats counting words, and what would help if not."""
+    if verdict["clear"]:
+        return (
+            f"  The model beats length alone by {verdict['gain']:.3f} QWK "
+            f"(a clear margin here is {verdict['margin']:.3f})."
+        )
+    return (
+        f"Note: this model does not clearly beat counting words. Its QWK is {qwk:.3f}; the "
+        f"length of a script alone gives {length_qwk:.3f}, and clearly better would be "
+        f"{verdict['margin']:.3f} more (0.03, or the spread between repeats if larger). Its "
+        "marks may mostly follow how much a student wrote. What would help: "
+        "more marked scripts (from a class set the other features have little to learn), "
+        + (
+            "and cue phrases for the rubric's factors in the words your students use"
+            if factors
+            else "and factors in the rubric"
+        )
+        + ", so the marker can credit the reasons an essay gives rather than its length."
+    )
 
 
 @app.command()
@@ -488,12 +534,15 @@ def evaluate(
     sentences = sentence_figures(marked, rb, folds) if rb.factors and marked.annotations else {}
     say(f"done in {time.perf_counter() - started:.0f} s")
     if fmt is FiguresFormat.json:
-        m = evaluation.figures["model"]
+        figures = evaluation.figures
+        m = figures["model"]  # the outer figures: the whole procedure, choice included
         record = {k: m[k] for k in ("qwk", "qwk_level", "exact", "adjacent", "mae", "n")}
-        record.update(cross_validation=evaluation.figures, sentence_model=sentences)
+        record.update({k: figures[k] for k in ("qwk_inner_best", "length_qwk", "spread")})
+        record.update(winners=figures["winners"], beats_length=figures["beats_length"])
+        record.update(cross_validation=figures, sentence_model=sentences)
         print(json.dumps(record, indent=2))
     else:
-        _print_figures(evaluation.figures, sentences)
+        _print_figures(evaluation.figures, sentences, bool(rb.factors))
 
 
 @app.command()
@@ -570,7 +619,9 @@ def train(
     say(f"training on {len(marked.scripts)} scripts for rubric '{rb.id}'…")
     model = train_model(data, rb, name=name, folds=folds, progress=say)
     path = save_model(model, target)
-    _print_figures(model.card["cross_validation"], model.card.get("sentence_model"))
+    _print_figures(
+        model.card["cross_validation"], model.card.get("sentence_model"), bool(rb.factors)
+    )
     out.print(f"saved {path} (trained in {time.perf_counter() - started:.0f} s)", markup=False)
     if out_file:
         return
@@ -626,8 +677,9 @@ def _new_model_wins(
 
     seen = set(old.card.get("data", {}).get("text_keys", []))
     unseen = tuple(s for s in marked.scripts if text_key(s.text) not in seen)
+    # The new model's outer figures: its choice of candidate was made inside each fold.
     fresh = new.card["cross_validation"]["model"]
-    rows = [("new model, cross-validated", len(marked.scripts), fresh)]
+    rows = [("new model, nested cross-validation", len(marked.scripts), fresh)]
     if len(unseen) >= MIN_COMPARE:
         before = held_out_figures(old, MarkedSet(unseen, (), ""), rb)["model"]
         rows.insert(0, (f"in use: {old.scorer_name}", len(unseen), before))

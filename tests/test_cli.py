@@ -195,3 +195,53 @@ def test_markdown_slips_escape_html_from_the_essay(tmp_path):
     )
     md = run("check", essay, "-f", "markdown").stdout
     assert "<script>" not in md and "&lt;script&gt;" in md
+
+
+HOLDOUT = EXAMPLES.parent / "corpus" / "stalin-main-reason-holdout"
+
+
+def _plain_rubric(tmp_path):
+    from essay_marker.rubric import rubric_template
+
+    path = tmp_path / "plain.toml"
+    path.write_text(rubric_template("plain", "Why did Stalin gain power?", 16))
+    return str(path)
+
+
+def test_evaluate_json_reports_the_nested_figures(tmp_path):
+    marks = str(HOLDOUT / "marks.csv")
+    rubric = _plain_rubric(tmp_path)
+    result = run("evaluate", "--rubric", rubric, "--scripts", str(HOLDOUT), "--marks", marks,
+                 "--folds", "3", "--format", "json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    cv = record["cross_validation"]
+    assert record["qwk"] == cv["model"]["qwk"]  # the outer figure: choice inside the folds
+    assert record["qwk_inner_best"] == cv["selection"][cv["chosen"]]
+    assert record["length_qwk"] == cv["length_baseline"]["qwk"]
+    assert record["spread"]["over"] == "repeats" and record["spread"]["n"] == cv["repeats"]
+    assert sum(record["winners"].values()) == cv["folds"] * cv["repeats"]
+    for key in ("exact", "adjacent", "mae"):
+        assert record[key] == cv["model"][key]
+
+
+def test_train_says_when_the_model_does_not_beat_counting_words(tmp_path):
+    """Marks shuffled against the scripts: nothing to learn, and train says so."""
+    import csv
+    import random
+
+    rows = list(csv.DictReader((HOLDOUT / "marks.csv").open(encoding="utf-8")))
+    marks = [r["mark"] for r in rows]
+    random.Random(0).shuffle(marks)
+    shuffled = tmp_path / "marks.csv"
+    shuffled.write_text(
+        "file,mark\n" + "".join(f"{r['file']},{m}\n" for r, m in zip(rows, marks, strict=True))
+    )
+    result = run("train", "--rubric", _plain_rubric(tmp_path), "--scripts", str(HOLDOUT),
+                 "--marks", str(shuffled), "--folds", "3", "--out", str(tmp_path / "m.skops"))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stdout.split())
+    assert "does not clearly beat counting words" in said
+    assert "more marked scripts" in said and "factors in the rubric" in said
+    card = json.loads((tmp_path / "m.json").read_text())
+    assert not card["cross_validation"]["beats_length"]["clear"]

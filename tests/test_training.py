@@ -1,4 +1,5 @@
-"""Training: the fast cross-validation matches the real pipeline; small sets; base corpus."""
+"""Training: the fast cross-validation matches the real pipeline; nested selection; small sets;
+base corpus."""
 
 from __future__ import annotations
 
@@ -6,13 +7,16 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from sklearn.kernel_ridge import KernelRidge
 
 from essay_marker.dataset import MarkedSet, load_marked
 from essay_marker.features import analyse_essay, feature_table, numeric_columns
-from essay_marker.model import CANDIDATES, mark_pipeline
+from essay_marker.model import CANDIDATES, SMALL_SET_CANDIDATES, mark_pipeline
+from essay_marker.rubric import parse_rubric, rubric_template
 from essay_marker.training import (
     TEACHER_SHARE,
     _FoldFeatures,
+    _kernel_ridge,
     cross_validate,
     fold_plan,
     hashed_counts,
@@ -93,3 +97,76 @@ def test_teacher_marks_win_where_they_disagree_with_the_corpus(holdout, rubric):
     predicted = np.mean(evaluation.oof[CANDIDATES[1].name])
     assert abs(predicted - np.mean(harsh.marks)) < abs(predicted - np.mean(holdout.marks))
     assert figures["model"]["qwk"] > figures["length_baseline"]["qwk"]
+
+
+def test_kernel_ridge_is_scikit_learns_to_the_bit():
+    rng = np.random.default_rng(0)
+    for n in (12, 80, 300):
+        x = rng.normal(size=(n + 20, 30))
+        k = x @ x[:n].T + 1e4
+        y, w = rng.integers(0, 17, n), rng.uniform(1, 3, n)
+        for alpha in (1.0, 100.0):
+            expected = KernelRidge(alpha=alpha, kernel="precomputed")
+            expected = expected.fit(k[:n], y, sample_weight=w).predict(k[n:])
+            assert np.array_equal(_kernel_ridge(k[:n], y, w, alpha, k[n:]), expected)
+
+
+def _plain_rubric(top: int = 16):
+    text = rubric_template("plain", "What was the main reason Stalin gained power?", top)
+    return parse_rubric(text, "plain.toml")
+
+
+@pytest.mark.slow
+def test_outer_figure_stays_at_chance_where_the_inner_best_does_not(rubric):
+    """Marks drawn at random: no candidate can beat chance, whatever the figures say.
+
+    Four class sets of 24 corpus scripts with shuffled marks, the nine candidates. The
+    best candidate's figure on the folds it was chosen on (the figure reported before
+    nested selection) comes out above zero; the outer figure, which scores the choice
+    too, stays at zero.
+    """
+    marked = load_marked(CORPUS, CORPUS / "marks.csv", rubric)
+    plain = _plain_rubric(8)
+    outer, inner_best = [], []
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        pick = rng.choice(len(marked.scripts), 24, replace=False)
+        marks = rng.permutation(np.arange(24) % 9)
+        scripts = tuple(
+            replace(marked.scripts[i], mark=int(m), spag=None)
+            for i, m in zip(pick, marks, strict=True)
+        )
+        figures = cross_validate(
+            MarkedSet(scripts, (), f"null{seed}"), plain, 5, CANDIDATES
+        ).figures
+        outer.append(figures["model"]["qwk"])
+        inner_best.append(figures["qwk_inner_best"])
+        assert sum(figures["winners"].values()) == figures["folds"] * figures["repeats"]
+    assert abs(np.mean(outer)) < 0.05
+    assert np.mean(inner_best) > np.mean(outer) + 0.05
+
+
+def test_nested_figures_and_their_parts(holdout):
+    """One class set: outer and inner-best figures, spread, winners; the same with 2 processes."""
+    plain = _plain_rubric()
+    evaluation = cross_validate(holdout, plain, 3)
+    f = evaluation.figures
+    assert f["protocol"] == "nested" and f["folds"] == 3 and f["repeats"] == 5
+    assert list(f["selection"]) == [c.name for c in SMALL_SET_CANDIDATES]  # 45 scripts: small
+    assert f["chosen"] == evaluation.chosen.name
+    assert f["qwk_inner_best"] == f["selection"][f["chosen"]] == f["inner_best"]["qwk"]
+    assert f["length_qwk"] == f["length_baseline"]["qwk"]
+    assert f["model"]["n"] == 45 and f["model"]["predictions"] == 45 * 5
+    spread = f["spread"]
+    assert spread["over"] == "repeats" and spread["n"] == 5
+    assert spread["min"] <= f["model"]["qwk"] <= spread["max"]
+    assert f["model"]["qwk_repeats"] == [spread["min"], spread["max"]]
+    assert sum(f["winners"].values()) == 15 and set(f["winners"]) <= set(f["selection"])
+    gain = round(f["model"]["qwk"] - f["length_qwk"], 4)
+    assert f["beats_length"] == {
+        "gain": gain,
+        "margin": max(0.03, spread["sd"]),
+        "clear": gain >= max(0.03, spread["sd"]),
+    }
+    # Outer folds in two processes give the same figures.
+    assert cross_validate(holdout, plain, 3, jobs=2).figures == f
