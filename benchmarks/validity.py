@@ -210,6 +210,8 @@ class ClaimReader:
                 if quotes:
                     out.append(Claim("quote_explains", f.id, *q))
                 return out
+            if bullet.startswith("In “") and fb.mentioned in bullet and quotes:
+                return [Claim("quote_about", f.id, *q), Claim("not_explained", f.id)]
             if bullet.startswith(fb.absent):
                 out.append(Claim("absent", f.id))
                 rest = bullet[len(fb.absent) :]
@@ -224,6 +226,8 @@ class ClaimReader:
             return [Claim("specific", start=s["start"], end=s["end"]) for s in spans]
         if bullet.startswith("You identify") and quotes and named:
             return [Claim("quote_about", named[0], *q)]
+        if "is outside the years this question is about" in bullet and quotes:
+            return [Claim("out_of_period", start=q[0], end=q[1])]
         if bullet.startswith("Check this fact:") and quotes:
             return [Claim("fact_error", start=q[0], end=q[1])]
         if " without explaining it." in bullet and quotes and named:
@@ -302,6 +306,7 @@ def claim_true(c: Claim, g: Gold) -> bool:
         "quote_describes": lambda: any(u.factors and u.role not in EXPLAINING for u in under),
         "quote_no_error": lambda: bool(under) and not any(u.fact_error for u in under),
         "fact_error": lambda: any(u.fact_error for u in under),
+        "out_of_period": lambda: any(u.out_of_period for u in under),
         "specific": lambda: bool(under) and not any(u.out_of_period or u.fact_error for u in under),
         "main_reason": lambda: (
             g.main_reason != "none" if not c.factor else g.main_reason == c.factor

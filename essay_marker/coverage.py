@@ -18,6 +18,7 @@ ROLES = ("describe", "explain", "weigh", "judge")
 _GAP = 4  # words a "*" in a cue phrase may stand for
 _YEAR = re.compile(r"^(19[0-4]\d)s?$")
 _FULL_YEAR = re.compile(r"^1[89]\d\d$")
+_DECADE_OR_YEAR = re.compile(r"^(1[89]\d\d)s?$")  # 1936, the 1930s
 _RANGE_END = re.compile(r"\s*[-–—]\s*(\d{4}|\d{2})\b")  # "1922-24", "1926–1927"
 _DATE_GAP = 6  # words from an event to its year ("expelled from the party in 1927")
 _DATE_GAP_BEFORE = 3  # words from a year to its event ("In 1924 he was made General Secretary")
@@ -136,6 +137,7 @@ class Coverage:
     specific_evidence: tuple[Span, ...]
     misconceptions: tuple[MisconceptionHit, ...]
     sentences: tuple[SentenceRoles, ...]
+    out_of_period: tuple[Span, ...] = ()  # sentences whose years all lie outside the question
 
     def factor(self, factor_id: str) -> FactorCoverage:
         """Coverage of one factor by id."""
@@ -261,6 +263,8 @@ class _Compiled:
     causal: int
     weighing: int
     judgement: int
+    hedging: int
+    contrast: int
     misconceptions: tuple[tuple[Misconception, tuple[int, ...], int], ...]
     dates: tuple[tuple[DateFact, int], ...]
     openers: CueSet  # matched on a sentence's first words only
@@ -282,6 +286,8 @@ def _compile(rubric: Rubric) -> _Compiled:
         causal=add(lang.causal),
         weighing=add(lang.weighing),
         judgement=add(lang.judgement),
+        hedging=add(lang.hedging),
+        contrast=add(lang.contrast),
         misconceptions=tuple(
             (m, tuple(add(g) for g in m.all_of), add(m.none_of)) for m in rubric.misconceptions
         ),
@@ -406,6 +412,7 @@ def analyse_coverage(
     previous_shown: set[str] = set()
     sentence_roles: list[SentenceRoles] = []
     judged: list[tuple[int, str]] = []  # (sentence index, factor id)
+    single_judged: set[int] = set()  # judgement sentences about one factor only
     previous: set[str] = set()
     for sent, stems, hint, found in zip(doc.sentences, all_stems, hints, matches, strict=True):
         if sent.heading:
@@ -433,14 +440,11 @@ def analyse_coverage(
         weighing = c.weighing in found
         judge_at = min(found[c.judgement]) if c.judgement in found else None
 
-        judged_here = None
-        if judge_at is not None and in_play:
-            # The factor named nearest after the judgement words is the one being judged.
-            after = [(pos, f) for f, pos in hits.items() if pos >= judge_at[0]]
-            before = [(judge_at[0] - pos, f) for f, pos in hits.items() if pos < judge_at[0]]
-            pick = min(after) if after else (min(before) if before else None)
-            judged_here = pick[1] if pick else sorted(inherited)[0]
+        judged_here = _judged(hits, inherited, found, judge_at, c)
+        if judged_here:
             judged.append((sent.index, judged_here))
+            if len(in_play) == 1:
+                single_judged.add(sent.index)
 
         shown = _shown_factors(
             hits, found, hint, c, inherited, previous_shown, sent.start in corrected
@@ -485,13 +489,17 @@ def analyse_coverage(
         factors.append(FactorCoverage(f.id, f.name, f.named, status, shown, ev))
     factors_t = tuple(factors)
 
-    judgement = _judgement(doc, judged, factors_t)
+    judgement = _judgement(doc, judged, factors_t, single_judged)
+    outside = _out_of_period(doc, rubric.period)
+    # Knowledge is credited from sentences that are right and inside the question.
+    skip = corrected | {s.start for s in outside}
     return Coverage(
         factors=factors_t,
         judgement=judgement,
         specific_evidence=_specific_evidence(
-            doc, all_stems, [m.get(c.evidence, []) for m in matches]
+            doc, all_stems, [m.get(c.evidence, []) for m in matches], skip
         ),
+        out_of_period=outside,
         misconceptions=misconceptions,
         sentences=tuple(sentence_roles),
     )
@@ -528,8 +536,42 @@ def _is_causal(e: Evidence, sentences: Sequence[SentenceRoles]) -> bool:
     return any(s.start == e.start and s.causal for s in sentences)
 
 
+def _judged(
+    hits: dict[str, int],
+    inherited: set[str],
+    found: Matches,
+    judge_at: tuple[int, int] | None,
+    c: _Compiled,
+) -> str | None:
+    """The factor a sentence judges to be the main reason, if it judges one.
+
+    The factor named nearest after the judgement words; after a turn ("X gave him the
+    means, but it was Y that…"), the factor named after the turn. A hedge ("it is hard to
+    say which") is no judgement unless the sentence turns to one after it.
+    """
+    if judge_at is None or not (hits or inherited):
+        return None
+    turns = [a for a, _ in found.get(c.contrast, [])]
+    hedges = [a for a, _ in found.get(c.hedging, [])]
+    if hedges:
+        turns = [t for t in turns if t > min(hedges)]
+        if not turns:
+            return None
+    if turns:
+        past = [(pos, f) for f, pos in hits.items() if pos > turns[-1]]
+        if past:
+            return min(past)[1]
+    after = [(pos, f) for f, pos in hits.items() if pos >= judge_at[0]]
+    before = [(judge_at[0] - pos, f) for f, pos in hits.items() if pos < judge_at[0]]
+    pick = min(after) if after else (min(before) if before else None)
+    return pick[1] if pick else sorted(inherited)[0]
+
+
 def _judgement(
-    doc: Doc, judged: list[tuple[int, str]], factors: tuple[FactorCoverage, ...]
+    doc: Doc,
+    judged: list[tuple[int, str]],
+    factors: tuple[FactorCoverage, ...],
+    single: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> Judgement:
     if not judged:
         return Judgement(False, None, False, None, ())
@@ -549,7 +591,12 @@ def _judgement(
     main = outro_f[-1] if outro_f else max(counts, key=lambda f: (counts[f], -_first(judged, f)))
     consistent = None
     if intro_f and outro_f and intro != outro:
-        consistent = intro_f[0] == outro_f[-1]
+        # Only two plain verdicts on one reason each can contradict each other: a sentence
+        # weighing two reasons ("X gave him the means, but…") is not a different verdict.
+        first = next(i for i, _ in judged if i in intro)
+        last = [i for i, _ in judged if i in outro][-1]
+        plain = first in single and last in single
+        consistent = intro_f[0] == outro_f[-1] or not plain
     status = next(f.status for f in factors if f.id == main)
     evidence = tuple(
         Evidence(doc.sentences[i].text, doc.sentences[i].start, doc.sentences[i].end, "judge")
@@ -562,15 +609,34 @@ def _first(judged: list[tuple[int, str]], factor: str) -> int:
     return next(i for i, f in judged if f == factor)
 
 
+def _out_of_period(doc: Doc, period: tuple[int, int] | None) -> tuple[Span, ...]:
+    """Sentences whose years all lie more than a year outside the question's period."""
+    if period is None:
+        return ()
+    low, high = period[0] - 1, period[1] + 1
+    out = []
+    for sent in doc.sentences:
+        years = [int(m[1]) for t in sent.tokens if (m := _DECADE_OR_YEAR.match(t.norm))]
+        if years and all(y < low or y > high for y in years):
+            out.append(Span(sent.text, sent.start, sent.end))
+    return tuple(out)
+
+
 def _specific_evidence(
-    doc: Doc, all_stems: list[tuple[str, ...]], found: list[list[tuple[int, int]]]
+    doc: Doc,
+    all_stems: list[tuple[str, ...]],
+    found: list[list[tuple[int, int]]],
+    skip: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> tuple[Span, ...]:
     """Distinct dates, names and events the essay uses, each at its first use.
 
-    `found` holds the evidence cues' matches in each sentence.
+    `found` holds the evidence cues' matches in each sentence; sentences starting at an
+    offset in `skip` (a corrected fact, outside the period) count for nothing.
     """
     seen: dict[str, Span] = {}
     for sent, stems, spans in zip(doc.sentences, all_stems, found, strict=True):
+        if sent.start in skip:
+            continue
         for tok in sent.tokens:
             if _YEAR.match(tok.norm):
                 seen.setdefault(tok.norm[:4], Span(tok.text, tok.start, tok.end))

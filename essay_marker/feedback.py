@@ -6,10 +6,11 @@ state a factor is in; nothing here writes the answer for the student.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from essay_marker.coverage import Evidence, FactorCoverage
+from essay_marker.coverage import Coverage, Evidence, FactorCoverage
 from essay_marker.rubric import Rubric
 
 if TYPE_CHECKING:
@@ -34,6 +35,50 @@ class Feedback:
     ebi: tuple[str, ...]
     next_step: str
     level_gap: str = ""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a bullet is checked against before it is written: never ask for what is there."""
+
+    linked: bool  # some sentence links or compares reasons
+    causal: frozenset[int]  # starts of sentences that say how or why
+    shown: dict[int, frozenset[str]]  # sentence start -> the factors it is quoted for
+    # The judgement is one plain verdict: its last sentence judges a single reason.
+    plain_verdict: bool = False
+
+    @classmethod
+    def of(cls, result: EssayResult, coverage: Coverage | None) -> Reading:
+        """From the essay's coverage when there is one, else from the result alone."""
+        shown: dict[int, set[str]] = {}
+        for f in result.factors:
+            for e in f.evidence:
+                shown.setdefault(e.start, set()).add(f.id)
+        frozen = {k: frozenset(v) for k, v in shown.items()}
+        j = result.judgement
+        if coverage is None:
+            causal = {e.start for f in result.factors for e in f.support if e.role == "explain"}
+            linked = any(f.status == "weighed" for f in result.factors)
+            return cls(linked, frozenset(causal), frozen)
+        sentences = coverage.sentences
+        # One reason judged, or the verdict leads with it ("X was the most important,
+        # because without X…"): then the reason judged can be named back with confidence.
+        last = j.evidence[-1].start if j.evidence else None
+        plain = any(
+            s.start == last and s.roles and (len(s.roles) == 1 or s.roles[0][0] == j.main_factor)
+            for s in sentences
+        )
+        return cls(
+            any(s.weighing for s in sentences),
+            frozenset(s.start for s in sentences if s.causal),
+            frozen,
+            plain,
+        )
+
+    def explains_somewhere(self, f: FactorCoverage) -> bool:
+        """Whether any sentence read as touching the factor might say how or why: before
+        telling a student they have not explained, be sure nothing there looks like it."""
+        return any(e.start in self.causal or _MAYBE_HOW.search(e.text) for e in f.support)
 
 
 def quote(e: Evidence) -> str:
@@ -61,20 +106,34 @@ def _join(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _www(result: EssayResult, rubric: Rubric) -> list[str]:
+def _www(result: EssayResult, rubric: Rubric, reading: Reading) -> list[str]:
     out = []
     used: set[int] = set()
     ranked = sorted(result.factors, key=lambda f: (f.status != "weighed", not f.named))
     for f in ranked:
         if f.status not in ("weighed", "explained") or len(out) >= 2:
             continue
-        roles = ("weigh", "explain", "judge") if f.status == "weighed" else ("explain",)
-        e = best_evidence(f, *roles, avoid=frozenset(used))
+        status, e = f.status, None
+        if status == "weighed":
+            # Weighing is praised only where one sentence is quoted for two reasons.
+            links = [w for w in f.shown_with("weigh") if len(reading.shown.get(w.start, ())) >= 2]
+            e = next((w for w in links if w.start not in used), None)
+            status = "weighed" if e else "explained"
+        e = e or next(
+            (x for x in f.shown_with("explain") if x.start not in used and _says_how(x, rubric)),
+            None,
+        )
         if e:
             used.add(e.start)
-            out.append(f"{rubric.factor(f.id).feedback.for_status(f.status)} See {quote(e)}")
+            out.append(f"{rubric.factor(f.id).feedback.for_status(status)} See {quote(e)}")
     j = result.judgement
-    if j.present and j.supported and j.consistent is not False and j.evidence:
+    if (
+        j.present
+        and j.supported
+        and j.consistent is not False
+        and j.evidence
+        and (reading.plain_verdict)
+    ):
         main = rubric.factor(j.main_factor).short if j.main_factor else "one reason"
         out.append(
             f"You make a clear judgement that {main} was the main reason, and back it "
@@ -95,19 +154,26 @@ def _www(result: EssayResult, rubric: Rubric) -> list[str]:
     return out[:_MAX_WWW]
 
 
-def _ebi(result: EssayResult, rubric: Rubric) -> list[str]:
+def _ebi(result: EssayResult, rubric: Rubric, reading: Reading) -> list[str]:
     out = []
     for m in result.misconceptions[:2]:
         out.append(f"Check this fact: {quote(Evidence(m.text, m.start, m.end, ''))} {m.correction}")
-    described = [f for f in result.factors if f.status == "mentioned"]
+    if result.out_of_period and rubric.period:
+        first, last = rubric.period
+        out.append(
+            f"{quote(Evidence(*_span(result.out_of_period[0]), ''))} is outside the years this "
+            f"question is about ({first}–{last}), so it earns no credit: use evidence from "
+            "those years."
+        )
+    # Only where nothing said about the reason says how or why: never ask for what is there.
+    described = [
+        f for f in result.factors if f.status == "mentioned" and not reading.explains_somewhere(f)
+    ]
     described.sort(key=lambda f: not f.named)
     for f in described[:2]:
         e = best_evidence(f, "describe", "judge", "weigh")
         if e:
-            out.append(
-                f"In {quote(e)} you describe {rubric.factor(f.id).short} without "
-                f"explaining it. {rubric.factor(f.id).feedback.mentioned}"
-            )
+            out.append(f"In {quote(e)}: {rubric.factor(f.id).feedback.mentioned}")
     absent = [f for f in result.factors if f.named and f.status == "absent"]
     if absent:
         first = rubric.factor(absent[0].id)
@@ -132,7 +198,7 @@ def _ebi(result: EssayResult, rubric: Rubric) -> list[str]:
             f"{rubric.outcome}. Back your judgement up with that explanation."
         )
     explained = [f for f in result.factors if f.status in ("explained", "weighed")]
-    if len(explained) >= 2 and not any(f.status == "weighed" for f in explained):
+    if len(explained) >= 2 and not reading.linked:
         a, b = (rubric.factor(f.id).short for f in explained[:2])
         out.append(
             f"Link your reasons: ask whether {a} would have worked without {b}, and "
@@ -151,7 +217,35 @@ def spelling_list(result: EssayResult, most: int = 8) -> str:
     return ", ".join(list(seen.values())[:most])
 
 
-def _next_step(result: EssayResult, rubric: Rubric) -> str:
+# Words that may carry an explanation in a student's own phrasing ("he missed the funeral
+# and let Stalin look loyal"): where one is there, "you have not explained" is not said.
+_MAYBE_HOW = re.compile(
+    r"\b(so|because|becuase|cause|meant|means|allowed|let|lets|helped|made|makes|therefore|"
+    r"thus|which|led|caused|gave|gives|why|result|enabled)\b|->|→",
+    re.IGNORECASE,
+)
+# A sentence praised for explaining must show the how in its own words, and be more than
+# a signpost ("Trotsky's weaknesses also helped Stalin."): this many words at least.
+_HOW_WORDS = 8
+
+
+def _says_how(e: Evidence, rubric: Rubric) -> bool:
+    """Whether a quoted sentence says how, in words a reader can see: a causal phrase."""
+    from essay_marker.coverage import cue_set
+    from essay_marker.text import phrase_stems
+
+    if len(e.text.split()) < _HOW_WORDS:
+        return False
+    words = phrase_stems(e.text)
+    how = cue_set(rubric.language.causal + rubric.language.causal_openers)
+    return bool(how.find(words)) or "->" in e.text or "→" in e.text
+
+
+def _span(s: Any) -> tuple[str, int, int]:
+    return s.text, s.start, s.end
+
+
+def _next_step(result: EssayResult, rubric: Rubric, reading: Reading) -> str:
     fs = result.factors
     explained = [f for f in fs if f.status in ("explained", "weighed")]
     described = sorted((f for f in fs if f.status == "mentioned"), key=lambda f: not f.named)
@@ -187,11 +281,17 @@ def _next_step(result: EssayResult, rubric: Rubric) -> str:
         )
     if result.judgement.consistent is False:
         return "Rewrite your introduction so it argues for the same main reason as your conclusion."
-    if not any(f.status == "weighed" for f in fs):
+    if not any(f.status == "weighed" for f in fs) and not reading.linked:
         a, b = (rubric.factor(f.id).short for f in explained[:2])
         return (
             f"Add two or three sentences linking {a} and {b}: did one make the other "
             f"possible? Use that link to show which was more important."
+        )
+    if not reading.plain_verdict:
+        # Which reason the judgement picks is not clear enough to name it back.
+        return (
+            "In your conclusion, name the ONE reason you think mattered most and give a "
+            "criterion for it: which reason did the others depend on?"
         )
     if not result.judgement.supported:
         main = rubric.factor(result.judgement.main_factor).short
@@ -239,13 +339,20 @@ def _levels_only(result: EssayResult, rubric: Rubric, hide_mark: bool) -> Feedba
     return Feedback(tuple(www), tuple(ebi), step, _level_gap(result, hide_mark))
 
 
-def build_feedback(result: EssayResult, rubric: Rubric, hide_mark: bool = False) -> Feedback:
-    """WWW, EBI and a next step for a marked essay, in the rubric's and the student's words."""
+def build_feedback(
+    result: EssayResult, rubric: Rubric, hide_mark: bool = False, coverage: Coverage | None = None
+) -> Feedback:
+    """WWW, EBI and a next step for a marked essay, in the rubric's and the student's words.
+
+    Each bullet is checked against what the essay does (`coverage`, when given) before it
+    is written, so that it never asks for something already there.
+    """
     if not rubric.factors:
         return _levels_only(result, rubric, hide_mark)
+    reading = Reading.of(result, coverage)
     return Feedback(
-        www=tuple(_www(result, rubric)),
-        ebi=tuple(_ebi(result, rubric)),
-        next_step=_next_step(result, rubric),
+        www=tuple(_www(result, rubric, reading)),
+        ebi=tuple(_ebi(result, rubric, reading)),
+        next_step=_next_step(result, rubric, reading),
         level_gap=_level_gap(result, hide_mark),
     )

@@ -75,6 +75,7 @@ def result_to_dict(r: EssayResult, hide_mark: bool = False) -> dict[str, Any]:
             "evidence": [_ev(e) for e in r.judgement.evidence],
         },
         "specific_evidence": [asdict(s) for s in r.specific_evidence],
+        "out_of_period": [asdict(s) for s in r.out_of_period],
         "misconceptions": [asdict(m) for m in r.misconceptions],
         "flags": [asdict(f) for f in r.flags],
         "refer_to_teacher": r.refer_to_teacher,

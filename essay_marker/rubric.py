@@ -100,6 +100,8 @@ class Language:
     weighing: tuple[str, ...]
     judgement: tuple[str, ...]
     connectives: tuple[str, ...]
+    hedging: tuple[str, ...] = ()
+    contrast: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,9 @@ class Rubric:
     language: Language
     dates: tuple[DateFact, ...] = ()
     outcome: str = "led to the outcome in the question"
+    # The years the question is about ([1917, 1929]): a year more than one outside them is
+    # named to the student as outside the question and never credited as knowledge.
+    period: tuple[int, int] | None = None
     path: str = ""
     sha256: str = field(default="", compare=False)
 
@@ -319,15 +324,24 @@ def _date(t: _Reader) -> DateFact:
 
 
 def _language(r: _Reader, base: Language | None) -> Language:
-    names = ("causal", "causal_openers", "weighing", "judgement", "connectives")
+    names = LANGUAGE_KEYS
     values = {}
     for name in names:
-        extra = _cues(r, name, allow_empty=base is not None)
+        extra = _cues(r, name, allow_empty=base is not None or name in ("hedging", "contrast"))
         values[name] = (getattr(base, name) if base else ()) + extra
     r.done()
     return Language(**values)
 
 
+LANGUAGE_KEYS = (
+    "causal",
+    "causal_openers",
+    "weighing",
+    "judgement",
+    "connectives",
+    "hedging",
+    "contrast",
+)
 _default_language: Language | None = None
 
 
@@ -392,15 +406,21 @@ def _check_size(rubric: Rubric) -> None:
         sum(len(f.cues) + len(f.evidence) for f in rubric.factors)
         + sum(sum(map(len, m.all_of)) + len(m.none_of) for m in rubric.misconceptions)
         + sum(len(d.cues) for d in rubric.dates)
-        + sum(
-            len(getattr(lang, n))
-            for n in ("causal", "causal_openers", "weighing", "judgement", "connectives")
-        )
+        + sum(len(getattr(lang, n)) for n in LANGUAGE_KEYS)
         + len(rubric.topic_terms)
         + len(rubric.subject_terms)
     )
     if phrases > LIMITS["cue phrases"]:
         raise _over("cue phrases", phrases, "", p)
+
+
+def _period(r: _Reader) -> tuple[int, int] | None:
+    raw = r.get("period", list, None)
+    if raw is None:
+        return None
+    if len(raw) != 2 or not all(isinstance(y, int) for y in raw) or raw[0] > raw[1]:
+        raise r.fail("period", f"must be [first year, last year], found {raw!r}")
+    return raw[0], raw[1]
 
 
 def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
@@ -465,6 +485,7 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
         subject_terms=_cues(r, "subject_terms", allow_empty=True),
         language=_language(lang, default_language()),
         outcome=r.text("outcome", default=Rubric.outcome),
+        period=_period(r),
         path=path,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )

@@ -21,7 +21,7 @@ from essay_marker.rubric import Rubric
 from essay_marker.spag import Spag
 from essay_marker.text import Doc
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 RULES_SCORER = "rules:coverage-v1"
 REFER_BELOW = 0.5  # confidence under which a human should look at the script
 # The top level asks for accurate knowledge: this many wrong facts keep an answer below it.
@@ -67,6 +67,7 @@ class EssayResult:
     refer_reasons: tuple[str, ...]
     level_gap: tuple[str, ...]
     feedback: Feedback
+    out_of_period: tuple[Span, ...] = ()  # sentences whose years lie outside the question
     schema_version: str = SCHEMA_VERSION
 
 
@@ -315,5 +316,7 @@ def _result(
         refer_reasons=tuple(reasons),
         level_gap=gap,
         feedback=Feedback((), (), ""),
+        out_of_period=coverage.out_of_period,
     )
-    return replace(result, feedback=build_feedback(result, rubric, hide_mark=hide_mark))
+    feedback = build_feedback(result, rubric, hide_mark=hide_mark, coverage=coverage)
+    return replace(result, feedback=feedback)

@@ -31,7 +31,9 @@ def test_one_factor_narrative_gets_concrete_targets(rubric):
     described = [f for f in r.factors if f.status == "mentioned"]
     assert any(f.id == "trotsky_unpopularity" for f in described)
     ebi = " ".join(r.feedback.ebi)
-    assert "General Secretary" in ebi and "without explaining" in ebi
+    # Its 1940 ice pick is named as outside the question, not credited as knowledge.
+    assert "“In 1940 he was killed with an ice pick" in ebi and "outside the years" in ebi
+    assert "1940" not in {s.text for s in r.specific_evidence}
     assert "“" in r.feedback.next_step and "This meant that" in r.feedback.next_step
     assert r.feedback.level_gap.startswith(f"What kept this out of Level {r.level + 1}")
 
