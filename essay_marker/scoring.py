@@ -255,6 +255,22 @@ def apply_flags(mark: int, spag: int, flags: tuple[Flag, ...]) -> tuple[int, int
     return mark, spag
 
 
+def final_marks(
+    mark: int, spag: int, flags: tuple[Flag, ...], coverage: Coverage, rubric: Rubric
+) -> tuple[int, int]:
+    """The marks essaymark gives once the screen and the mark scheme's caps have had their
+    say: flags that set marks, and two or more wrong facts keeping an answer below the top
+    level (which asks for accurate knowledge). Training's figures use this too."""
+    mark, spag = apply_flags(mark, spag, flags)
+    if (
+        rubric.factors
+        and rubric.top_level >= 2
+        and len(coverage.misconceptions) >= WRONG_FACTS_BELOW_TOP
+    ):
+        mark = min(mark, rubric.highest_mark(rubric.top_level - 1))
+    return mark, spag
+
+
 def _result(
     input_name: str,
     analysis: Analysis,
@@ -268,13 +284,7 @@ def _result(
     doc, coverage = analysis.doc, analysis.coverage
     mark, spag_mark, confidence = score
     flags = screening.flags
-    mark, spag_mark = apply_flags(mark, spag_mark, flags)
-    if (
-        rubric.factors
-        and rubric.top_level >= 2
-        and len(coverage.misconceptions) >= WRONG_FACTS_BELOW_TOP
-    ):
-        mark = min(mark, rubric.highest_mark(rubric.top_level - 1))
+    mark, spag_mark = final_marks(mark, spag_mark, flags, coverage, rubric)
     level = rubric.level_for(mark).level
     reasons = [f.message for f in flags]
     if mark == 0 and not any(f.severity is Severity.ZERO for f in flags):

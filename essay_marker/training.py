@@ -561,6 +561,8 @@ def cross_validate(
             nested[key][r, te] = values
         winners[result.chosen] += 1
 
+    # The figures are of the marks `check` gives: the screen and the caps applied.
+    _as_check_marks(nested, analyser.plain[:n_eval], rubric)
     tests_by_repeat = _by_repeat(splits, repeats)
     oof: dict[str, np.ndarray] = {}
     for f in fits:
@@ -616,6 +618,23 @@ def cross_validate(
         {k: v.reshape(-1) for k, v in raw.items()},
         {"mark": pooled, "spag": np.tile(spag_all[:n_eval], repeats)},
     )
+
+
+def _as_check_marks(
+    nested: dict[str, np.ndarray], analyses: Sequence[Analysis], rubric: Rubric
+) -> None:
+    """Put the screen's mark-setting flags and the mark scheme's caps on cross-validated
+    marks in place, as `check` puts them on its marks (scoring.final_marks)."""
+    from essay_marker.flags import screen
+    from essay_marker.scoring import final_marks
+
+    for i, a in enumerate(analyses):
+        flags = screen(a, rubric).flags
+        for r in range(nested["model"].shape[0]):
+            mark, spag = final_marks(
+                int(nested["model"][r, i]), int(nested["spag"][r, i]), flags, a.coverage, rubric
+            )
+            nested["model"][r, i], nested["spag"][r, i] = mark, spag
 
 
 def _spread(

@@ -23,7 +23,7 @@ from essay_marker.training import (
     with_base,
 )
 
-from .conftest import TESTS
+from .conftest import EXAMPLES, TESTS
 
 CORPUS = TESTS.parent / "corpus" / "stalin-main-reason"
 HOLDOUT = TESTS.parent / "corpus" / "stalin-main-reason-holdout"
@@ -170,3 +170,19 @@ def test_nested_figures_and_their_parts(holdout):
     }
     # Outer folds in two processes give the same figures.
     assert cross_validate(holdout, plain, 3, jobs=2).figures == f
+
+
+def test_cross_validated_marks_are_the_marks_check_gives(rubric):
+    """Training's figures put the screen and the caps on its marks, as check does."""
+    import numpy as np
+
+    from essay_marker.features import analyse_essay
+    from essay_marker.training import _as_check_marks
+
+    spanish = "Stalin llegó al poder porque controlaba el partido y nombraba a sus amigos en todos los puestos importantes."
+    english = (EXAMPLES / "two-reasons-short.txt").read_text(encoding="utf-8")
+    analyses = [analyse_essay(spanish, rubric), analyse_essay(english, rubric)]
+    nested = {"model": np.array([[9, 9], [7, 7]]), "spag": np.array([[3, 3], [2, 2]])}
+    _as_check_marks(nested, analyses, rubric)
+    assert nested["model"].tolist() == [[0, 9], [0, 7]]
+    assert nested["spag"].tolist() == [[0, 3], [0, 2]]
