@@ -486,15 +486,19 @@ def evaluate(
             "--model", "-m", help="Score with this saved model instead of cross-validating."
         ),
     ] = None,
+    include_trained: Annotated[
+        bool,
+        flag("--include-trained", help="With --model: also score scripts it was trained on."),
+    ] = False,
 ) -> None:
     """Cross-validate the marker on marked scripts and print agreement figures (nothing saved).
 
     Example: essaymark evaluate --scripts marked-scripts/ --marks marks.csv
     """
     from essay_marker.dataset import load_marked
-    from essay_marker.model import held_out_figures, load_model, sentence_figures
+    from essay_marker.model import load_model, sentence_figures
     from essay_marker.rubric import find_rubric
-    from essay_marker.training import cross_validate
+    from essay_marker.training import cross_validate, held_out_figures
 
     started = time.perf_counter()
     try:
@@ -504,15 +508,26 @@ def evaluate(
     except EssaymarkError as exc:
         raise fail(exc) from None
     if trained:
-        figures = held_out_figures(trained, marked, rb)
+        try:
+            figures = held_out_figures(trained, marked, rb, include_trained)
+        except EssaymarkError as exc:
+            raise fail(exc) from None
         m = figures["model"]
         if fmt is FiguresFormat.json:
             record = {k: m[k] for k in ("qwk", "qwk_level", "exact", "adjacent", "mae", "n")}
+            record["trained_on"] = figures["trained_on"]
             print(json.dumps({**record, "held_out": figures}, indent=2))
         else:
+            used = figures["trained_on"]
+            note = (
+                "none used in training"
+                if not used
+                else f"{used} used in training are included"
+                if include_trained
+                else f"leaving out the {used} it was trained on"
+            )
             out.print(
-                f"[bold]Agreement of {model} with these marks[/bold] ({m['n']} scripts, "
-                "none used in training)"
+                f"[bold]Agreement of {model} with these marks[/bold] ({m['n']} scripts, {note})"
             )
             out.print(
                 f"  QWK {m['qwk']:.3f}  QWK level {m['qwk_level']:.3f}  "
@@ -672,8 +687,7 @@ def _new_model_wins(
     from rich.markup import escape
 
     from essay_marker.dataset import MarkedSet
-    from essay_marker.model import held_out_figures
-    from essay_marker.training import text_key
+    from essay_marker.training import held_out_figures, text_key
 
     seen = set(old.card.get("data", {}).get("text_keys", []))
     unseen = tuple(s for s in marked.scripts if text_key(s.text) not in seen)

@@ -515,20 +515,6 @@ def sentence_figures(marked: MarkedSet, rubric: Rubric, folds: int = 5) -> dict[
     return out
 
 
-def held_out_figures(model: TrainedModel, marked: MarkedSet, rubric: Rubric) -> dict[str, Any]:
-    """Agreement of an already-trained model with marks it never saw (no training)."""
-    from essay_marker.scoring import score_essay
-
-    results = [score_essay(s.text, rubric, model) for s in marked.scripts]
-    figures: dict[str, Any] = {"model": agreement(rubric, marked.marks, [r.mark for r in results])}
-    if rubric.spag_max and all(s.spag is not None for s in marked.scripts):
-        figures["spag"] = spag_agreement(
-            [s.spag for s in marked.scripts], [r.spag.mark for r in results], rubric.spag_max
-        )
-    figures["refer_to_teacher"] = sum(r.refer_to_teacher for r in results)
-    return figures
-
-
 # --------------------------------------------------------------------------- the model
 
 

@@ -46,6 +46,7 @@ from sklearn.preprocessing import StandardScaler
 
 from essay_marker.coverage import analyse_coverage
 from essay_marker.dataset import MarkedSet
+from essay_marker.errors import DataError
 from essay_marker.features import (
     Analysis,
     analyse_essay,
@@ -133,6 +134,46 @@ def with_base(teacher: MarkedSet, base: MarkedSet | None, base_name: str = "") -
 def text_key(text: str) -> str:
     """A short hash of a script's words, kept in a card to know what a model has seen."""
     return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()[:16]
+
+
+def trained_on(model: TrainedModel) -> set[str]:
+    """The text keys of the scripts a saved model was trained on (from its card)."""
+    keys = model.card.get("data", {}).get("text_keys", []) if isinstance(model.card, dict) else []
+    return {k for k in keys if isinstance(k, str)}
+
+
+def held_out_figures(
+    model: TrainedModel, marked: MarkedSet, rubric: Rubric, include_trained: bool = False
+) -> dict[str, Any]:
+    """Agreement of a saved model with marks, on the scripts it was not trained on.
+
+    The card keeps a hash of every training script's words, so scripts the model has seen
+    are recognised and left out (unless include_trained), and the figures say how many.
+    """
+    from essay_marker.scoring import score_essays
+
+    seen = trained_on(model)
+    used = [s for s in marked.scripts if text_key(s.text) in seen]
+    scripts = (
+        list(marked.scripts) if include_trained else [s for s in marked.scripts if s not in used]
+    )
+    if not scripts:
+        raise DataError(
+            f"the model was trained on all {len(marked.scripts)} of these scripts",
+            "evaluate it on scripts it has not seen, or give --include-trained",
+        )
+    results = score_essays([(s.text, s.file) for s in scripts], rubric, model)
+    figures: dict[str, Any] = {
+        "model": agreement(rubric, [s.mark for s in scripts], [r.mark for r in results]),
+        "trained_on": len(used),
+        "included_trained": include_trained,
+    }
+    if rubric.spag_max and all(s.spag is not None for s in scripts):
+        figures["spag"] = spag_agreement(
+            [s.spag for s in scripts], [r.spag.mark for r in results], rubric.spag_max
+        )
+    figures["refer_to_teacher"] = sum(r.refer_to_teacher for r in results)
+    return figures
 
 
 # --------------------------------------------------------------------------- analyses
@@ -817,7 +858,8 @@ def train(
                 str(k): int(v) for k, v in sorted(Counter(s.mark for s in own).items())
             },
             "base_corpus": evaluation.figures.get("base_corpus"),
-            "text_keys": sorted({text_key(s.text) for s in own}),
+            # Every script it learned from (the base corpus too): evaluate leaves them out.
+            "text_keys": sorted({text_key(s.text) for s in marked.scripts}),
         },
         "estimator": {
             "chosen": chosen.name,

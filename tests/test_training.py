@@ -3,6 +3,7 @@ base corpus."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -186,3 +187,44 @@ def test_cross_validated_marks_are_the_marks_check_gives(rubric):
     _as_check_marks(nested, analyses, rubric)
     assert nested["model"].tolist() == [[0, 9], [0, 7]]
     assert nested["spag"].tolist() == [[0, 3], [0, 2]]
+
+
+def test_evaluating_a_saved_model_leaves_out_the_scripts_it_was_trained_on(rubric, tmp_path):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from essay_marker.cli import app
+
+    corpus = TESTS.parent / "corpus" / "stalin-main-reason"
+    holdout = TESTS.parent / "corpus" / "stalin-main-reason-holdout"
+    model = str(TESTS.parent / "models" / "stalin-main-reason.skops")
+    # Five held-out scripts and five the model was trained on, in one marks file.
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    rows = ["file,mark"]
+    for folder in (holdout, corpus):
+        lines = (folder / "marks.csv").read_text(encoding="utf-8").splitlines()[1:6]
+        for line in lines:
+            name, mark = line.split(",")[:2]
+            shutil.copyfile(folder / name, mixed / name)
+            rows.append(f"{name},{mark}")
+    (mixed / "marks.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    runner = CliRunner()
+    args = [
+        "evaluate",
+        "--scripts",
+        str(mixed),
+        "--marks",
+        str(mixed / "marks.csv"),
+        "--model",
+        model,
+    ]
+    done = runner.invoke(app, [*args, "--format", "json"])
+    assert done.exit_code == 0, done.output
+    record = json.loads(done.stdout)
+    assert record["n"] == 5 and record["trained_on"] == 5
+    both = json.loads(runner.invoke(app, [*args, "--format", "json", "--include-trained"]).stdout)
+    assert both["n"] == 10
+    text = runner.invoke(app, args).stdout
+    assert "leaving out the 5 it was trained on" in text
