@@ -7,7 +7,7 @@ from functools import cache
 
 from essay_marker.coverage import CueSet, Span
 from essay_marker.rubric import Rubric
-from essay_marker.text import Doc, Lexicon
+from essay_marker.text import Doc, Lexicon, Token, context_slip, spelling_lists
 
 _LONG_SENTENCE = 45  # words; beyond this a sentence is usually a run-on
 
@@ -45,11 +45,18 @@ def _terms(rubric: Rubric) -> CueSet:
     return CueSet(rubric.specialist_terms)
 
 
-def _misspellings(doc: Doc, lexicon: Lexicon) -> list[Misspelling]:
+def misspellings(doc: Doc, lexicon: Lexicon) -> list[Misspelling]:
+    """Words the checker does not know, and real words wrong where they stand (their is)."""
     out = []
+    prefixes = spelling_lists().prefixes
     for sent in doc.sentences:
+        words = [t.text for t in sent.tokens]
         for i, tok in enumerate(sent.tokens):
-            if lexicon.known(tok.text):
+            slip = context_slip(tok.text, tuple(words[i + 1 : i + 3]))
+            if slip is not None:
+                out.append(Misspelling(tok.text, tok.start, tok.end, slip))
+                continue
+            if lexicon.known(tok.text) or _hyphenated_prefix(doc.text, tok, prefixes):
                 continue
             # A capitalised word we do not know is usually a proper noun: count it only
             # when it is a slip for one of the rubric's names (Stallin) or, opening a
@@ -59,6 +66,15 @@ def _misspellings(doc: Doc, lexicon: Lexicon) -> list[Misspelling]:
                 continue
             out.append(Misspelling(tok.text, tok.start, tok.end, lexicon.suggest(tok.text)))
     return out
+
+
+def _hyphenated_prefix(text: str, tok: Token, prefixes: frozenset[str]) -> bool:
+    """un in "un-Leninist": a prefix joined by a hyphen to the word after it."""
+    return (
+        tok.text.lower() in prefixes
+        and text[tok.end : tok.end + 1] in ("-", "‐", "‑")
+        and text[tok.end + 1 : tok.end + 2].isalpha()
+    )
 
 
 def _sentence_control(doc: Doc) -> float:
@@ -79,7 +95,7 @@ def _sentence_control(doc: Doc) -> float:
 def estimate_spag(doc: Doc, rubric: Rubric, stems: list[tuple[str, ...]]) -> Spag:
     """Band the essay's spelling accuracy, sentence control and range of specialist terms."""
     lexicon = lexicon_for(rubric)
-    misspelt = _misspellings(doc, lexicon)
+    misspelt = misspellings(doc, lexicon)
     words = doc.word_count
     accuracy = 1.0 - len(misspelt) / words if words else 0.0
     control = _sentence_control(doc)

@@ -48,3 +48,25 @@ def test_bands_follow_accuracy_control_and_terms(rubric):
     assert _spag(good, rubric).mark >= 3
     assert _spag(bad, rubric).mark <= 1
     assert 0 <= _spag(bad, rubric).spelling_accuracy < 0.9
+
+
+def test_a_hyphenated_prefix_is_not_a_misspelling(rubric):
+    text = "Trotsky called the policy un-Leninist and anti-worker, a non-Marxist idea. " * 4
+    assert "un" not in {m.text for m in _spag(text, rubric).misspellings}
+    assert _spag(text, rubric).misspellings == ()
+
+
+def test_their_and_there_only_where_the_next_words_decide(rubric):
+    text = (
+        "Their was no rival left in the Politburo. The leaders ran the party in there own "
+        "interest. The Right said their going to lose. Their leaders argued. There was a "
+        "purge. The rivals lost their seats because they cant win and wont give in."
+    )
+    slips = {(m.text, m.suggestion) for m in _spag(text, rubric).misspellings}
+    assert slips == {
+        ("Their", "there"),
+        ("there", "their"),
+        ("their", "they're"),
+        ("cant", "can't"),
+        ("wont", "won't"),
+    }
