@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 
 from essay_marker.coverage import CueSet, Span
 from essay_marker.rubric import Rubric
@@ -92,6 +94,46 @@ def _sentence_control(doc: Doc) -> float:
     return good / len(doc.sentences)
 
 
+@dataclass(frozen=True)
+class Band:
+    """What an essay must reach for one SPaG band (essay_marker/spag_bands.toml)."""
+
+    band: int
+    accuracy: float
+    control: float
+    terms: int
+
+
+@dataclass(frozen=True)
+class Bands:
+    """The bands from the top, and the words an essay needs for any band above 0."""
+
+    min_words: int
+    bands: tuple[Band, ...]
+
+
+@cache
+def bundled_bands() -> Bands:
+    """The shipped thresholds (essay_marker/spag_bands.toml)."""
+    path = resources.files("essay_marker") / "spag_bands.toml"
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    bands = tuple(sorted((Band(**b) for b in data["bands"]), key=lambda b: -b.band))
+    return Bands(data["min_words"], bands)
+
+
+def spag_band(
+    words: int, accuracy: float, control: float, terms: int, bands: Bands | None = None
+) -> int:
+    """The highest band whose every threshold the essay reaches, else 0."""
+    table = bands or bundled_bands()
+    if words < table.min_words:
+        return 0
+    for b in table.bands:
+        if accuracy >= b.accuracy and control >= b.control and terms >= b.terms:
+            return b.band
+    return 0
+
+
 def estimate_spag(doc: Doc, rubric: Rubric, stems: list[tuple[str, ...]]) -> Spag:
     """Band the essay's spelling accuracy, sentence control and range of specialist terms."""
     lexicon = lexicon_for(rubric)
@@ -106,17 +148,7 @@ def estimate_spag(doc: Doc, rubric: Rubric, stems: list[tuple[str, ...]]) -> Spa
             key = " ".join(st[a:b])
             start, end = sent.tokens[a].start, sent.tokens[b - 1].end
             terms.setdefault(key, Span(doc.text[start:end], start, end))
-    n_terms = len(terms)
-    if rubric.spag_max == 0 or words < 40 or accuracy < 0.85:
-        band = 0
-    elif accuracy >= 0.985 and control >= 0.85 and n_terms >= 6:
-        band = 4
-    elif accuracy >= 0.96 and control >= 0.7 and n_terms >= 4:
-        band = 3
-    elif accuracy >= 0.93 and control >= 0.5 and n_terms >= 2:
-        band = 2
-    else:
-        band = 1
+    band = spag_band(words, accuracy, control, len(terms)) if rubric.spag_max else 0
     # Rubrics with a different SPaG maximum scale the four bands.
     mark = round(band * rubric.spag_max / 4) if rubric.spag_max else 0
     return Spag(
