@@ -122,14 +122,18 @@ def bundled_bands() -> Bands:
 
 
 def spag_band(
-    words: int, accuracy: float, control: float, terms: int, bands: Bands | None = None
+    words: int, accuracy: float, control: float, terms: int | None, bands: Bands | None = None
 ) -> int:
-    """The highest band whose every threshold the essay reaches, else 0."""
+    """The highest band whose every threshold the essay reaches, else 0.
+
+    terms is None where the rubric lists no specialist terms: then no band asks for any.
+    """
     table = bands or bundled_bands()
     if words < table.min_words:
         return 0
     for b in table.bands:
-        if accuracy >= b.accuracy and control >= b.control and terms >= b.terms:
+        enough_terms = terms is None or terms >= b.terms
+        if accuracy >= b.accuracy and control >= b.control and enough_terms:
             return b.band
     return 0
 
