@@ -156,13 +156,14 @@ def agreement(truth: list[int], guess: list[int]) -> dict[str, float]:
 
 
 def report(essays: list[Essay], guess: dict[int, int], split: str) -> dict[str, object]:
-    """Per source: the estimate's agreement, the commonest dev band's, and the bands."""
+    """Per source and all together: the estimate's agreement, the commonest dev band's."""
     out: dict[str, object] = {}
-    for source in SOURCES:
-        chosen = [(i, e) for i, e in enumerate(essays) if e.source == source and e.split == split]
+    for source in (*SOURCES, "all"):
+        mine = [(i, e) for i, e in enumerate(essays) if source in ("all", e.source)]
+        chosen = [(i, e) for i, e in mine if e.split == split]
         if not chosen:
             continue
-        commonest = Counter(e.band for e in essays if e.source == source and e.split == "dev")
+        commonest = Counter(e.band for _, e in mine if e.split == "dev")
         majority = commonest.most_common(1)[0][0]
         truth = [e.band for _, e in chosen]
         out[source] = {
@@ -184,7 +185,8 @@ def _bands_guess(essays: list[Essay], bands) -> dict[int, int]:
 def _objective(essays: list[Essay], bands) -> float:
     """Mean QWK over the sources, dev half only."""
     guess = _bands_guess(essays, bands)
-    scores = [r["estimate"]["qwk"] for r in report(essays, guess, "dev").values()]
+    figures = report(essays, guess, "dev")
+    scores = [f["estimate"]["qwk"] for source, f in figures.items() if source != "all"]
     return sum(scores) / len(scores)
 
 

@@ -152,7 +152,10 @@ def estimate_spag(doc: Doc, rubric: Rubric, stems: list[tuple[str, ...]]) -> Spa
             key = " ".join(st[a:b])
             start, end = sent.tokens[a].start, sent.tokens[b - 1].end
             terms.setdefault(key, Span(doc.text[start:end], start, end))
-    band = spag_band(words, accuracy, control, len(terms)) if rubric.spag_max else 0
+    # A rubric with no specialist terms (a teacher's new question) asks for none: counting
+    # them capped every essay at band 1.
+    found = len(terms) if rubric.specialist_terms else None
+    band = spag_band(words, accuracy, control, found) if rubric.spag_max else 0
     # Rubrics with a different SPaG maximum scale the four bands.
     mark = round(band * rubric.spag_max / 4) if rubric.spag_max else 0
     return Spag(
