@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 
 from essay_marker.coverage import CueSet, Span
 from essay_marker.rubric import Rubric
-from essay_marker.text import Doc, Lexicon
+from essay_marker.text import Doc, Lexicon, Token, context_slip, spelling_lists
 
 _LONG_SENTENCE = 45  # words; beyond this a sentence is usually a run-on
 
@@ -45,11 +47,18 @@ def _terms(rubric: Rubric) -> CueSet:
     return CueSet(rubric.specialist_terms)
 
 
-def _misspellings(doc: Doc, lexicon: Lexicon) -> list[Misspelling]:
+def misspellings(doc: Doc, lexicon: Lexicon) -> list[Misspelling]:
+    """Words the checker does not know, and real words wrong where they stand (their is)."""
     out = []
+    prefixes = spelling_lists().prefixes
     for sent in doc.sentences:
+        words = [t.text for t in sent.tokens]
         for i, tok in enumerate(sent.tokens):
-            if lexicon.known(tok.text):
+            slip = context_slip(tok.text, tuple(words[i + 1 : i + 3]))
+            if slip is not None:
+                out.append(Misspelling(tok.text, tok.start, tok.end, slip))
+                continue
+            if lexicon.known(tok.text) or _hyphenated_prefix(doc.text, tok, prefixes):
                 continue
             # A capitalised word we do not know is usually a proper noun: count it only
             # when it is a slip for one of the rubric's names (Stallin) or, opening a
@@ -59,6 +68,15 @@ def _misspellings(doc: Doc, lexicon: Lexicon) -> list[Misspelling]:
                 continue
             out.append(Misspelling(tok.text, tok.start, tok.end, lexicon.suggest(tok.text)))
     return out
+
+
+def _hyphenated_prefix(text: str, tok: Token, prefixes: frozenset[str]) -> bool:
+    """un in "un-Leninist": a prefix joined by a hyphen to the word after it."""
+    return (
+        tok.text.lower() in prefixes
+        and text[tok.end : tok.end + 1] in ("-", "‐", "‑")
+        and text[tok.end + 1 : tok.end + 2].isalpha()
+    )
 
 
 def _sentence_control(doc: Doc) -> float:
@@ -76,10 +94,54 @@ def _sentence_control(doc: Doc) -> float:
     return good / len(doc.sentences)
 
 
+@dataclass(frozen=True)
+class Band:
+    """What an essay must reach for one SPaG band (essay_marker/spag_bands.toml)."""
+
+    band: int
+    accuracy: float
+    control: float
+    terms: int
+
+
+@dataclass(frozen=True)
+class Bands:
+    """The bands from the top, and the words an essay needs for any band above 0."""
+
+    min_words: int
+    bands: tuple[Band, ...]
+
+
+@cache
+def bundled_bands() -> Bands:
+    """The shipped thresholds (essay_marker/spag_bands.toml)."""
+    path = resources.files("essay_marker") / "spag_bands.toml"
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    bands = tuple(sorted((Band(**b) for b in data["bands"]), key=lambda b: -b.band))
+    return Bands(data["min_words"], bands)
+
+
+def spag_band(
+    words: int, accuracy: float, control: float, terms: int | None, bands: Bands | None = None
+) -> int:
+    """The highest band whose every threshold the essay reaches, else 0.
+
+    terms is None where the rubric lists no specialist terms: then no band asks for any.
+    """
+    table = bands or bundled_bands()
+    if words < table.min_words:
+        return 0
+    for b in table.bands:
+        enough_terms = terms is None or terms >= b.terms
+        if accuracy >= b.accuracy and control >= b.control and enough_terms:
+            return b.band
+    return 0
+
+
 def estimate_spag(doc: Doc, rubric: Rubric, stems: list[tuple[str, ...]]) -> Spag:
     """Band the essay's spelling accuracy, sentence control and range of specialist terms."""
     lexicon = lexicon_for(rubric)
-    misspelt = _misspellings(doc, lexicon)
+    misspelt = misspellings(doc, lexicon)
     words = doc.word_count
     accuracy = 1.0 - len(misspelt) / words if words else 0.0
     control = _sentence_control(doc)
@@ -90,17 +152,10 @@ def estimate_spag(doc: Doc, rubric: Rubric, stems: list[tuple[str, ...]]) -> Spa
             key = " ".join(st[a:b])
             start, end = sent.tokens[a].start, sent.tokens[b - 1].end
             terms.setdefault(key, Span(doc.text[start:end], start, end))
-    n_terms = len(terms)
-    if rubric.spag_max == 0 or words < 40 or accuracy < 0.85:
-        band = 0
-    elif accuracy >= 0.985 and control >= 0.85 and n_terms >= 6:
-        band = 4
-    elif accuracy >= 0.96 and control >= 0.7 and n_terms >= 4:
-        band = 3
-    elif accuracy >= 0.93 and control >= 0.5 and n_terms >= 2:
-        band = 2
-    else:
-        band = 1
+    # A rubric with no specialist terms (a teacher's new question) asks for none: counting
+    # them capped every essay at band 1.
+    found = len(terms) if rubric.specialist_terms else None
+    band = spag_band(words, accuracy, control, found) if rubric.spag_max else 0
     # Rubrics with a different SPaG maximum scale the four bands.
     mark = round(band * rubric.spag_max / 4) if rubric.spag_max else 0
     return Spag(

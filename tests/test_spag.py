@@ -48,3 +48,56 @@ def test_bands_follow_accuracy_control_and_terms(rubric):
     assert _spag(good, rubric).mark >= 3
     assert _spag(bad, rubric).mark <= 1
     assert 0 <= _spag(bad, rubric).spelling_accuracy < 0.9
+
+
+def test_a_hyphenated_prefix_is_not_a_misspelling(rubric):
+    text = "Trotsky called the policy un-Leninist and anti-worker, a non-Marxist idea. " * 4
+    assert "un" not in {m.text for m in _spag(text, rubric).misspellings}
+    assert _spag(text, rubric).misspellings == ()
+
+
+def test_their_and_there_only_where_the_next_words_decide(rubric):
+    text = (
+        "Their was no rival left in the Politburo. The leaders ran the party in there own "
+        "interest. The Right said their going to lose. Their leaders argued. There was a "
+        "purge. The rivals lost their seats because they cant win and wont give in."
+    )
+    slips = {(m.text, m.suggestion) for m in _spag(text, rubric).misspellings}
+    assert slips == {
+        ("Their", "there"),
+        ("there", "their"),
+        ("their", "they're"),
+        ("cant", "can't"),
+        ("wont", "won't"),
+    }
+
+
+def test_a_rubric_without_specialist_terms_asks_for_none():
+    # A teacher's new question (`rubric new`) lists no specialist terms; a clean, well
+    # punctuated answer must not be held at band 1 for want of them.
+    from essay_marker.rubric import parse_rubric, rubric_template
+
+    plain = parse_rubric(rubric_template("plain", "Why did the war begin?", 16), "plain.toml")
+    text = (
+        "The war began because the great powers had tied themselves to one another. "
+        "When one country moved its army, its allies felt bound to follow. Leaders "
+        "feared that waiting would leave them open to attack. Each step made the next "
+        "one harder to stop, so a local quarrel became a general war. "
+    ) * 2
+    assert _spag(text, plain).mark >= 3
+
+
+def test_bands_are_read_from_data():
+    from essay_marker.spag import Band, Bands, bundled_bands, spag_band
+
+    strict = Bands(10, (Band(4, 1.0, 1.0, 0), Band(1, 0.5, 0.0, 0)))
+    assert spag_band(100, 0.99, 1.0, None, strict) == 1
+    assert spag_band(100, 1.0, 1.0, None, strict) == 4
+    assert spag_band(9, 1.0, 1.0, None, strict) == 0
+    assert spag_band(100, 0.4, 1.0, None, strict) == 0
+    # Terms count only where the rubric lists some (terms=None: not asked for).
+    shipped = bundled_bands()
+    assert spag_band(300, 1.0, 1.0, 0, shipped) < spag_band(300, 1.0, 1.0, None, shipped) == 4
+    assert [b.band for b in shipped.bands] == [4, 3, 2, 1]
+    for higher, lower in zip(shipped.bands, shipped.bands[1:], strict=False):
+        assert higher.accuracy >= lower.accuracy and higher.control >= lower.control
