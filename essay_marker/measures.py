@@ -627,6 +627,8 @@ def _topic_sentences(e: Essay) -> Measurement:
     misspelt names forgiven. A factor's cue phrases alone do not count: many are words any
     essay on power uses ("ruthless", "propaganda"). 0: the essay names none of it."""
     cues = _topic_cues(e.rubric)
+    if not cues.firsts:
+        return Measurement(None)  # a rubric naming no topic words: nothing to measure by
     return Measurement(sum(bool(cues.find(e.a.stems[i])) for i in e.unique))
 
 

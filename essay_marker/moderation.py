@@ -288,11 +288,16 @@ def recommendation(figures: dict[str, Any], folder: Path | str = "marked") -> st
             f"Agreement is within what two teachers usually reach (QWK {qwk:.2f}, "
             f"{abs(diff):.1f} marks apart on average): check the disagreements below."
         )
-    way = "more generous" if diff > 0 else "harsher"
+    shown = f"{qwk:.2f}" if qwk is not None else "n/a"
+    if abs(diff) < 0.5:
+        how = "disagrees with you about single scripts more than two teachers usually do"
+    else:
+        way = "more generous" if diff > 0 else "harsher"
+        how = f"is {way} than you by {abs(diff):.1f} marks on average and agrees less than two"
+        how += " teachers usually do"
     return (
-        f"essaymark is {way} than you by {abs(diff):.1f} marks on average and agrees less than "
-        f"two teachers usually do (QWK {qwk if qwk is not None else 'n/a'}): mark more scripts "
-        f"and retrain ('essaymark train --from-markbook {folder}/marks.csv')."
+        f"essaymark {how} (QWK {shown}): mark more scripts and retrain "
+        f"('essaymark train --from-markbook {folder}/marks.csv')."
     )
 
 

@@ -545,3 +545,11 @@ def test_a_zero_that_no_certain_flag_explains_is_referred(rubric):
     r = score_essay(text, rubric, ZeroScorer())
     assert r.mark == 0 and not r.flags
     assert r.refer_to_teacher and any("mark is 0" in why for why in r.refer_reasons)
+
+
+def test_a_rubric_that_names_no_topic_never_calls_an_essay_off_topic():
+    from essay_marker.rubric import parse_rubric, rubric_template
+
+    rubric = parse_rubric(rubric_template("plain", "Why did it happen?", 16), "plain.toml")
+    r = score_essay(_essay("two-reasons-short.txt"), rubric)
+    assert "off_topic" not in {f.id for f in r.flags}
