@@ -245,3 +245,30 @@ def test_train_says_when_the_model_does_not_beat_counting_words(tmp_path):
     assert "more marked scripts" in said and "factors in the rubric" in said
     card = json.loads((tmp_path / "m.json").read_text())
     assert not card["cross_validation"]["beats_length"]["clear"]
+
+
+def test_version_and_every_command_has_an_example_and_no_bool_placeholder():
+    from importlib.metadata import version
+
+    assert run("--version").stdout.strip() == f"essaymark {version('essaymark')}"
+    commands = [
+        ["check"], ["batch"], ["evaluate"], ["train"], ["moderate"], ["models", "list"],
+        ["models", "use"], ["rubric", "list"], ["rubric", "show"], ["rubric", "new"],
+        ["rubric", "validate"],
+    ]  # fmt: skip
+    for command in commands:
+        text = run(*command, "--help").stdout
+        assert "Example:" in text, command
+        assert text.count("<bool>") <= 1  # only Typer's own --help shows one
+
+
+def test_an_unfinished_rubric_is_warned_about_and_not_used_without_a_model(tmp_path):
+    from essay_marker.rubric import rubric_template
+
+    rubric = tmp_path / "new.toml"
+    rubric.write_text(rubric_template("new-q", "Why did it happen?", 16), encoding="utf-8")
+    checked = run("rubric", "validate", str(rubric))
+    assert checked.exit_code == 0
+    assert "still the template's" in checked.stderr and "factors: none" in checked.stderr
+    marked = run("check", STRONG, "--rubric", str(rubric))
+    assert marked.exit_code == 2 and "no model trained for it" in marked.stderr

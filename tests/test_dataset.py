@@ -7,6 +7,8 @@ import pytest
 from essay_marker.dataset import load_marked
 from essay_marker.errors import DataError
 
+from .conftest import FIXTURES
+
 
 def _folder(tmp_path, marks: str, files: dict[str, bytes]):
     for name, data in files.items():
@@ -94,3 +96,32 @@ def test_markbook_teacher_marks_are_read_back(tmp_path, rubric):
     marked = load_markbook(book, rubric)
     assert [s.mark for s in marked.scripts] == [3, 4]
     assert all(s.text for s in marked.scripts)
+
+
+def test_a_teachers_marks_are_read_from_the_markbook_spreadsheet_too(tmp_path, rubric):
+    """`train --from-markbook marked/marks.xlsx`: the spreadsheet batch writes, edited."""
+    import shutil
+
+    from openpyxl import load_workbook
+
+    from essay_marker.batch import run_batch
+    from essay_marker.dataset import load_markbook
+
+    folder = tmp_path / "class"
+    shutil.copytree(FIXTURES / "class", folder)
+    out = tmp_path / "marked"
+    run_batch(folder, out, rubric, None, jobs=1)
+    book = load_workbook(out / "marks.xlsx")
+    sheet = book.active
+    header = [c.value for c in sheet[1]]
+    col = header.index("teacher_mark") + 1
+    files = []
+    for row in range(2, sheet.max_row + 1):
+        if not sheet.cell(row, header.index("error") + 1).value:
+            sheet.cell(row, col).value = 7  # a number, as a teacher types it
+            files.append(sheet.cell(row, header.index("file") + 1).value)
+    book.save(out / "marks.xlsx")
+    marked = load_markbook(out / "marks.xlsx", rubric)
+    assert {s.file for s in marked.scripts} == set(files) and {s.mark for s in marked.scripts} == {
+        7
+    }
