@@ -31,31 +31,11 @@ from essay_marker.dataset import BATCH_INFO
 from essay_marker.errors import EssaymarkError, InputError
 from essay_marker.fsutil import atomic_file, atomic_write, cell_text, clean_stale_temps, text_cell
 from essay_marker.readers import MAX_BYTES, SUPPORTED, text_from_bytes
+from essay_marker.records import BatchRow
 from essay_marker.rubric import Rubric, find_rubric
 
 MARKBOOK = "marks.csv"
 _SLUG = re.compile(r"[^\w.-]+")
-
-
-@dataclass(frozen=True)
-class BatchRow:
-    """One line of the markbook: a marked script, or the error that stopped it."""
-
-    student: str
-    file: str
-    slip: str
-    sha256: str
-    level: int | None = None
-    mark: int | None = None
-    spag: int | None = None
-    confidence: float | None = None
-    refer_to_teacher: bool | None = None
-    flags: tuple[str, ...] = ()
-    refer_reasons: tuple[str, ...] = ()
-    error: str = ""
-    factors: dict[str, str] = field(default_factory=dict)
-    targets: tuple[str, ...] = ()
-    scorer: str = ""
 
 
 def columns(rubric: Rubric) -> list[str]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from essay_marker.rubric import Rubric
 
 if TYPE_CHECKING:
-    from essay_marker.batch import BatchRow
+    from essay_marker.records import BatchRow
 
 _CSS = """
 body{font-family:system-ui,Segoe UI,Arial,sans-serif;max-width:70rem;margin:1.5rem auto;color:#111}

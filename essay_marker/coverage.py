@@ -11,6 +11,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
+from essay_marker.records import (
+    Coverage,
+    Evidence,
+    FactorCoverage,
+    Hint,
+    Judgement,
+    MisconceptionHit,
+    SentenceRoles,
+    Span,
+)
 from essay_marker.rubric import DateFact, Misconception, Rubric
 from essay_marker.text import Doc, Lexicon, Sentence, Token, phrase_stems, stem
 
@@ -49,99 +59,6 @@ _DATE_BREAKS = frozenset(
 )
 # A sentence starting with one of these continues the point of the sentence before.
 _ANAPHORA = frozenset({"this", "that", "these", "those", "it", "which", "thus", "hence", "without"})
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """A stretch of the student's own words, by character offsets, and what it does."""
-
-    text: str
-    start: int
-    end: int
-    role: str
-
-
-@dataclass(frozen=True)
-class FactorCoverage:
-    """How far the essay takes one factor, with the sentences that show it."""
-
-    id: str
-    name: str
-    named: bool
-    status: str
-    # The sentences shown to the student as this factor's: only those surely about it.
-    evidence: tuple[Evidence, ...]
-    # Every sentence read as touching the factor: what the status and the model's features
-    # are judged on (recall), of which `evidence` is the part precise enough to quote.
-    support: tuple[Evidence, ...] = ()
-
-    def sentences_with(self, role: str) -> tuple[Evidence, ...]:
-        """The supporting sentences that play this role."""
-        return tuple(e for e in self.support if e.role == role)
-
-    def shown_with(self, role: str) -> tuple[Evidence, ...]:
-        """The evidence (shown) sentences that play this role."""
-        return tuple(e for e in self.evidence if e.role == role)
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """The essay's answer to 'what was the main reason?'."""
-
-    present: bool
-    main_factor: str | None
-    supported: bool
-    consistent: bool | None
-    evidence: tuple[Evidence, ...]
-
-
-@dataclass(frozen=True)
-class Span:
-    """A piece of the student's text."""
-
-    text: str
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
-class MisconceptionHit:
-    """A wrong claim found in a sentence, with the rubric's correction."""
-
-    id: str
-    claim: str
-    correction: str
-    text: str
-    start: int
-    end: int
-
-
-@dataclass(frozen=True)
-class SentenceRoles:
-    """What one sentence does: the factors in it and its roles for each."""
-
-    index: int
-    start: int
-    end: int
-    roles: tuple[tuple[str, str], ...]  # (factor id, role)
-    causal: bool
-    weighing: bool
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """Everything coverage finds in one essay."""
-
-    factors: tuple[FactorCoverage, ...]
-    judgement: Judgement
-    specific_evidence: tuple[Span, ...]
-    misconceptions: tuple[MisconceptionHit, ...]
-    sentences: tuple[SentenceRoles, ...]
-    out_of_period: tuple[Span, ...] = ()  # sentences whose years all lie outside the question
-
-    def factor(self, factor_id: str) -> FactorCoverage:
-        """Coverage of one factor by id."""
-        return next(f for f in self.factors if f.id == factor_id)
 
 
 Pattern = tuple[tuple[str, ...], ...]  # parts of a cue phrase, split at "*"
@@ -361,15 +278,6 @@ def _misconception_hit(
         else:
             return True
     return False
-
-
-@dataclass(frozen=True)
-class Hint:
-    """What a trained sentence model says about one sentence."""
-
-    factors: frozenset[str] = frozenset()
-    explains: float | None = None  # probability the sentence explains rather than describes
-    agrees: frozenset[str] | None = None  # factors the model is fairly sure of (p >= AGREES)
 
 
 # A cue phrase alone is right about a sentence's factor four times in five; where the

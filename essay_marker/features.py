@@ -9,17 +9,10 @@ from itertools import pairwise
 
 import pandas as pd
 
-from essay_marker.coverage import (
-    Coverage,
-    CueSet,
-    FactorHook,
-    Hint,
-    analyse_coverage,
-    cue_set,
-    sentence_stems,
-)
+from essay_marker.coverage import CueSet, FactorHook, analyse_coverage, cue_set, sentence_stems
+from essay_marker.records import Coverage, Hint, Spag
 from essay_marker.rubric import STATUSES, Rubric
-from essay_marker.spag import Spag, estimate_spag
+from essay_marker.spag import estimate_spag
 from essay_marker.text import Doc, analyse
 
 ROLE_COUNTS = ("describe", "explain", "weigh")

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from essay_marker.coverage import Coverage, Evidence, FactorCoverage
+from essay_marker.records import Coverage, Evidence, FactorCoverage, Feedback, Marking
 from essay_marker.rubric import Rubric
-
-if TYPE_CHECKING:
-    from essay_marker.scoring import EssayResult
 
 _QUOTE_WORDS = 22  # long sentences are quoted up to this many words, then "…"
 _MAX_WWW, _MAX_EBI = 3, 4
@@ -28,16 +25,6 @@ _ROLE_ORDER = {
 
 
 @dataclass(frozen=True)
-class Feedback:
-    """WWW, EBI and the single next step, plus what kept the essay from the next level."""
-
-    www: tuple[str, ...]
-    ebi: tuple[str, ...]
-    next_step: str
-    level_gap: str = ""
-
-
-@dataclass(frozen=True)
 class Reading:
     """What a bullet is checked against before it is written: never ask for what is there."""
 
@@ -48,7 +35,7 @@ class Reading:
     plain_verdict: bool = False
 
     @classmethod
-    def of(cls, result: EssayResult, coverage: Coverage | None) -> Reading:
+    def of(cls, result: Marking, coverage: Coverage | None) -> Reading:
         """From the essay's coverage when there is one, else from the result alone."""
         shown: dict[int, set[str]] = {}
         for f in result.factors:
@@ -106,7 +93,7 @@ def _join(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _www(result: EssayResult, rubric: Rubric, reading: Reading) -> list[str]:
+def _www(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
     out = []
     used: set[int] = set()
     ranked = sorted(result.factors, key=lambda f: (f.status != "weighed", not f.named))
@@ -154,7 +141,7 @@ def _www(result: EssayResult, rubric: Rubric, reading: Reading) -> list[str]:
     return out[:_MAX_WWW]
 
 
-def _ebi(result: EssayResult, rubric: Rubric, reading: Reading) -> list[str]:
+def _ebi(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
     out = []
     for m in result.misconceptions[:2]:
         out.append(f"Check this fact: {quote(Evidence(m.text, m.start, m.end, ''))} {m.correction}")
@@ -209,7 +196,7 @@ def _ebi(result: EssayResult, rubric: Rubric, reading: Reading) -> list[str]:
     return out[:_MAX_EBI]
 
 
-def spelling_list(result: EssayResult, most: int = 8) -> str:
+def spelling_list(result: Marking, most: int = 8) -> str:
     """Misspelt words with suggestions, each once: 'Zinovev → zinoviev, goverment → government'."""
     seen: dict[str, str] = {}
     for m in result.spag.misspellings:
@@ -245,7 +232,7 @@ def _span(s: Any) -> tuple[str, int, int]:
     return s.text, s.start, s.end
 
 
-def _next_step(result: EssayResult, rubric: Rubric, reading: Reading) -> str:
+def _next_step(result: Marking, rubric: Rubric, reading: Reading) -> str:
     fs = result.factors
     explained = [f for f in fs if f.status in ("explained", "weighed")]
     described = sorted((f for f in fs if f.status == "mentioned"), key=lambda f: not f.named)
@@ -307,7 +294,7 @@ def _next_step(result: EssayResult, rubric: Rubric, reading: Reading) -> str:
     return "Weigh each reason against your main one, using a clear criterion, in every paragraph."
 
 
-def _level_gap(result: EssayResult, hide_mark: bool) -> str:
+def _level_gap(result: Marking, hide_mark: bool) -> str:
     if not result.level_gap:
         return ""
     reasons = "; ".join(g.rstrip(".") for g in result.level_gap)
@@ -316,7 +303,7 @@ def _level_gap(result: EssayResult, hide_mark: bool) -> str:
     return f"What kept this out of Level {result.level + 1}: {reasons}."
 
 
-def _levels_only(result: EssayResult, rubric: Rubric, hide_mark: bool) -> Feedback:
+def _levels_only(result: Marking, rubric: Rubric, hide_mark: bool) -> Feedback:
     """Feedback for a rubric with no factors: what the levels say, and the student's slips."""
     reached = next(lv for lv in rubric.levels if lv.level == result.level)
     higher = next((lv for lv in rubric.levels if lv.level == result.level + 1), None)
@@ -340,7 +327,7 @@ def _levels_only(result: EssayResult, rubric: Rubric, hide_mark: bool) -> Feedba
 
 
 def build_feedback(
-    result: EssayResult, rubric: Rubric, hide_mark: bool = False, coverage: Coverage | None = None
+    result: Marking, rubric: Rubric, hide_mark: bool = False, coverage: Coverage | None = None
 ) -> Feedback:
     """WWW, EBI and a next step for a marked essay, in the rubric's and the student's words.
 

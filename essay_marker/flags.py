@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import cache
 from importlib import resources
 from string import Formatter
@@ -22,40 +21,8 @@ from typing import Any
 from essay_marker.errors import RubricError
 from essay_marker.features import Analysis
 from essay_marker.measures import MEASURES, Essay
+from essay_marker.records import Flag, Screening, Severity
 from essay_marker.rubric import Rubric
-
-
-class Severity(StrEnum):
-    """What a flag does to the mark."""
-
-    ZERO = "zero"
-    CAP = "cap"
-    BLANK = "blank"
-    ADVISORY = "advisory"
-
-
-@dataclass(frozen=True)
-class Flag:
-    """Something about the script a teacher should know; `id` and `check` are stable."""
-
-    id: str  # the family shown in results and markbooks: gibberish, off_topic, …
-    check: str  # the declaration that raised it: gibberish.jargon
-    severity: Severity
-    message: str
-    cap: int | None = None  # the highest mark the script can have with this flag
-
-    @property
-    def sets_mark(self) -> bool:
-        """True when the flag zeroes or caps the mark (not only refers the script)."""
-        return self.severity in (Severity.ZERO, Severity.CAP)
-
-
-@dataclass(frozen=True)
-class Screening:
-    """The flags, and the text to mark once padding, copying and term lists are blanked."""
-
-    flags: tuple[Flag, ...]
-    marked_text: str
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,12 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from essay_marker.coverage import AGREES, FactorHook, Hint
+from essay_marker.coverage import AGREES, FactorHook
 from essay_marker.dataset import MarkedSet
 from essay_marker.errors import ModelError
 from essay_marker.features import Analysis, analyse_essay, feature_table
 from essay_marker.fsutil import read_card
+from essay_marker.records import Hint
 from essay_marker.rubric import Rubric, bundled_dirs
 
 FORMAT_VERSION = 1

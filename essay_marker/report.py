@@ -8,9 +8,8 @@ from dataclasses import asdict
 from enum import StrEnum
 from typing import Any
 
-from essay_marker.coverage import Evidence, FactorCoverage
 from essay_marker.feedback import best_evidence, spelling_list
-from essay_marker.scoring import EssayResult
+from essay_marker.records import EssayResult, Evidence, FactorCoverage
 
 STATUS_LABEL = {
     "absent": "not used",

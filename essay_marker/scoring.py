@@ -2,73 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import fields, replace
 from typing import Protocol
 
-from essay_marker.coverage import (
-    Coverage,
-    FactorCoverage,
-    FactorHook,
-    Judgement,
-    MisconceptionHit,
-    Span,
-)
+from essay_marker.coverage import FactorHook
 from essay_marker.features import Analysis, analyse_essay, analyse_essays
-from essay_marker.feedback import Feedback, build_feedback
-from essay_marker.flags import Flag, Screening, Severity, screen
+from essay_marker.feedback import build_feedback
+from essay_marker.flags import screen
 from essay_marker.readers import check_length
+from essay_marker.records import (
+    Coverage,
+    EssayResult,
+    Flag,
+    Marking,
+    Screening,
+    Severity,
+    Summary,
+)
 from essay_marker.rubric import Rubric
-from essay_marker.spag import Spag
 from essay_marker.text import Doc
 
-SCHEMA_VERSION = "2.1"
 RULES_SCORER = "rules:coverage-v1"
 REFER_BELOW = 0.5  # confidence under which a human should look at the script
 # The top level asks for accurate knowledge: this many wrong facts keep an answer below it.
 WRONG_FACTS_BELOW_TOP = 2
-
-
-@dataclass(frozen=True)
-class Summary:
-    """The counts the levels are judged on."""
-
-    mentioned: int
-    explained: int
-    developed: int
-    weighed: int
-    named_explained: int
-    evidence: int
-    judgement: bool
-    supported: bool
-    consistent: bool | None
-    misconceptions: int
-    words: int
-
-
-@dataclass(frozen=True)
-class EssayResult:
-    """Everything essaymark says about one essay."""
-
-    input: str
-    rubric: str
-    scorer: str
-    level: int
-    mark: int
-    max_mark: int
-    spag: Spag
-    confidence: float
-    word_count: int
-    factors: tuple[FactorCoverage, ...]
-    judgement: Judgement
-    specific_evidence: tuple[Span, ...]
-    misconceptions: tuple[MisconceptionHit, ...]
-    flags: tuple[Flag, ...]
-    refer_to_teacher: bool
-    refer_reasons: tuple[str, ...]
-    level_gap: tuple[str, ...]
-    feedback: Feedback
-    out_of_period: tuple[Span, ...] = ()  # sentences whose years lie outside the question
-    schema_version: str = SCHEMA_VERSION
 
 
 class Scorer(Protocol):
@@ -307,26 +264,27 @@ def _result(
             f"the explanations need developing: for each reason, more about how it "
             f"{rubric.outcome}, backed by specific evidence (dates, names, events)",
         )
-    result = EssayResult(
-        input=input_name,
-        rubric=rubric.id,
-        scorer=scorer.scorer_name,
+    marking = Marking(
         level=level,
-        mark=mark,
-        max_mark=rubric.max_mark,
-        spag=replace(analysis.spag, mark=spag_mark),
-        confidence=confidence,
-        word_count=doc.word_count,
         factors=coverage.factors,
         judgement=coverage.judgement,
         specific_evidence=coverage.specific_evidence,
         misconceptions=coverage.misconceptions,
+        spag=replace(analysis.spag, mark=spag_mark),
+        level_gap=gap,
+        out_of_period=coverage.out_of_period,
+    )
+    return EssayResult(
+        **{f.name: getattr(marking, f.name) for f in fields(Marking)},
+        input=input_name,
+        rubric=rubric.id,
+        scorer=scorer.scorer_name,
+        mark=mark,
+        max_mark=rubric.max_mark,
+        confidence=confidence,
+        word_count=doc.word_count,
         flags=flags,
         refer_to_teacher=bool(reasons),
         refer_reasons=tuple(reasons),
-        level_gap=gap,
-        feedback=Feedback((), (), ""),
-        out_of_period=coverage.out_of_period,
+        feedback=build_feedback(marking, rubric, hide_mark=hide_mark, coverage=coverage),
     )
-    feedback = build_feedback(result, rubric, hide_mark=hide_mark, coverage=coverage)
-    return replace(result, feedback=feedback)

@@ -7,33 +7,12 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from essay_marker.coverage import CueSet, Span
+from essay_marker.coverage import CueSet
+from essay_marker.records import Misspelling, Spag, Span
 from essay_marker.rubric import Rubric
 from essay_marker.text import Doc, Lexicon, Token, context_slip, spelling_lists
 
 _LONG_SENTENCE = 45  # words; beyond this a sentence is usually a run-on
-
-
-@dataclass(frozen=True)
-class Misspelling:
-    """A word the spelling checker does not know, where it is, and a likely correction."""
-
-    text: str
-    start: int
-    end: int
-    suggestion: str | None
-
-
-@dataclass(frozen=True)
-class Spag:
-    """The SPaG estimate and what it rests on."""
-
-    mark: int
-    max_mark: int
-    spelling_accuracy: float
-    sentence_control: float
-    specialist_terms: tuple[Span, ...]
-    misspellings: tuple[Misspelling, ...]
 
 
 @cache

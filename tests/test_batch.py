@@ -232,8 +232,8 @@ def test_a_5_mb_file_is_an_error_row_and_the_batch_carries_on(tmp_path, rubric):
 
 
 def test_reteach_lines_count_wrong_years_as_well_as_wrong_claims(rubric):
-    from essay_marker.batch import BatchRow
     from essay_marker.classreport import reteach_lines
+    from essay_marker.records import BatchRow
 
     rows = [
         BatchRow("a", "a.txt", "", "", targets=("fact:gen_sec_year", "fact:trotsky_whites")),

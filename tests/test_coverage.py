@@ -128,7 +128,8 @@ def test_combined_cue_index_finds_what_each_cue_set_finds():
 def test_evidence_shown_is_the_part_surely_about_the_factor(rubric):
     """A corrected fact is never quoted as evidence, though it still counts as a mention;
     with a sentence model, a cue alone is not enough to quote a sentence."""
-    from essay_marker.coverage import Hint, analyse_coverage
+    from essay_marker.coverage import analyse_coverage
+    from essay_marker.records import Hint
     from essay_marker.text import analyse
 
     doc = analyse(

@@ -481,7 +481,8 @@ def test_every_check_has_an_example_that_fires_and_one_that_does_not():
 def test_only_certain_checks_set_a_mark():
     """Severity by certainty: only the checks measured to raise no false alarm on any
     genuine set (benchmarks/false_alarms.py) may zero or cap a mark."""
-    from essay_marker.flags import Severity, checks
+    from essay_marker.flags import checks
+    from essay_marker.records import Severity
 
     setting = {c.check for c in checks() if c.severity in (Severity.ZERO, Severity.CAP)}
     assert setting == {"empty", "not_english", "gibberish.random"}
