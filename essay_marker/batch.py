@@ -31,7 +31,7 @@ from essay_marker.dataset import BATCH_INFO
 from essay_marker.errors import EssaymarkError, InputError
 from essay_marker.fsutil import atomic_file, atomic_write, cell_text, clean_stale_temps, text_cell
 from essay_marker.readers import MAX_BYTES, SUPPORTED, text_from_bytes
-from essay_marker.records import BatchRow
+from essay_marker.records import EXPLAINING, BatchRow, Status
 from essay_marker.rubric import Rubric, find_rubric
 
 MARKBOOK = "marks.csv"
@@ -371,9 +371,9 @@ def targets_of(result: Any, rubric: Rubric) -> tuple[str, ...]:
     """What the class report counts: the next steps this script needs, as stable ids."""
     out = []
     for f in result.factors:
-        if f.named and f.status == "absent":
+        if f.named and f.status == Status.ABSENT:
             out.append(f"missing:{f.id}")
-        elif f.named and f.status == "mentioned":
+        elif f.named and f.status == Status.MENTIONED:
             out.append(f"explain:{f.id}")
     j = result.judgement
     if not j.present:
@@ -382,8 +382,8 @@ def targets_of(result: Any, rubric: Rubric) -> tuple[str, ...]:
         out.append("judgement:inconsistent")
     elif not j.supported:
         out.append("judgement:unsupported")
-    explained = [f for f in result.factors if f.status in ("explained", "weighed")]
-    if len(explained) >= 2 and not any(f.status == "weighed" for f in explained):
+    explained = [f for f in result.factors if f.status in EXPLAINING]
+    if len(explained) >= 2 and not any(f.status == Status.WEIGHED for f in explained):
         out.append("link")
     out += [f"fact:{m.id}" for m in result.misconceptions]
     return tuple(out)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from essay_marker.records import Status
 from essay_marker.rubric import Rubric
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ td,th{border:1px solid #bbb;padding:.2rem .45rem;text-align:left}th{background:#
 .weighed{background:#8fd18f;font-weight:bold}.err{color:#a00}
 li{margin:.2rem 0}@media print{.charts img{max-width:45%}}
 """
-_SHORT = {"absent": "–", "mentioned": "D", "explained": "E", "weighed": "W"}
+_SHORT = {Status.ABSENT: "–", Status.MENTIONED: "D", Status.EXPLAINED: "E", Status.WEIGHED: "W"}
 
 
 def _png(fig) -> str:
@@ -169,7 +170,7 @@ def _report_parts(
     shown = [
         f
         for f in rubric.factors
-        if f.named or any(r.factors.get(f.id, "absent") != "absent" for r in marked)
+        if f.named or any(r.factors.get(f.id, Status.ABSENT) != Status.ABSENT for r in marked)
     ]
     yield (
         "<h2>Coverage by student</h2><p class='meta'>D described only · E explained · "
@@ -185,7 +186,7 @@ def _report_parts(
         if not hide_mark:
             yield f"<td>{r.level}</td><td>{r.mark}</td>"
         for f in shown:
-            status = r.factors.get(f.id, "absent")
+            status = r.factors.get(f.id, Status.ABSENT)
             yield f"<td class='{status}'>{_SHORT[status]}</td>"
         yield "</tr>"
     yield "</table>"

@@ -12,19 +12,22 @@ from dataclasses import dataclass
 from functools import cache
 
 from essay_marker.records import (
+    EXPLAINING,
     Coverage,
     Evidence,
     FactorCoverage,
     Hint,
     Judgement,
     MisconceptionHit,
+    Role,
     SentenceRoles,
     Span,
+    Status,
 )
 from essay_marker.rubric import DateFact, Misconception, Rubric
 from essay_marker.text import Doc, Lexicon, Sentence, Token, phrase_stems, stem
 
-ROLES = ("describe", "explain", "weigh", "judge")
+ROLES = tuple(Role)
 _GAP = 4  # words a "*" in a cue phrase may stand for
 _YEAR = re.compile(r"^(19[0-4]\d)s?$")
 _FULL_YEAR = re.compile(r"^1[89]\d\d$")
@@ -360,13 +363,13 @@ def analyse_coverage(
         pairs = []
         for fid in sorted(in_play, key=lambda f: hits.get(f, -1)):
             if weighing and len(in_play) >= 2:
-                role = "weigh"
+                role = Role.WEIGH
             elif fid == judged_here:
-                role = "judge"
+                role = Role.JUDGE
             elif causal:
-                role = "explain"
+                role = Role.EXPLAIN
             else:
-                role = "describe"
+                role = Role.DESCRIBE
             pairs.append((fid, role))
             e = Evidence(sent.text, sent.start, sent.end, role)
             roles_by_factor[fid].append(e)
@@ -382,17 +385,17 @@ def analyse_coverage(
     for f in rubric.factors:
         ev = tuple(roles_by_factor[f.id])
         roles = {e.role for e in ev}
-        explained = "explain" in roles or any(
-            e.role in ("weigh", "judge") and _is_causal(e, sentence_roles) for e in ev
+        explained = Role.EXPLAIN in roles or any(
+            e.role in (Role.WEIGH, Role.JUDGE) and _is_causal(e, sentence_roles) for e in ev
         )
         if not ev:
-            status = "absent"
-        elif explained and "weigh" in roles:
-            status = "weighed"
+            status = Status.ABSENT
+        elif explained and Role.WEIGH in roles:
+            status = Status.WEIGHED
         elif explained:
-            status = "explained"
+            status = Status.EXPLAINED
         else:
-            status = "mentioned"
+            status = Status.MENTIONED
         shown = tuple(shown_by_factor[f.id])
         factors.append(FactorCoverage(f.id, f.name, f.named, status, shown, ev))
     factors_t = tuple(factors)
@@ -507,10 +510,10 @@ def _judgement(
         consistent = intro_f[0] == outro_f[-1] or not plain
     status = next(f.status for f in factors if f.id == main)
     evidence = tuple(
-        Evidence(doc.sentences[i].text, doc.sentences[i].start, doc.sentences[i].end, "judge")
+        Evidence(doc.sentences[i].text, doc.sentences[i].start, doc.sentences[i].end, Role.JUDGE)
         for i in sorted({i for i, _ in judged})
     )
-    return Judgement(True, main, status in ("explained", "weighed"), consistent, evidence)
+    return Judgement(True, main, status in EXPLAINING, consistent, evidence)
 
 
 def _first(judged: list[tuple[int, str]], factor: str) -> int:

@@ -11,9 +11,10 @@ import pandas as pd
 from essay_marker.errors import DataError, InputError
 from essay_marker.fsutil import cell_text
 from essay_marker.readers import SUPPORTED, text_from_bytes
+from essay_marker.records import Role
 from essay_marker.rubric import Rubric, bundled_dirs
 
-ROLES = ("describe", "explain", "weigh", "judge")
+ROLES = tuple(Role)
 MIN_SCRIPTS = 20  # cross-validation holds out a fifth at a time: fewer leaves too few to fit
 BATCH_INFO = ".essaymark-batch.json"  # written beside a markbook: where its scripts are
 _SHOW = 5  # problems listed in one error message

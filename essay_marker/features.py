@@ -10,12 +10,12 @@ from itertools import pairwise
 import pandas as pd
 
 from essay_marker.coverage import CueSet, FactorHook, analyse_coverage, cue_set, sentence_stems
-from essay_marker.records import Coverage, Hint, Spag
+from essay_marker.records import EXPLAINING, Coverage, Hint, Role, Spag, Status
 from essay_marker.rubric import STATUSES, Rubric
 from essay_marker.spag import estimate_spag
 from essay_marker.text import Doc, analyse
 
-ROLE_COUNTS = ("describe", "explain", "weigh")
+ROLE_COUNTS = (Role.DESCRIBE, Role.EXPLAIN, Role.WEIGH)
 
 
 @dataclass(frozen=True)
@@ -105,20 +105,20 @@ def essay_features(a: Analysis, rubric: Rubric) -> dict[str, float]:
         row[f"{f.id}__status"] = STATUSES.index(f.status)
         for r in ROLE_COUNTS:
             row[f"{f.id}__{r}"] = len(f.sentences_with(r))
-    done = ("explained", "weighed")
+    done = EXPLAINING
     words = a.doc.word_count
     n_sent = max(1, len(a.doc.sentences))
     sentences = a.coverage.sentences
     j = a.coverage.judgement
     tokens = [t.norm for t in a.doc.tokens]
     row.update(
-        mentioned=sum(f.status != "absent" for f in factors),
+        mentioned=sum(f.status != Status.ABSENT for f in factors),
         explained=sum(f.status in done for f in factors),
-        weighed=sum(f.status == "weighed" for f in factors),
+        weighed=sum(f.status == Status.WEIGHED for f in factors),
         developed=sum(f.status in done and len(f.support) >= 2 for f in factors),
-        named_mentioned=sum(f.named and f.status != "absent" for f in factors),
+        named_mentioned=sum(f.named and f.status != Status.ABSENT for f in factors),
         named_explained=sum(f.named and f.status in done for f in factors),
-        named_weighed=sum(f.named and f.status == "weighed" for f in factors),
+        named_weighed=sum(f.named and f.status == Status.WEIGHED for f in factors),
         judgement=float(j.present),
         judgement_supported=float(j.supported),
         judgement_inconsistent=float(j.consistent is False),

@@ -10,17 +10,26 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from essay_marker.records import Coverage, Evidence, FactorCoverage, Feedback, Marking
+from essay_marker.records import (
+    EXPLAINING,
+    Coverage,
+    Evidence,
+    FactorCoverage,
+    Feedback,
+    Marking,
+    Role,
+    Status,
+)
 from essay_marker.rubric import Rubric
 
 _QUOTE_WORDS = 22  # long sentences are quoted up to this many words, then "…"
 _MAX_WWW, _MAX_EBI = 3, 4
 # Which of a factor's sentences best shows its status.
 _ROLE_ORDER = {
-    "weighed": ("weigh", "explain", "judge", "describe"),
-    "explained": ("explain", "weigh", "judge", "describe"),
-    "mentioned": ("describe", "judge", "weigh", "explain"),
-    "absent": (),
+    Status.WEIGHED: (Role.WEIGH, Role.EXPLAIN, Role.JUDGE, Role.DESCRIBE),
+    Status.EXPLAINED: (Role.EXPLAIN, Role.WEIGH, Role.JUDGE, Role.DESCRIBE),
+    Status.MENTIONED: (Role.DESCRIBE, Role.JUDGE, Role.WEIGH, Role.EXPLAIN),
+    Status.ABSENT: (),
 }
 
 
@@ -44,8 +53,8 @@ class Reading:
         frozen = {k: frozenset(v) for k, v in shown.items()}
         j = result.judgement
         if coverage is None:
-            causal = {e.start for f in result.factors for e in f.support if e.role == "explain"}
-            linked = any(f.status == "weighed" for f in result.factors)
+            causal = {e.start for f in result.factors for e in f.support if e.role == Role.EXPLAIN}
+            linked = any(f.status == Status.WEIGHED for f in result.factors)
             return cls(linked, frozenset(causal), frozen)
         sentences = coverage.sentences
         # One reason judged, or the verdict leads with it ("X was the most important,
@@ -96,18 +105,20 @@ def _join(names: list[str]) -> str:
 def _www(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
     out = []
     used: set[int] = set()
-    ranked = sorted(result.factors, key=lambda f: (f.status != "weighed", not f.named))
+    ranked = sorted(result.factors, key=lambda f: (f.status != Status.WEIGHED, not f.named))
     for f in ranked:
-        if f.status not in ("weighed", "explained") or len(out) >= 2:
+        if f.status not in EXPLAINING or len(out) >= 2:
             continue
         status, e = f.status, None
-        if status == "weighed":
+        if status == Status.WEIGHED:
             # Weighing is praised only where one sentence is quoted for two reasons.
-            links = [w for w in f.shown_with("weigh") if len(reading.shown.get(w.start, ())) >= 2]
+            links = [
+                w for w in f.shown_with(Role.WEIGH) if len(reading.shown.get(w.start, ())) >= 2
+            ]
             e = next((w for w in links if w.start not in used), None)
-            status = "weighed" if e else "explained"
+            status = Status.WEIGHED if e else Status.EXPLAINED
         e = e or next(
-            (x for x in f.shown_with("explain") if x.start not in used and _says_how(x, rubric)),
+            (x for x in f.shown_with(Role.EXPLAIN) if x.start not in used and _says_how(x, rubric)),
             None,
         )
         if e:
@@ -132,7 +143,7 @@ def _www(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
     if not out:
         # Credit the first reason the student does identify, in their words.
         for f in result.factors:
-            e = best_evidence(f, "describe", "judge", "weigh")
+            e = best_evidence(f, Role.DESCRIBE, Role.JUDGE, Role.WEIGH)
             if e:
                 out.append(
                     f"You identify {rubric.factor(f.id).short} as part of the story: {quote(e)}"
@@ -154,14 +165,16 @@ def _ebi(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
         )
     # Only where nothing said about the reason says how or why: never ask for what is there.
     described = [
-        f for f in result.factors if f.status == "mentioned" and not reading.explains_somewhere(f)
+        f
+        for f in result.factors
+        if f.status == Status.MENTIONED and not reading.explains_somewhere(f)
     ]
     described.sort(key=lambda f: not f.named)
     for f in described[:2]:
-        e = best_evidence(f, "describe", "judge", "weigh")
+        e = best_evidence(f, Role.DESCRIBE, Role.JUDGE, Role.WEIGH)
         if e:
             out.append(f"In {quote(e)}: {rubric.factor(f.id).feedback.mentioned}")
-    absent = [f for f in result.factors if f.named and f.status == "absent"]
+    absent = [f for f in result.factors if f.named and f.status == Status.ABSENT]
     if absent:
         first = rubric.factor(absent[0].id)
         others = [rubric.factor(f.id).short for f in absent[1:]]
@@ -184,7 +197,7 @@ def _ebi(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
             f"({quote(j.evidence[-1])}) but the essay never explains how it "
             f"{rubric.outcome}. Back your judgement up with that explanation."
         )
-    explained = [f for f in result.factors if f.status in ("explained", "weighed")]
+    explained = [f for f in result.factors if f.status in EXPLAINING]
     if len(explained) >= 2 and not reading.linked:
         a, b = (rubric.factor(f.id).short for f in explained[:2])
         out.append(
@@ -234,9 +247,9 @@ def _span(s: Any) -> tuple[str, int, int]:
 
 def _next_step(result: Marking, rubric: Rubric, reading: Reading) -> str:
     fs = result.factors
-    explained = [f for f in fs if f.status in ("explained", "weighed")]
-    described = sorted((f for f in fs if f.status == "mentioned"), key=lambda f: not f.named)
-    if not any(f.status != "absent" for f in fs):
+    explained = [f for f in fs if f.status in EXPLAINING]
+    described = sorted((f for f in fs if f.status == Status.MENTIONED), key=lambda f: not f.named)
+    if not any(f.status != Status.ABSENT for f in fs):
         return (
             "Plan before you write: pick two reasons that answer the question, then write a "
             f"paragraph on each that explains how it {rubric.outcome}."
@@ -244,7 +257,7 @@ def _next_step(result: Marking, rubric: Rubric, reading: Reading) -> str:
     if not explained and described:
         # Never "keep the fact" of a sentence whose fact was just corrected.
         for f in described:
-            e = best_evidence(f, "describe", "judge", "weigh")
+            e = best_evidence(f, Role.DESCRIBE, Role.JUDGE, Role.WEIGH)
             if e and not any(m.start < e.end and e.start < m.end for m in result.misconceptions):
                 return (
                     f"Rewrite this sentence: {quote(e)} Keep the fact, then add how it "
@@ -255,7 +268,7 @@ def _next_step(result: Marking, rubric: Rubric, reading: Reading) -> str:
             f"then add how it {rubric.outcome}, beginning 'This meant that…'."
         )
     if len(explained) < 2:
-        named_gaps = [f for f in fs if f.named and f.status in ("mentioned", "absent")]
+        named_gaps = [f for f in fs if f.named and f.status in (Status.MENTIONED, Status.ABSENT)]
         target = rubric.factor((named_gaps or described or list(fs))[0].id)
         return (
             f"Write one more paragraph that explains {target.short}: one specific fact "
@@ -268,7 +281,7 @@ def _next_step(result: Marking, rubric: Rubric, reading: Reading) -> str:
         )
     if result.judgement.consistent is False:
         return "Rewrite your introduction so it argues for the same main reason as your conclusion."
-    if not any(f.status == "weighed" for f in fs) and not reading.linked:
+    if not any(f.status == Status.WEIGHED for f in fs) and not reading.linked:
         a, b = (rubric.factor(f.id).short for f in explained[:2])
         return (
             f"Add two or three sentences linking {a} and {b}: did one make the other "

@@ -30,7 +30,7 @@ from essay_marker.dataset import MarkedSet
 from essay_marker.errors import ModelError
 from essay_marker.features import Analysis, analyse_essay, feature_table
 from essay_marker.fsutil import read_card
-from essay_marker.records import Hint
+from essay_marker.records import Hint, Role
 from essay_marker.rubric import Rubric, bundled_dirs
 
 FORMAT_VERSION = 1
@@ -367,10 +367,10 @@ def sentence_examples(
             gold = [a for a in notes if _overlaps(sent.start, sent.end, a.start, a.end)]
             data.texts.append(" ".join(stems))
             data.labels.append(sorted({a.factor for a in gold}))
-            data.explains.append(any(a.role in ("explain", "weigh") for a in gold))
+            data.explains.append(any(a.role in (Role.EXPLAIN, Role.WEIGH) for a in gold))
             data.groups.append(name)
             data.cue_factors.append({f for f, _ in roles.roles})
-            data.cue_explains.append(any(r in ("explain", "weigh") for _, r in roles.roles))
+            data.cue_explains.append(any(r in (Role.EXPLAIN, Role.WEIGH) for _, r in roles.roles))
     return data
 
 

@@ -64,7 +64,7 @@ class Evidence:
     text: str
     start: int
     end: int
-    role: str
+    role: Role
 
 
 @dataclass(frozen=True)
@@ -74,18 +74,18 @@ class FactorCoverage:
     id: str
     name: str
     named: bool
-    status: str
+    status: Status
     # The sentences shown to the student as this factor's: only those surely about it.
     evidence: tuple[Evidence, ...]
     # Every sentence read as touching the factor: what the status and the model's features
     # are judged on (recall), of which `evidence` is the part precise enough to quote.
     support: tuple[Evidence, ...] = ()
 
-    def sentences_with(self, role: str) -> tuple[Evidence, ...]:
+    def sentences_with(self, role: Role) -> tuple[Evidence, ...]:
         """The supporting sentences that play this role."""
         return tuple(e for e in self.support if e.role == role)
 
-    def shown_with(self, role: str) -> tuple[Evidence, ...]:
+    def shown_with(self, role: Role) -> tuple[Evidence, ...]:
         """The evidence (shown) sentences that play this role."""
         return tuple(e for e in self.evidence if e.role == role)
 
@@ -120,7 +120,7 @@ class SentenceRoles:
     index: int
     start: int
     end: int
-    roles: tuple[tuple[str, str], ...]  # (factor id, role)
+    roles: tuple[tuple[str, Role], ...]  # (factor id, role)
     causal: bool
     weighing: bool
 

@@ -9,19 +9,19 @@ from enum import StrEnum
 from typing import Any
 
 from essay_marker.feedback import best_evidence, spelling_list
-from essay_marker.records import EssayResult, Evidence, FactorCoverage
+from essay_marker.records import EssayResult, Evidence, FactorCoverage, Role, Status
 
 STATUS_LABEL = {
-    "absent": "not used",
-    "mentioned": "described only",
-    "explained": "explained",
-    "weighed": "explained and weighed",
+    Status.ABSENT: "not used",
+    Status.MENTIONED: "described only",
+    Status.EXPLAINED: "explained",
+    Status.WEIGHED: "explained and weighed",
 }
 STATUS_STYLE = {
-    "absent": "dim",
-    "mentioned": "yellow",
-    "explained": "green",
-    "weighed": "bold green",
+    Status.ABSENT: "dim",
+    Status.MENTIONED: "yellow",
+    Status.EXPLAINED: "green",
+    Status.WEIGHED: "bold green",
 }
 
 
@@ -148,7 +148,7 @@ def to_markdown(r: EssayResult, hide_mark: bool = False, title: str | None = Non
             "| --- | --- | --- |",
         ]
     for f in r.factors:
-        if f.status == "absent" and not f.named:
+        if f.status == Status.ABSENT and not f.named:
             continue
         where = _md(_shown(f)).replace("|", "\\|")
         lines.append(f"| {_md(f.name)} | {STATUS_LABEL[f.status]} | {where} |")
@@ -189,7 +189,7 @@ def print_text(r: EssayResult, console: Any, hide_mark: bool = False) -> None:
         table.add_column("Coverage")
         table.add_column("Your words", overflow="fold", max_width=70)
         for f in r.factors:
-            if f.status == "absent" and not f.named:
+            if f.status == Status.ABSENT and not f.named:
                 continue
             style = STATUS_STYLE[f.status]
             table.add_row(
@@ -243,7 +243,7 @@ h2{break-after:avoid}tr,li,.next{break-inside:avoid}
 
 def _highlighted(text: str, r: EssayResult) -> str:
     """The essay, escaped, with each evidence sentence marked by its strongest role."""
-    rank = {"describe": 0, "explain": 1, "judge": 2, "weigh": 3}
+    rank = {Role.DESCRIBE: 0, Role.EXPLAIN: 1, Role.JUDGE: 2, Role.WEIGH: 3}
     spans: dict[tuple[int, int], str] = {}
     for f in r.factors:
         for e in f.evidence:
@@ -297,7 +297,7 @@ def to_html_slip(r: EssayResult, text: str, student: str, hide_mark: bool = Fals
             "it</th><th>Your words</th></tr>"
         )
     for f in r.factors:
-        if f.status == "absent" and not f.named:
+        if f.status == Status.ABSENT and not f.named:
             continue
         parts.append(
             f"<tr><td>{e(f.name)}</td><td class='{f.status}'>{STATUS_LABEL[f.status]}"

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from essay_marker.errors import RubricError
+from essay_marker.records import Status
 
-STATUSES = ("absent", "mentioned", "explained", "weighed")
+STATUSES = tuple(Status)
 _ID_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
 # A cue phrase is words separated by spaces; "*" allows a short gap of other words.
 _CUE_RE = re.compile(r"^[\w'’.&-]+( (\*|[\w'’.&-]+))*$")

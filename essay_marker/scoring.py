@@ -11,12 +11,14 @@ from essay_marker.feedback import build_feedback
 from essay_marker.flags import screen
 from essay_marker.readers import check_length
 from essay_marker.records import (
+    EXPLAINING,
     Coverage,
     EssayResult,
     Flag,
     Marking,
     Screening,
     Severity,
+    Status,
     Summary,
 )
 from essay_marker.rubric import Rubric
@@ -53,12 +55,12 @@ def summarise(coverage: Coverage, doc: Doc) -> Summary:
     """Reduce coverage to the counts the mark scheme cares about."""
     fs = coverage.factors
     return Summary(
-        mentioned=sum(f.status != "absent" for f in fs),
-        explained=sum(f.status in ("explained", "weighed") for f in fs),
+        mentioned=sum(f.status != Status.ABSENT for f in fs),
+        explained=sum(f.status in EXPLAINING for f in fs),
         # Explained and returned to: more than one sentence of the student's own on it.
-        developed=sum(f.status in ("explained", "weighed") and len(f.support) >= 2 for f in fs),
-        weighed=sum(f.status == "weighed" for f in fs),
-        named_explained=sum(f.named and f.status in ("explained", "weighed") for f in fs),
+        developed=sum(f.status in EXPLAINING and len(f.support) >= 2 for f in fs),
+        weighed=sum(f.status == Status.WEIGHED for f in fs),
+        named_explained=sum(f.named and f.status in EXPLAINING for f in fs),
         evidence=len(coverage.specific_evidence),
         judgement=coverage.judgement.present,
         supported=coverage.judgement.supported,
