@@ -52,7 +52,7 @@ def severity(flag: Any) -> str:
 
 
 def _screen_all(analyses: list, rubric: Any, familiar: list, credited: list) -> list[list]:
-    from essay_marker.flags import screen
+    from essay_marker.screen.flags import screen
 
     return [
         list(screen(a, rubric, (), f or None, c or None).flags)
@@ -93,7 +93,7 @@ def _tally(name: str, flags_per_script: list[list]) -> dict[str, Any]:
 
 def corpus_sets() -> list[dict[str, Any]]:
     """The corpus (leave one out) and the blind set, screened with the shipped model."""
-    from essay_marker.features import analyse_essays, word_pairs
+    from essay_marker.analysis.features import analyse_essays, word_pairs
     from essay_marker.model import bundled_model
     from essay_marker.rubric import find_rubric
 
@@ -132,7 +132,7 @@ def corpus_sets() -> list[dict[str, Any]]:
 
 def _prompt_set(job: tuple[str, Path, list[str], list[float], float]) -> tuple[str, list[list]]:
     """Screen one prompt's essays, word pairs learned from the other four fifths."""
-    from essay_marker.features import analyse_essays
+    from essay_marker.analysis.features import analyse_essays
     from essay_marker.rubric import load_rubric
     from essay_marker.training import common_pairs, trusted_familiar
 

@@ -24,7 +24,7 @@ figure, per source.
 Essays are split in two by a hash of their id (as in benchmarks/spelling.py): --calibrate
 fits the bands' accuracy and sentence-control thresholds on `dev` only (coordinate ascent
 on the mean QWK over the four sources, from the shipped thresholds, on a fixed grid) and
---write puts them in essay_marker/spag_bands.toml; the figures reported are on `test`.
+--write puts them in essay_marker/data/spag_bands.toml; the figures reported are on `test`.
 The specialist-term thresholds cannot be fitted here (none of these essays is on a
 rubric's question) and are kept. Nothing from the essays is written to disk; without the
 data the benchmark says so and exits 0.
@@ -112,8 +112,8 @@ def _rubric():
 
 
 def _measure(text: str) -> tuple[int, float, float, int]:
-    from essay_marker.coverage import sentence_stems
-    from essay_marker.spag import estimate_spag
+    from essay_marker.analysis.coverage import sentence_stems
+    from essay_marker.analysis.spag import estimate_spag
     from essay_marker.text import analyse
 
     rubric = _rubric()
@@ -178,7 +178,7 @@ def report(essays: list[Essay], guess: dict[int, int], split: str) -> dict[str, 
 
 
 def _bands_guess(essays: list[Essay], bands) -> dict[int, int]:
-    from essay_marker.spag import spag_band
+    from essay_marker.analysis.spag import spag_band
 
     return {i: spag_band(e.words, e.accuracy, e.control, None, bands) for i, e in enumerate(essays)}
 
@@ -194,7 +194,7 @@ def _objective(essays: list[Essay], bands, objective: str = "qwk") -> float:
 
 
 def _original():
-    from essay_marker.spag import Band, Bands
+    from essay_marker.analysis.spag import Band, Bands
 
     # The thresholds before calibration (commit 317646e), as a starting point.
     return Bands(
@@ -210,7 +210,7 @@ def _original():
 
 def calibrate(essays: list[Essay], start=None, objective: str = "qwk"):
     """Coordinate ascent over each band's accuracy and control thresholds, on dev."""
-    from essay_marker.spag import bundled_bands
+    from essay_marker.analysis.spag import bundled_bands
 
     best = start or bundled_bands()
     score = _objective(essays, best, objective)
@@ -238,7 +238,7 @@ def calibrate(essays: list[Essay], start=None, objective: str = "qwk"):
 
 
 def bands_toml(bands, header: str) -> str:
-    """The thresholds as essay_marker/spag_bands.toml, keeping the file's own header."""
+    """The thresholds as essay_marker/data/spag_bands.toml, keeping the file's own header."""
     lines = [header.rstrip("\n"), f"min_words = {bands.min_words}"]
     for b in bands.bands:
         lines += ["", "[[bands]]", f"band = {b.band}", f"accuracy = {b.accuracy}"]
@@ -291,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
             "test": report(essays, shipped, "test"),
         },
     }
-    from essay_marker.spag import bundled_bands
+    from essay_marker.analysis.spag import bundled_bands
 
     untermed = _bands_guess(essays, bundled_bands())
     summary["shipped_thresholds_no_terms"] = {"test": report(essays, untermed, "test")}

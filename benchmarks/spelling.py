@@ -102,9 +102,9 @@ def essays(data: Path) -> Iterator[tuple[str, str, str]]:
 
 def flagged(text: str) -> list[tuple[str, str | None]]:
     """(word, suggestion) for every word essaymark's checker flags in one essay."""
-    from essay_marker.coverage import sentence_stems
+    from essay_marker.analysis.coverage import sentence_stems
+    from essay_marker.analysis.spag import estimate_spag
     from essay_marker.rubric import find_rubric
-    from essay_marker.spag import estimate_spag
     from essay_marker.text import analyse
 
     rubric = find_rubric("stalin-main-reason")

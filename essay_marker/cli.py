@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from essay_marker.errors import EssaymarkError
-from essay_marker.report import Format
+from essay_marker.render.report import Format
 
 if TYPE_CHECKING:
     from essay_marker.dataset import MarkedSet
@@ -204,7 +204,7 @@ def check(
     Example: essaymark check essay.docx --format markdown
     """
     from essay_marker.readers import read_essay
-    from essay_marker.report import print_text, to_json, to_markdown
+    from essay_marker.render.report import print_text, to_json, to_markdown
     from essay_marker.rubric import find_rubric
     from essay_marker.scoring import score_essay
 
@@ -276,7 +276,7 @@ def batch(
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from essay_marker.batch import run_batch
+    from essay_marker.batch.run import run_batch
     from essay_marker.rubric import find_rubric
 
     if scheduler and backend is not Backend.dask:

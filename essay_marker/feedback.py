@@ -231,7 +231,7 @@ _HOW_WORDS = 8
 
 def _says_how(e: Evidence, rubric: Rubric) -> bool:
     """Whether a quoted sentence says how, in words a reader can see: a causal phrase."""
-    from essay_marker.coverage import cue_set
+    from essay_marker.analysis.coverage import cue_set
     from essay_marker.text import phrase_stems
 
     if len(e.text.split()) < _HOW_WORDS:

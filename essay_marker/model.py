@@ -25,10 +25,10 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from essay_marker.coverage import AGREES, FactorHook
+from essay_marker.analysis.coverage import AGREES, FactorHook
+from essay_marker.analysis.features import Analysis, analyse_essay, feature_table
 from essay_marker.dataset import MarkedSet
 from essay_marker.errors import ModelError
-from essay_marker.features import Analysis, analyse_essay, feature_table
 from essay_marker.fsutil import read_card
 from essay_marker.records import Hint, Role
 from essay_marker.rubric import Rubric, bundled_dirs
@@ -462,7 +462,7 @@ def sentence_figures(marked: MarkedSet, rubric: Rubric, folds: int = 5) -> dict[
     Per factor: is the factor in the sentence? And over sentences about a factor: does the
     sentence explain (or weigh) it rather than only describe it?
     """
-    from essay_marker.coverage import EXPLAIN_ALONE, EXPLAIN_WITH_CUE
+    from essay_marker.analysis.coverage import EXPLAIN_ALONE, EXPLAIN_WITH_CUE
 
     data = sentence_examples(marked, rubric)
     factors = [f.id for f in rubric.factors]

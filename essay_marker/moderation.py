@@ -81,7 +81,7 @@ def choose_sample(table: pd.DataFrame, size: int | None = None) -> list[Chosen]:
     size defaults to a fifth of the class and at least ten (all of a smaller class). Every
     referred script is included even when that takes the sample past size.
     """
-    from essay_marker.batch import slip_names
+    from essay_marker.batch.run import slip_names
 
     marked = table[table.get("error", "") == ""] if "error" in table.columns else table
     rows = marked.to_dict("records")
@@ -306,7 +306,7 @@ def render_report(figures: dict[str, Any], advice: str, rubric: Rubric, folder: 
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(
-        loader=PackageLoader("essay_marker", "templates"), autoescape=select_autoescape()
+        loader=PackageLoader("essay_marker", "render/templates"), autoescape=select_autoescape()
     )
     return env.get_template("moderation.html").render(
         f=figures, advice=advice, rubric=rubric, folder=folder.name

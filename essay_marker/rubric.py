@@ -347,10 +347,10 @@ _default_language: Language | None = None
 
 
 def default_language() -> Language:
-    """The analytical-language cues every rubric starts from (essay_marker/language.toml)."""
+    """The analytical-language cues every rubric starts from (essay_marker/data/language.toml)."""
     global _default_language
     if _default_language is None:
-        path = resources.files("essay_marker") / "language.toml"
+        path = resources.files("essay_marker") / "data" / "language.toml"
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         _default_language = _language(_Reader(str(path), data), None)
     return _default_language

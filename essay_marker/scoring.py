@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import fields, replace
 from typing import Protocol
 
-from essay_marker.coverage import FactorHook
-from essay_marker.features import Analysis, analyse_essay, analyse_essays
+from essay_marker.analysis.coverage import FactorHook
+from essay_marker.analysis.features import Analysis, analyse_essay, analyse_essays
 from essay_marker.feedback import build_feedback
-from essay_marker.flags import screen
 from essay_marker.readers import check_length
 from essay_marker.records import (
     EXPLAINING,
@@ -22,6 +21,7 @@ from essay_marker.records import (
     Summary,
 )
 from essay_marker.rubric import Rubric
+from essay_marker.screen.flags import screen
 from essay_marker.text import Doc
 
 RULES_SCORER = "rules:coverage-v1"

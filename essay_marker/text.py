@@ -346,7 +346,7 @@ _TO_BRITISH = (
 
 @dataclass(frozen=True)
 class SpellingLists:
-    """The word lists of essay_marker/spelling.toml."""
+    """The word lists of essay_marker/data/spelling.toml."""
 
     contractions: dict[str, str]  # bare form -> contraction (wasnt -> wasn't)
     written: frozenset[str]  # every contraction, lower case: the word list lacks must've
@@ -363,7 +363,7 @@ def spelling_lists() -> SpellingLists:
     """The lists, read once; a contraction's bare form counts only where it is no word."""
     import tomllib
 
-    path = resources.files("essay_marker") / "spelling.toml"
+    path = resources.files("essay_marker") / "data" / "spelling.toml"
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     checker = _spellchecker()
     slips = frozenset(data["slips"])
@@ -718,8 +718,8 @@ def _swaps(pattern: re.Pattern[str], repl: str, word: str) -> set[str]:
 
 @cache
 def _extra_words() -> frozenset[str]:
-    """Correct words the general word list lacks (essay_marker/words.txt)."""
-    path = resources.files("essay_marker") / "words.txt"
+    """Correct words the general word list lacks (essay_marker/data/words.txt)."""
+    path = resources.files("essay_marker") / "data" / "words.txt"
     lines = path.read_text(encoding="utf-8").splitlines()
     return frozenset(w.strip().lower() for w in lines if w.strip() and not w.startswith("#"))
 

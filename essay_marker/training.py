@@ -44,16 +44,16 @@ from sklearn.model_selection import (
 )
 from sklearn.preprocessing import StandardScaler
 
-from essay_marker.coverage import analyse_coverage
-from essay_marker.dataset import MarkedSet
-from essay_marker.errors import DataError
-from essay_marker.features import (
+from essay_marker.analysis.coverage import analyse_coverage
+from essay_marker.analysis.features import (
     Analysis,
     analyse_essay,
     feature_table,
     numeric_columns,
     word_pairs,
 )
+from essay_marker.dataset import MarkedSet
+from essay_marker.errors import DataError
 from essay_marker.model import (
     CANDIDATES,
     FORMAT_VERSION,
@@ -666,8 +666,8 @@ def _as_check_marks(
 ) -> None:
     """Put the screen's mark-setting flags and the mark scheme's caps on cross-validated
     marks in place, as `check` puts them on its marks (scoring.final_marks)."""
-    from essay_marker.flags import screen
     from essay_marker.scoring import final_marks
+    from essay_marker.screen.flags import screen
 
     for i, a in enumerate(analyses):
         flags = screen(a, rubric).flags
@@ -910,7 +910,7 @@ def trusted_familiar(answers: Sequence[Analysis]) -> tuple[frozenset[str], dict[
     answer is checked against the pairs of the *other* answers; unless at most 1% fall
     under the line, the model keeps no pairs and those checks are skipped.
     """
-    from essay_marker.flags import threshold
+    from essay_marker.screen.flags import threshold
 
     too_short = threshold("too_short", "words")
     unfamiliar = threshold("off_topic.unfamiliar", "familiar_pairs")

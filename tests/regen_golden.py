@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from essay_marker.report import result_to_dict
+from essay_marker.render.report import result_to_dict
 from essay_marker.rubric import Rubric, find_rubric
 from essay_marker.scoring import score_essay
 
@@ -27,7 +27,7 @@ def regen_batch(rubric: Rubric) -> None:
     """The markbook for tests/fixtures/class, marked with the shipped model."""
     import tempfile
 
-    from essay_marker.batch import run_batch
+    from essay_marker.batch.run import run_batch
     from essay_marker.model import bundled_model_path
 
     with tempfile.TemporaryDirectory() as tmp:

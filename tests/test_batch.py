@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from essay_marker import batch as batch_mod
-from essay_marker.batch import discover, markbook_writer, run_batch, slip_name
+from essay_marker.batch import run as batch_mod
+from essay_marker.batch.run import discover, markbook_writer, run_batch, slip_name
 from essay_marker.cli import app
 from essay_marker.model import bundled_model_path
 
@@ -232,8 +232,8 @@ def test_a_5_mb_file_is_an_error_row_and_the_batch_carries_on(tmp_path, rubric):
 
 
 def test_reteach_lines_count_wrong_years_as_well_as_wrong_claims(rubric):
-    from essay_marker.classreport import reteach_lines
     from essay_marker.records import BatchRow
+    from essay_marker.render.classreport import reteach_lines
 
     rows = [
         BatchRow("a", "a.txt", "", "", targets=("fact:gen_sec_year", "fact:trotsky_whites")),
@@ -254,7 +254,7 @@ def _essay_text():
 
 
 def test_slip_names_keep_every_script_and_every_letter():
-    from essay_marker.batch import slip_names
+    from essay_marker.batch.run import slip_names
 
     names = slip_names(
         [

@@ -11,8 +11,8 @@ import pytest
 from distributed import LocalCluster
 from typer.testing import CliRunner
 
-from essay_marker import cluster
-from essay_marker.batch import run_batch
+from essay_marker.batch import cluster
+from essay_marker.batch.run import run_batch
 from essay_marker.cli import app
 from essay_marker.model import bundled_model_path
 
@@ -109,7 +109,7 @@ def test_check_and_local_batch_never_import_the_dask_backend(tmp_path):
         f"assert CliRunner().invoke(app, ['check', {str(EXAMPLES / 'two-reasons-short.txt')!r}])"
         ".exit_code == 0\n"
         f"assert CliRunner().invoke(app, ['batch', {str(folder)!r}, '-j', '1']).exit_code == 0\n"
-        "print([m for m in sys.modules if m.startswith(('distributed', 'essay_marker.cluster'))])\n"
+        "print([m for m in sys.modules if m.startswith(('distributed', 'essay_marker.batch.cluster'))])\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]

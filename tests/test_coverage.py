@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from essay_marker.coverage import analyse_coverage
+from essay_marker.analysis.coverage import analyse_coverage
 from essay_marker.rubric import find_rubric
 from essay_marker.text import analyse
 
@@ -101,7 +101,7 @@ def test_combined_cue_index_finds_what_each_cue_set_finds():
     """The one-pass index must give every set's matches, in order, as CueSet.find does."""
     import random
 
-    from essay_marker.coverage import CueIndex, cue_set, sentence_stems
+    from essay_marker.analysis.coverage import CueIndex, cue_set, sentence_stems
 
     from .conftest import EXAMPLES
 
@@ -128,7 +128,7 @@ def test_combined_cue_index_finds_what_each_cue_set_finds():
 def test_evidence_shown_is_the_part_surely_about_the_factor(rubric):
     """A corrected fact is never quoted as evidence, though it still counts as a mention;
     with a sentence model, a cue alone is not enough to quote a sentence."""
-    from essay_marker.coverage import analyse_coverage
+    from essay_marker.analysis.coverage import analyse_coverage
     from essay_marker.records import Hint
     from essay_marker.text import analyse
 

@@ -75,7 +75,7 @@ def test_too_few_scripts_says_how_many_and_why(tmp_path, rubric):
 
 
 def test_markbook_teacher_marks_are_read_back(tmp_path, rubric):
-    from essay_marker.batch import run_batch
+    from essay_marker.batch.run import run_batch
     from essay_marker.dataset import load_markbook
 
     from .conftest import EXAMPLES
@@ -104,7 +104,7 @@ def test_a_teachers_marks_are_read_from_the_markbook_spreadsheet_too(tmp_path, r
 
     from openpyxl import load_workbook
 
-    from essay_marker.batch import run_batch
+    from essay_marker.batch.run import run_batch
     from essay_marker.dataset import load_markbook
 
     folder = tmp_path / "class"

@@ -13,14 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from essay_marker.batch import run_batch
+from essay_marker.analysis.features import analyse_essay
+from essay_marker.batch.run import run_batch
 from essay_marker.errors import InputError
-from essay_marker.features import analyse_essay
-from essay_marker.measures import anchoring, circular, disorder, everyday
 from essay_marker.model import bundled_model
 from essay_marker.readers import MAX_WORDS
-from essay_marker.report import result_to_dict
+from essay_marker.render.report import result_to_dict
 from essay_marker.scoring import score_essay
+from essay_marker.screen.measures import anchoring, circular, disorder, everyday
 
 from .conftest import EXAMPLES, FIXTURES, load_cases
 
@@ -424,7 +424,7 @@ def test_fuzz_batch_of_broken_files_finishes_with_one_error_row_each(tmp_path, r
 
 
 def test_the_everyday_word_list_is_what_the_tool_writes_from_wordnet(capsys):
-    """essay_marker/everyday.txt is generated data: regenerate it where WordNet is present."""
+    """essay_marker/data/everyday.txt is generated data: regenerate it where WordNet is present."""
     from nltk.corpus import wordnet
 
     try:
@@ -462,8 +462,8 @@ FLAG_CASES = load_cases("flag_cases.toml")
     ids=[f"{c['check']}-{'fires' if c['fires'] else 'quiet'}" for c in FLAG_CASES],
 )
 def test_flag_case(case, rubric, model):
-    from essay_marker.features import analyse_essay
-    from essay_marker.flags import screen
+    from essay_marker.analysis.features import analyse_essay
+    from essay_marker.screen.flags import screen
 
     a = analyse_essay(case["text"], rubric, model.hook())
     flags = screen(a, rubric, tuple(case.get("sources", ())), model.familiar, model.credited).flags
@@ -471,7 +471,7 @@ def test_flag_case(case, rubric, model):
 
 
 def test_every_check_has_an_example_that_fires_and_one_that_does_not():
-    from essay_marker.flags import checks
+    from essay_marker.screen.flags import checks
 
     for c in checks():
         fires = {case["fires"] for case in FLAG_CASES if case["check"] == c.check}
@@ -481,8 +481,8 @@ def test_every_check_has_an_example_that_fires_and_one_that_does_not():
 def test_only_certain_checks_set_a_mark():
     """Severity by certainty: only the checks measured to raise no false alarm on any
     genuine set (benchmarks/false_alarms.py) may zero or cap a mark."""
-    from essay_marker.flags import checks
     from essay_marker.records import Severity
+    from essay_marker.screen.flags import checks
 
     setting = {c.check for c in checks() if c.severity in (Severity.ZERO, Severity.CAP)}
     assert setting == {"empty", "not_english", "gibberish.random"}
@@ -519,7 +519,7 @@ def test_only_certain_checks_set_a_mark():
 )
 def test_a_bad_flag_declaration_names_what_is_wrong(text, words):
     from essay_marker.errors import RubricError
-    from essay_marker.flags import parse_checks
+    from essay_marker.screen.flags import parse_checks
 
     with pytest.raises(RubricError, match=words):
         parse_checks(text, "flags.toml")

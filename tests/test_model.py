@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
+from essay_marker.analysis.features import analyse_essay, analyse_essays, feature_table
 from essay_marker.dataset import load_marked
 from essay_marker.errors import ModelError
-from essay_marker.features import analyse_essay, analyse_essays, feature_table
 from essay_marker.model import (
     ALLOWED_TYPES,
     CANDIDATES,

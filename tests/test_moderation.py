@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from essay_marker import moderation as mod
-from essay_marker.batch import run_batch
+from essay_marker.batch.run import run_batch
 from essay_marker.cli import app
 from essay_marker.dataset import load_markbook
 from essay_marker.model import bundled_model_path

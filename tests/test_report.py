@@ -7,7 +7,7 @@ import json
 import jsonschema
 import pytest
 
-from essay_marker.report import result_to_dict
+from essay_marker.render.report import result_to_dict
 from essay_marker.scoring import score_essay
 
 from .conftest import EXAMPLES, TESTS
@@ -35,7 +35,7 @@ def test_golden(path, rubric):
 def test_a_full_slip_escapes_the_students_text_and_holds_nothing_for_the_teacher(rubric):
     from html.parser import HTMLParser
 
-    from essay_marker.report import to_html_slip, to_markdown
+    from essay_marker.render.report import to_html_slip, to_markdown
     from essay_marker.scoring import score_essay
 
     text = (
@@ -56,7 +56,7 @@ def test_a_full_slip_escapes_the_students_text_and_holds_nothing_for_the_teacher
 
 
 def test_no_mark_slips_name_no_level_or_mark(rubric):
-    from essay_marker.report import to_html_slip, to_markdown
+    from essay_marker.render.report import to_html_slip, to_markdown
     from essay_marker.scoring import score_essay
 
     for name in ("two-reasons-short.txt", "trotsky-narrative.txt", "analytical-four-factors.txt"):
@@ -67,7 +67,7 @@ def test_no_mark_slips_name_no_level_or_mark(rubric):
 
 
 def test_slips_print_on_a4_without_splitting_a_row(rubric):
-    from essay_marker.report import to_html_slip
+    from essay_marker.render.report import to_html_slip
     from essay_marker.scoring import score_essay
 
     text = (EXAMPLES / "two-reasons-short.txt").read_text(encoding="utf-8")

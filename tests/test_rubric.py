@@ -184,7 +184,7 @@ def test_rubrics_far_beyond_one_question_are_refused(extra, words):
 def test_a_windowed_misconception_of_many_groups_matches_in_linear_time():
     import time
 
-    from essay_marker.coverage import analyse_coverage
+    from essay_marker.analysis.coverage import analyse_coverage
     from essay_marker.text import analyse
 
     words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]

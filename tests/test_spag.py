@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from essay_marker.coverage import sentence_stems
-from essay_marker.spag import estimate_spag
+from essay_marker.analysis.coverage import sentence_stems
+from essay_marker.analysis.spag import estimate_spag
 from essay_marker.text import analyse
 
 
@@ -88,7 +88,7 @@ def test_a_rubric_without_specialist_terms_asks_for_none():
 
 
 def test_bands_are_read_from_data():
-    from essay_marker.spag import Band, Bands, bundled_bands, spag_band
+    from essay_marker.analysis.spag import Band, Bands, bundled_bands, spag_band
 
     strict = Bands(10, (Band(4, 1.0, 1.0, 0), Band(1, 0.5, 0.0, 0)))
     assert spag_band(100, 0.99, 1.0, None, strict) == 1

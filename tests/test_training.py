@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from sklearn.kernel_ridge import KernelRidge
 
+from essay_marker.analysis.features import analyse_essay, feature_table, numeric_columns
 from essay_marker.dataset import MarkedSet, load_marked
-from essay_marker.features import analyse_essay, feature_table, numeric_columns
 from essay_marker.model import CANDIDATES, SMALL_SET_CANDIDATES, mark_pipeline
 from essay_marker.rubric import parse_rubric, rubric_template
 from essay_marker.training import (
@@ -177,7 +177,7 @@ def test_cross_validated_marks_are_the_marks_check_gives(rubric):
     """Training's figures put the screen and the caps on its marks, as check does."""
     import numpy as np
 
-    from essay_marker.features import analyse_essay
+    from essay_marker.analysis.features import analyse_essay
     from essay_marker.training import _as_check_marks
 
     spanish = "Stalin llegó al poder porque controlaba el partido y nombraba a sus amigos en todos los puestos importantes."

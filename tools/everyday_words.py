@@ -1,11 +1,11 @@
-"""Write essay_marker/everyday.txt: English words whose usual sense is an everyday thing.
+"""Write essay_marker/data/everyday.txt: English words whose usual sense is an everyday thing.
 
 The gibberish check asks whether an essay's reasons rest on things like boots, parrots or
 soup that no marked answer mentions. This lists those words once, from WordNet 3.0, so that
 essaymark needs no WordNet data at run time. It is run by hand, on a machine that has NLTK's
 WordNet data (`python -m nltk.downloader wordnet`):
 
-    python tools/everyday_words.py > essay_marker/everyday.txt
+    python tools/everyday_words.py > essay_marker/data/everyday.txt
 
 A word counts when its usual sense (the one tagged most often in WordNet's sense counts, or
 the first listed when none is tagged) is a made object, food, body part, animal or plant, or

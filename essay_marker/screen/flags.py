@@ -18,11 +18,11 @@ from importlib import resources
 from string import Formatter
 from typing import Any
 
+from essay_marker.analysis.features import Analysis
 from essay_marker.errors import RubricError
-from essay_marker.features import Analysis
-from essay_marker.measures import MEASURES, Essay
 from essay_marker.records import Flag, Screening, Severity
 from essay_marker.rubric import Rubric
+from essay_marker.screen.measures import MEASURES, Essay
 
 
 @dataclass(frozen=True)
@@ -132,8 +132,8 @@ def parse_checks(text: str, path: str = "flags.toml") -> tuple[Check, ...]:
 
 @cache
 def checks() -> tuple[Check, ...]:
-    """essaymark's own flag declarations (essay_marker/flags.toml)."""
-    text = (resources.files("essay_marker") / "flags.toml").read_text(encoding="utf-8")
+    """essaymark's own flag declarations (essay_marker/data/flags.toml)."""
+    text = (resources.files("essay_marker") / "data" / "flags.toml").read_text(encoding="utf-8")
     return parse_checks(text)
 
 

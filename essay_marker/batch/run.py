@@ -452,7 +452,7 @@ def _score_alone(text: str, name: str, job: Job, rubric: Rubric, scorer: Any) ->
 
 def _finish(job: Job, text: str, digest: str, result: Any, rubric: Rubric) -> Marked:
     """One script's slips and markbook row."""
-    from essay_marker.report import result_to_dict, to_html_slip, to_markdown
+    from essay_marker.render.report import result_to_dict, to_html_slip, to_markdown
 
     slip = job.slip_stem
     student = Path(job.path).stem
@@ -540,7 +540,7 @@ def run_batch(
     on the Dask cluster at scheduler (or a local one of jobs worker processes). Slips, the
     markbook and the report are written here either way.
     """
-    from essay_marker.classreport import write_class_report
+    from essay_marker.render.classreport import write_class_report
 
     if not folder.is_dir():
         raise InputError(
@@ -656,7 +656,7 @@ def _mark_on_cluster(
     """Results in job order from a Dask cluster; their slips are written here."""
     if not todo:  # nothing to mark (all unchanged): no need for a cluster
         return
-    from essay_marker.cluster import mark_on_cluster
+    from essay_marker.batch.cluster import mark_on_cluster
 
     chunks = chunked(todo, workers)
     for marked in mark_on_cluster(chunks, rubric, model_path, scheduler, workers):

@@ -9,10 +9,16 @@ from itertools import pairwise
 
 import pandas as pd
 
-from essay_marker.coverage import CueSet, FactorHook, analyse_coverage, cue_set, sentence_stems
+from essay_marker.analysis.coverage import (
+    CueSet,
+    FactorHook,
+    analyse_coverage,
+    cue_set,
+    sentence_stems,
+)
+from essay_marker.analysis.spag import estimate_spag
 from essay_marker.records import EXPLAINING, Coverage, Hint, Role, Spag, Status
 from essay_marker.rubric import STATUSES, Rubric
-from essay_marker.spag import estimate_spag
 from essay_marker.text import Doc, analyse
 
 ROLE_COUNTS = (Role.DESCRIBE, Role.EXPLAIN, Role.WEIGH)

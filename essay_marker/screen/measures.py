@@ -2,7 +2,7 @@
 
 Each measure is named in MEASURES and returns a Measurement (its value, the words a message
 quotes, and any spans of the essay to blank). Which values raise which flag, and what a
-flag does, is data: essay_marker/flags.toml, applied by flags.screen(). The numbers in this
+flag does, is data: essay_marker/data/flags.toml, applied by flags.screen(). The numbers in this
 module define what a measure counts (five words in a row make a copied run); the thresholds
 that decide are in the data file, each with its reason.
 """
@@ -17,10 +17,10 @@ from functools import cache, cached_property, lru_cache
 from importlib import resources
 from itertools import pairwise
 
-from essay_marker.coverage import CueSet, cue_set
-from essay_marker.features import Analysis, word_pairs
+from essay_marker.analysis.coverage import CueSet, cue_set
+from essay_marker.analysis.features import Analysis, word_pairs
+from essay_marker.analysis.spag import lexicon_for
 from essay_marker.rubric import Rubric
-from essay_marker.spag import lexicon_for
 from essay_marker.text import Doc, Token, phrase_stems
 
 _NGRAM = 5  # words in a row that count as copied
@@ -325,8 +325,8 @@ def _stop_words() -> frozenset[str]:
 
 @cache
 def _everyday_words() -> tuple[frozenset[str], frozenset[str]]:
-    """Nouns and verbs for everyday things (essay_marker/everyday.txt, from WordNet)."""
-    text = (resources.files("essay_marker") / "everyday.txt").read_text(encoding="utf-8")
+    """Nouns and verbs for everyday things (essay_marker/data/everyday.txt, from WordNet)."""
+    text = (resources.files("essay_marker") / "data" / "everyday.txt").read_text(encoding="utf-8")
     nouns, verbs = set(), set()
     for line in text.splitlines():
         if line and not line.startswith("#"):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from essay_marker.coverage import CueSet
+from essay_marker.analysis.coverage import CueSet
 from essay_marker.records import Misspelling, Spag, Span
 from essay_marker.rubric import Rubric
 from essay_marker.text import Doc, Lexicon, Token, context_slip, spelling_lists
@@ -75,7 +75,7 @@ def _sentence_control(doc: Doc) -> float:
 
 @dataclass(frozen=True)
 class Band:
-    """What an essay must reach for one SPaG band (essay_marker/spag_bands.toml)."""
+    """What an essay must reach for one SPaG band (essay_marker/data/spag_bands.toml)."""
 
     band: int
     accuracy: float
@@ -93,8 +93,8 @@ class Bands:
 
 @cache
 def bundled_bands() -> Bands:
-    """The shipped thresholds (essay_marker/spag_bands.toml)."""
-    path = resources.files("essay_marker") / "spag_bands.toml"
+    """The shipped thresholds (essay_marker/data/spag_bands.toml)."""
+    path = resources.files("essay_marker") / "data" / "spag_bands.toml"
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     bands = tuple(sorted((Band(**b) for b in data["bands"]), key=lambda b: -b.band))
     return Bands(data["min_words"], bands)
