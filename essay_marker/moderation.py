@@ -81,7 +81,7 @@ def choose_sample(table: pd.DataFrame, size: int | None = None) -> list[Chosen]:
     size defaults to a fifth of the class and at least ten (all of a smaller class). Every
     referred script is included even when that takes the sample past size.
     """
-    from essay_marker.batch.run import slip_names
+    from essay_marker.batch.files import slip_names
 
     marked = table[table.get("error", "") == ""] if "error" in table.columns else table
     rows = marked.to_dict("records")

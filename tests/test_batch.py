@@ -12,8 +12,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from essay_marker.batch import run as batch_mod
-from essay_marker.batch.run import discover, markbook_writer, run_batch, slip_name
+from essay_marker import fsutil
+from essay_marker.batch.files import discover, slip_name
+from essay_marker.batch.markbook import markbook_writer
+from essay_marker.batch.run import run_batch
 from essay_marker.cli import app
 from essay_marker.model import bundled_model_path
 
@@ -188,7 +190,7 @@ def test_interrupted_write_leaves_previous_markbook_whole(tmp_path, rubric, monk
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(batch_mod.os, "replace", boom)
+    monkeypatch.setattr(fsutil.os, "replace", boom)  # atomic writes rename with os.replace
     with pytest.raises(KeyboardInterrupt):
         run_batch(CLASS, out, rubric, None, jobs=1)
     assert (out / "marks.csv").read_bytes() == before
@@ -254,7 +256,7 @@ def _essay_text():
 
 
 def test_slip_names_keep_every_script_and_every_letter():
-    from essay_marker.batch.run import slip_names
+    from essay_marker.batch.files import slip_names
 
     names = slip_names(
         [

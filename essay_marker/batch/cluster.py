@@ -21,7 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from essay_marker.batch.run import Job, Marked, mark_files, with_contents
+from essay_marker.batch.marking import Job, Marked, mark_files, with_contents
 from essay_marker.errors import ClusterError, EssaymarkError
 from essay_marker.rubric import Rubric
 
