@@ -6,6 +6,7 @@ Every error names the file and the key, says what was found and what is allowed.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -128,6 +129,9 @@ class Rubric:
     # The years the question is about ([1917, 1929]): a year more than one outside them is
     # named to the student as outside the question and never credited as knowledge.
     period: tuple[int, int] | None = None
+    # The rubric's own levels of response, as JSON of a [mark_scheme] table in the format of
+    # essay_marker/data/levels.toml (levels.py reads it); "" for the default scheme.
+    mark_scheme: str = ""
     path: str = ""
     sha256: str = field(default="", compare=False)
 
@@ -487,6 +491,9 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
         language=_language(lang, default_language()),
         outcome=r.text("outcome", default=Rubric.outcome),
         period=_period(r),
+        mark_scheme=json.dumps(r.get("mark_scheme", dict, {}), sort_keys=True)
+        if "mark_scheme" in data
+        else "",
         path=path,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )

@@ -8,26 +8,20 @@ from typing import Protocol
 from essay_marker.analysis.coverage import FactorHook
 from essay_marker.analysis.features import Analysis, analyse_essay, analyse_essays
 from essay_marker.feedback import build_feedback
+from essay_marker.levels import RulesScorer, scheme_for, summarise, unmet_for_level
 from essay_marker.readers import check_length
 from essay_marker.records import (
-    EXPLAINING,
     Coverage,
     EssayResult,
     Flag,
     Marking,
     Screening,
     Severity,
-    Status,
-    Summary,
 )
 from essay_marker.rubric import Rubric
 from essay_marker.screen.flags import screen
-from essay_marker.text import Doc
 
-RULES_SCORER = "rules:coverage-v1"
 REFER_BELOW = 0.5  # confidence under which a human should look at the script
-# The top level asks for accurate knowledge: this many wrong facts keep an answer below it.
-WRONG_FACTS_BELOW_TOP = 2
 
 
 class Scorer(Protocol):
@@ -49,104 +43,6 @@ class Scorer(Protocol):
     def score_many(self, analyses: list[Analysis], rubric: Rubric) -> list[tuple[int, int, float]]:
         """score() for many essays at once."""
         ...
-
-
-def summarise(coverage: Coverage, doc: Doc) -> Summary:
-    """Reduce coverage to the counts the mark scheme cares about."""
-    fs = coverage.factors
-    return Summary(
-        mentioned=sum(f.status != Status.ABSENT for f in fs),
-        explained=sum(f.status in EXPLAINING for f in fs),
-        # Explained and returned to: more than one sentence of the student's own on it.
-        developed=sum(f.status in EXPLAINING and len(f.support) >= 2 for f in fs),
-        weighed=sum(f.status == Status.WEIGHED for f in fs),
-        named_explained=sum(f.named and f.status in EXPLAINING for f in fs),
-        evidence=len(coverage.specific_evidence),
-        judgement=coverage.judgement.present,
-        supported=coverage.judgement.supported,
-        consistent=coverage.judgement.consistent,
-        misconceptions=len(coverage.misconceptions),
-        words=doc.word_count,
-    )
-
-
-def unmet_for_level(s: Summary, level: int, rubric: Rubric) -> tuple[str, ...]:
-    """What the essay lacks for a level, in the mark scheme's terms (empty when met)."""
-    need: list[str] = []
-    if not rubric.factors:
-        # No factors to check against: the next level's own descriptor says what it takes.
-        nxt = next((lv for lv in rubric.levels if lv.level == level), None)
-        return (f"the next level asks for this: {nxt.descriptor}",) if nxt else ()
-    if level >= 1 and s.mentioned == 0:
-        need.append("it does not yet give any reason that answers the question")
-    if level >= 2 and s.explained == 0:
-        need.append(f"no reason is explained: say how it {rubric.outcome}, not just what happened")
-    if level >= 3:
-        if s.explained < 2 or s.developed < 1:
-            need.append("two or more reasons need explaining, each with specific support")
-        if s.evidence < 3:
-            need.append("more specific knowledge is needed: dates, names and events")
-    if level >= 4:
-        if s.developed < 3:
-            need.append("several reasons need explaining in depth, not two")
-        if s.weighed == 0:
-            need.append("the reasons are not linked or compared with each other")
-        if not s.judgement:
-            need.append("there is no judgement on the MAIN reason")
-        elif not s.supported:
-            need.append("the judgement on the main reason is asserted, not backed by explanation")
-        if s.consistent is False:
-            need.append("the introduction and conclusion argue for different main reasons")
-        if s.evidence < 6:
-            need.append("accurate, specific knowledge is needed throughout")
-        if s.misconceptions >= WRONG_FACTS_BELOW_TOP:
-            need.append(f"the knowledge must be accurate: {s.misconceptions} facts are wrong")
-    return tuple(need)
-
-
-def _within(low: int, high: int, parts: list[float]) -> tuple[int, float]:
-    p = sum(parts) / len(parts)
-    return low + round(p * (high - low)), p
-
-
-class RulesScorer:
-    """Marks from coverage alone, by the levels of response; used when no model is trained."""
-
-    scorer_name = RULES_SCORER
-
-    def hook(self) -> FactorHook | None:
-        """The rules use cue phrases only."""
-        return None
-
-    def score(self, analysis: Analysis, rubric: Rubric) -> tuple[int, int, float]:
-        """Best-fit level from the unmet criteria, then a place in the band."""
-        s = summarise(analysis.coverage, analysis.doc)
-        level = 0
-        for lv in sorted(rubric.levels, key=lambda x: x.level):
-            if lv.level and not unmet_for_level(s, lv.level, rubric):
-                level = lv.level
-        band = next(lv for lv in rubric.levels if lv.level == level)
-        if level == 0:
-            return 0, 0, 0.6
-        parts = {
-            1: [min(s.mentioned, 4) / 4, min(s.evidence, 4) / 4],
-            2: [min(s.explained, 2) / 2, min(s.evidence, 8) / 8, float(s.judgement)],
-            3: [
-                min(s.explained, 4) / 4,
-                min(s.evidence, 10) / 10,
-                (s.judgement + s.supported) / 2,
-                float(s.weighed > 0),
-            ],
-        }.get(level, [min(s.explained, 4) / 4, min(s.weighed, 3) / 3, min(s.evidence, 14) / 14])
-        mark, p = _within(band.low, band.high, parts)
-        mark = max(band.low, mark - s.misconceptions)
-        # Heuristic: the rules are least sure at the edges of a band.
-        confidence = round(0.5 + 0.3 * (1 - abs(p - 0.5) * 2), 2)
-        return mark, analysis.spag.mark, confidence
-
-    def score_many(self, analyses: list[Analysis], rubric: Rubric) -> list[tuple[int, int, float]]:
-        """score() for each essay."""
-        return [self.score(a, rubric) for a in analyses]
 
 
 def score_essay(
@@ -224,7 +120,7 @@ def final_marks(
     if (
         rubric.factors
         and rubric.top_level >= 2
-        and len(coverage.misconceptions) >= WRONG_FACTS_BELOW_TOP
+        and len(coverage.misconceptions) >= scheme_for(rubric).top_level_wrong_facts
     ):
         mark = min(mark, rubric.highest_mark(rubric.top_level - 1))
     return mark, spag

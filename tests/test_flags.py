@@ -534,7 +534,7 @@ def test_a_run_on_essay_is_marked_on_its_content(rubric, model):
 
 
 def test_a_zero_that_no_certain_flag_explains_is_referred(rubric):
-    from essay_marker.scoring import RulesScorer
+    from essay_marker.levels import RulesScorer
 
     class ZeroScorer(RulesScorer):
         """Marks everything 0 with full confidence, as the old model did a run-on answer."""

@@ -1,0 +1,93 @@
+"""The levels of response as data: criteria, placement in a band, other numbers of levels."""
+
+from __future__ import annotations
+
+import pytest
+
+from essay_marker.errors import RubricError
+from essay_marker.levels import RulesScorer, default_scheme, scheme_for, summarise, unmet_for_level
+from essay_marker.records import Summary
+from essay_marker.rubric import list_rubrics, parse_rubric
+from essay_marker.scoring import score_essay
+
+from .conftest import EXAMPLES
+
+BUNDLED = list_rubrics()["stalin-main-reason"].read_text(encoding="utf-8")
+
+
+def _summary(**counts) -> Summary:
+    base = dict(
+        mentioned=4, explained=4, developed=4, weighed=2, named_explained=4, evidence=10,
+        judgement=True, supported=True, consistent=True, misconceptions=0, words=600,
+    )  # fmt: skip
+    return Summary(**(base | counts))
+
+
+def test_a_strong_summary_meets_every_level_and_each_gap_is_named(rubric):
+    assert unmet_for_level(_summary(), 4, rubric) == ()
+    gaps = unmet_for_level(_summary(weighed=0, supported=False, misconceptions=3), 4, rubric)
+    assert gaps == (
+        "the reasons are not linked or compared with each other",
+        "the judgement on the main reason is asserted, not backed by explanation",
+        "the knowledge must be accurate: 3 facts are wrong",
+    )
+    # Asserted judgement is only asked about where there is a judgement.
+    none = unmet_for_level(_summary(judgement=False, supported=False), 4, rubric)
+    assert "there is no judgement on the MAIN reason" in none
+    assert not any("asserted" in g for g in none)
+    assert unmet_for_level(_summary(), 2, rubric) == ()
+    assert unmet_for_level(_summary(mentioned=0, explained=0), 1, rubric) == (
+        "it does not yet give any reason that answers the question",
+    )
+
+
+def test_a_rubric_of_five_levels_has_criteria_up_to_its_top():
+    text = BUNDLED.replace("max_mark = 16", "max_mark = 20")
+    start = text.index("[[levels]]")
+    end = text.index("# Outcome phrases")
+    bands = [(0, 0), (1, 4), (5, 8), (9, 12), (13, 16), (17, 20)]
+    levels = "".join(
+        f'[[levels]]\nlevel = {i}\nmarks = [{a}, {b}]\ndescriptor = "Level {i}."\n\n'
+        for i, (a, b) in enumerate(bands)
+    )
+    five = parse_rubric(text[:start] + levels + text[end:], "five.toml")
+    # The top of four (linked, judged...) is asked at Level 5; Level 4 asks Level 3's.
+    top = unmet_for_level(_summary(weighed=0), 5, five)
+    assert "the reasons are not linked or compared with each other" in top
+    assert unmet_for_level(_summary(weighed=0), 4, five) == ()
+    r = score_essay((EXAMPLES / "analytical-four-factors.txt").read_text(encoding="utf-8"), five)
+    assert 0 <= r.level <= 5 and r.max_mark == 20
+
+
+def test_a_rubric_can_set_its_own_mark_scheme():
+    own = BUNDLED + (
+        '\n[mark_scheme]\nwrong_fact_penalty = 3\n'
+        '[[mark_scheme.criteria]]\nlevel = 1\ntests = [{ count = "words", at_least = 50 }]\n'
+        'unmet = "write at least 50 words"\n'
+    )  # fmt: skip
+    rubric = parse_rubric(own, "own.toml")
+    scheme = scheme_for(rubric)
+    assert scheme.wrong_fact_penalty == 3 and len(scheme.criteria) == 1
+    assert scheme.placement == default_scheme().placement  # what it leaves out is the default
+    assert unmet_for_level(_summary(words=20), 1, rubric) == ("write at least 50 words",)
+
+
+def test_a_bad_mark_scheme_names_what_is_wrong():
+    bad = BUNDLED + (
+        '\n[mark_scheme]\n[[mark_scheme.criteria]]\nlevel = 1\n'
+        'tests = [{ count = "length", at_least = 50 }]\nunmet = "x"\n'
+    )  # fmt: skip
+    with pytest.raises(RubricError, match="'length' is not one of"):
+        scheme_for(parse_rubric(bad, "bad.toml"))
+
+
+def test_the_rules_place_an_essay_in_its_band(rubric):
+    from essay_marker.analysis.features import analyse_essay
+
+    a = analyse_essay(
+        (EXAMPLES / "analytical-four-factors.txt").read_text(encoding="utf-8"), rubric
+    )
+    mark, _, confidence = RulesScorer().score(a, rubric)
+    level = rubric.level_for(mark)
+    assert not unmet_for_level(summarise(a.coverage, a.doc), level.level, rubric)
+    assert 0.5 <= confidence <= 0.8
