@@ -33,7 +33,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from essay_marker.analysis.features import analyse_essay
 from essay_marker.dataset import MarkedSet, Script
-from essay_marker.model import CANDIDATES
+from essay_marker.model.pipeline import CANDIDATES
 from essay_marker.rubric import Rubric, parse_rubric, rubric_template
 from essay_marker.training import cross_validate, train
 

@@ -60,7 +60,7 @@ def outcome(done: subprocess.CompletedProcess[str]) -> str:
 
 
 def padding(tmp: Path) -> tuple[str, bool]:
-    from essay_marker.model import bundled_model
+    from essay_marker.model.persist import bundled_model
     from essay_marker.rubric import find_rubric
     from essay_marker.scoring import score_essay
 

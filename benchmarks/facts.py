@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from essay_marker.model import bundled_model
+from essay_marker.model.persist import bundled_model
 from essay_marker.rubric import find_rubric
 from essay_marker.scoring import score_essay
 

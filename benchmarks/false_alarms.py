@@ -94,7 +94,7 @@ def _tally(name: str, flags_per_script: list[list]) -> dict[str, Any]:
 def corpus_sets() -> list[dict[str, Any]]:
     """The corpus (leave one out) and the blind set, screened with the shipped model."""
     from essay_marker.analysis.features import analyse_essays, word_pairs
-    from essay_marker.model import bundled_model
+    from essay_marker.model.persist import bundled_model
     from essay_marker.rubric import find_rubric
 
     rubric = find_rubric("stalin-main-reason")
@@ -191,7 +191,7 @@ def real_jobs(
 def adversarial() -> dict[str, dict[str, int]]:
     """Per family of the adversarial suite: caught with that family's flag, referred at all,
     and mark set (zeroed or capped), of how many."""
-    from essay_marker.model import bundled_model
+    from essay_marker.model.persist import bundled_model
     from essay_marker.rubric import find_rubric
     from essay_marker.scoring import score_essays
 

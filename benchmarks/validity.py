@@ -593,7 +593,7 @@ def essaymark_records(
     golds: Sequence[Gold], rubric: Any, model: Path | None, rules: bool
 ) -> list[dict[str, Any]]:
     """check's JSON record for every essay, marked as `essaymark check` marks it."""
-    from essay_marker.model import bundled_model_path, load_model, skip_skops_default_trust
+    from essay_marker.model.persist import bundled_model_path, load_model, skip_skops_default_trust
     from essay_marker.render.report import result_to_dict
     from essay_marker.scoring import score_essays
 

@@ -16,7 +16,7 @@ from essay_marker.render.report import Format
 
 if TYPE_CHECKING:
     from essay_marker.dataset import MarkedSet
-    from essay_marker.model import TrainedModel
+    from essay_marker.model.trained import TrainedModel
     from essay_marker.rubric import Rubric
     from essay_marker.scoring import Scorer
     from essay_marker.training import TrainingSet
@@ -165,7 +165,7 @@ def _needs_a_model(rubric: Rubric, path: Path | None) -> None:
 
 def _model_path(rubric: Rubric, model: Path | None, rules: bool) -> Path | None:
     """The model to mark with: --model, else the teacher's active one, else the bundled one."""
-    from essay_marker.model import bundled_model_path
+    from essay_marker.model.persist import bundled_model_path
     from essay_marker.store import active_path
 
     if rules and model:
@@ -177,7 +177,7 @@ def _model_path(rubric: Rubric, model: Path | None, rules: bool) -> Path | None:
 
 def _scorer(rubric: Rubric, model: Path | None, rules: bool) -> Scorer | None:
     """The loaded model to mark with, or None for the rules."""
-    from essay_marker.model import load_model, skip_skops_default_trust
+    from essay_marker.model.persist import load_model, skip_skops_default_trust
 
     path = _model_path(rubric, model, rules)
     _needs_a_model(rubric, path)
@@ -289,7 +289,7 @@ def batch(
         model_path = _model_path(rb, model, rules)
         _needs_a_model(rb, model_path)
         if model_path:
-            from essay_marker.model import load_model, skip_skops_default_trust
+            from essay_marker.model.persist import load_model, skip_skops_default_trust
 
             skip_skops_default_trust()  # as in check; forked workers inherit it
             load_model(model_path, rb)  # refuse a bad model before any work starts
@@ -496,7 +496,8 @@ def evaluate(
     Example: essaymark evaluate --scripts marked-scripts/ --marks marks.csv
     """
     from essay_marker.dataset import load_marked
-    from essay_marker.model import load_model, sentence_figures
+    from essay_marker.model.persist import load_model
+    from essay_marker.model.sentence import sentence_figures
     from essay_marker.rubric import find_rubric
     from essay_marker.training import cross_validate, held_out_figures
 
@@ -604,7 +605,7 @@ def train(
     """
     from essay_marker import store
     from essay_marker.dataset import check_trainable, load_markbook, load_marked, load_table
-    from essay_marker.model import load_model, save_model
+    from essay_marker.model.persist import load_model, save_model
     from essay_marker.rubric import find_rubric
     from essay_marker.training import train as train_model
 
@@ -841,7 +842,7 @@ def models_use(
     """
     from essay_marker import store
     from essay_marker.errors import RubricError
-    from essay_marker.model import load_model, skip_skops_default_trust
+    from essay_marker.model.persist import load_model, skip_skops_default_trust
     from essay_marker.rubric import find_rubric
 
     try:

@@ -54,32 +54,29 @@ from essay_marker.analysis.features import (
 )
 from essay_marker.dataset import MarkedSet
 from essay_marker.errors import DataError
-from essay_marker.model import (
+from essay_marker.model.metrics import Marks, _qwk, agreement, spag_agreement
+from essay_marker.model.ordinal import OrdinalModel, apply_thresholds, fit_thresholds
+from essay_marker.model.persist import FORMAT_VERSION
+from essay_marker.model.pipeline import (
     CANDIDATES,
-    FORMAT_VERSION,
     LENGTH_COLUMNS,
     SEED,
     SMALL_SET_CANDIDATES,
     SPAG_CANDIDATE,
     Candidate,
-    Marks,
-    OrdinalModel,
     Progress,
-    SentenceModel,
-    TrainedModel,
     _quiet,
-    _qwk,
-    agreement,
-    apply_thresholds,
-    fit_sentence_model,
-    fit_thresholds,
     hashers,
     mark_pipeline,
     one_blas_thread,
+)
+from essay_marker.model.sentence import (
+    SentenceModel,
+    fit_sentence_model,
     sentence_examples,
     sentence_figures,
-    spag_agreement,
 )
+from essay_marker.model.trained import TrainedModel
 from essay_marker.rubric import Rubric
 
 TEACHER_SHARE = 0.75  # of the total training weight, when a base corpus is added

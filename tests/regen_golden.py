@@ -28,7 +28,7 @@ def regen_batch(rubric: Rubric) -> None:
     import tempfile
 
     from essay_marker.batch.run import run_batch
-    from essay_marker.model import bundled_model_path
+    from essay_marker.model.persist import bundled_model_path
 
     with tempfile.TemporaryDirectory() as tmp:
         run_batch(TESTS / "fixtures" / "class", Path(tmp), rubric, bundled_model_path(rubric))

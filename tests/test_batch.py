@@ -17,7 +17,7 @@ from essay_marker.batch.files import discover, slip_name
 from essay_marker.batch.markbook import markbook_writer
 from essay_marker.batch.run import run_batch
 from essay_marker.cli import app
-from essay_marker.model import bundled_model_path
+from essay_marker.model.persist import bundled_model_path
 
 from .conftest import FIXTURES
 from .regen_golden import GOLDEN

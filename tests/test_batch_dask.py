@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from essay_marker.batch import cluster
 from essay_marker.batch.run import run_batch
 from essay_marker.cli import app
-from essay_marker.model import bundled_model_path
+from essay_marker.model.persist import bundled_model_path
 
 from .conftest import EXAMPLES
 from .test_batch import BAD, CLASS

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from essay_marker.analysis.features import analyse_essay
 from essay_marker.batch.run import run_batch
 from essay_marker.errors import InputError
-from essay_marker.model import bundled_model
+from essay_marker.model.persist import bundled_model
 from essay_marker.readers import MAX_WORDS
 from essay_marker.render.report import result_to_dict
 from essay_marker.scoring import score_essay

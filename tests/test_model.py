@@ -16,16 +16,9 @@ from sklearn.metrics import cohen_kappa_score
 from essay_marker.analysis.features import analyse_essay, analyse_essays, feature_table
 from essay_marker.dataset import load_marked
 from essay_marker.errors import ModelError
-from essay_marker.model import (
-    ALLOWED_TYPES,
-    CANDIDATES,
-    _trial_qwks,
-    apply_thresholds,
-    bundled_model,
-    fit_thresholds,
-    load_model,
-    save_model,
-)
+from essay_marker.model.ordinal import _trial_qwks, apply_thresholds, fit_thresholds
+from essay_marker.model.persist import ALLOWED_TYPES, bundled_model, load_model, save_model
+from essay_marker.model.pipeline import CANDIDATES
 from essay_marker.rubric import parse_rubric
 from essay_marker.scoring import score_essay
 from essay_marker.training import cross_validate, train
@@ -166,7 +159,7 @@ def test_untrusted_type_is_refused(tmp_path, small_model, rubric):
 _LEAN = """
 import sys
 from essay_marker.errors import ModelError
-from essay_marker.model import load_model, skip_skops_default_trust
+from essay_marker.model.persist import load_model, skip_skops_default_trust
 from essay_marker.rubric import find_rubric
 
 

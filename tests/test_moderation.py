@@ -12,7 +12,7 @@ from essay_marker import moderation as mod
 from essay_marker.batch.run import run_batch
 from essay_marker.cli import app
 from essay_marker.dataset import load_markbook
-from essay_marker.model import bundled_model_path
+from essay_marker.model.persist import bundled_model_path
 
 from .conftest import EXAMPLES
 

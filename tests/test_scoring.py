@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from essay_marker.model import bundled_model
+from essay_marker.model.persist import bundled_model
 from essay_marker.scoring import score_essay
 from tests.conftest import EXAMPLES
 
@@ -44,7 +44,7 @@ def test_same_input_same_output_whatever_the_hash_seed():
     ]
     script = (
         "import sys, json\n"
-        "from essay_marker.model import bundled_model\n"
+        "from essay_marker.model.persist import bundled_model\n"
         "from essay_marker.render.report import result_to_dict\n"
         "from essay_marker.rubric import find_rubric\n"
         "from essay_marker.scoring import score_essays\n"

@@ -12,7 +12,7 @@ from sklearn.kernel_ridge import KernelRidge
 
 from essay_marker.analysis.features import analyse_essay, feature_table, numeric_columns
 from essay_marker.dataset import MarkedSet, load_marked
-from essay_marker.model import CANDIDATES, SMALL_SET_CANDIDATES, mark_pipeline
+from essay_marker.model.pipeline import CANDIDATES, SMALL_SET_CANDIDATES, mark_pipeline
 from essay_marker.rubric import parse_rubric, rubric_template
 from essay_marker.training import (
     TEACHER_SHARE,

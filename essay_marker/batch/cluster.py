@@ -63,7 +63,7 @@ def _scorer(setup: Setup) -> Any:
 def _load(setup: Setup) -> Any:
     if setup.model is None:
         return None
-    from essay_marker.model import load_model
+    from essay_marker.model.persist import load_model
 
     with tempfile.TemporaryDirectory(prefix="essaymark-") as tmp:
         path = Path(tmp) / "model.skops"

@@ -52,7 +52,7 @@ def _die_with_parent() -> None:
 
 
 def _init_worker(rubric_path: str, model_path: str | None) -> None:
-    from essay_marker.model import load_model
+    from essay_marker.model.persist import load_model
 
     if _worker.get("args") == (rubric_path, model_path):
         return  # loaded before this process was forked
