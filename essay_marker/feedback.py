@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from essay_marker.records import (
     EXPLAINING,
@@ -17,7 +16,9 @@ from essay_marker.records import (
     FactorCoverage,
     Feedback,
     Marking,
+    MisconceptionHit,
     Role,
+    Span,
     Status,
 )
 from essay_marker.rubric import Rubric
@@ -77,7 +78,7 @@ class Reading:
         return any(e.start in self.causal or _MAYBE_HOW.search(e.text) for e in f.support)
 
 
-def quote(e: Evidence) -> str:
+def quote(e: Span | Evidence | MisconceptionHit) -> str:
     """The student's sentence in quotation marks, shortened if long."""
     words = e.text.split()
     text = " ".join(words[:_QUOTE_WORDS]) + (" …" if len(words) > _QUOTE_WORDS else "")
@@ -85,7 +86,7 @@ def quote(e: Evidence) -> str:
 
 
 def best_evidence(
-    f: FactorCoverage, *roles: str, avoid: frozenset[int] = frozenset()
+    f: FactorCoverage, *roles: Role, avoid: frozenset[int] = frozenset()
 ) -> Evidence | None:
     """The most telling sentence for a factor, trying roles in order; skips starts in avoid."""
     roles = roles or _ROLE_ORDER[f.status]
@@ -103,7 +104,7 @@ def _join(names: list[str]) -> str:
 
 
 def _www(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
-    out = []
+    out: list[str] = []
     used: set[int] = set()
     ranked = sorted(result.factors, key=lambda f: (f.status != Status.WEIGHED, not f.named))
     for f in ranked:
@@ -155,11 +156,11 @@ def _www(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
 def _ebi(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
     out = []
     for m in result.misconceptions[:2]:
-        out.append(f"Check this fact: {quote(Evidence(m.text, m.start, m.end, ''))} {m.correction}")
+        out.append(f"Check this fact: {quote(m)} {m.correction}")
     if result.out_of_period and rubric.period:
         first, last = rubric.period
         out.append(
-            f"{quote(Evidence(*_span(result.out_of_period[0]), ''))} is outside the years this "
+            f"{quote(result.out_of_period[0])} is outside the years this "
             f"question is about ({first}–{last}), so it earns no credit: use evidence from "
             "those years."
         )
@@ -176,10 +177,10 @@ def _ebi(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
             out.append(f"In {quote(e)}: {rubric.factor(f.id).feedback.mentioned}")
     absent = [f for f in result.factors if f.named and f.status == Status.ABSENT]
     if absent:
-        first = rubric.factor(absent[0].id)
+        left_out = rubric.factor(absent[0].id)
         others = [rubric.factor(f.id).short for f in absent[1:]]
         extra = f" You also leave out {_join(others)}." if others else ""
-        out.append(f"{first.feedback.absent}{extra}")
+        out.append(f"{left_out.feedback.absent}{extra}")
     j = result.judgement
     if not j.present and result.factors:
         out.append(
@@ -241,10 +242,6 @@ def _says_how(e: Evidence, rubric: Rubric) -> bool:
     return bool(how.find(words)) or "->" in e.text or "→" in e.text
 
 
-def _span(s: Any) -> tuple[str, int, int]:
-    return s.text, s.start, s.end
-
-
 def _next_step(result: Marking, rubric: Rubric, reading: Reading) -> str:
     fs = result.factors
     explained = [f for f in fs if f.status in EXPLAINING]
@@ -287,16 +284,16 @@ def _next_step(result: Marking, rubric: Rubric, reading: Reading) -> str:
             f"Add two or three sentences linking {a} and {b}: did one make the other "
             f"possible? Use that link to show which was more important."
         )
-    if not reading.plain_verdict:
+    main_id = result.judgement.main_factor
+    if not reading.plain_verdict or main_id is None:
         # Which reason the judgement picks is not clear enough to name it back.
         return (
             "In your conclusion, name the ONE reason you think mattered most and give a "
             "criterion for it: which reason did the others depend on?"
         )
     if not result.judgement.supported:
-        main = rubric.factor(result.judgement.main_factor).short
+        main = rubric.factor(main_id).short
         return f"Explain how {main} {rubric.outcome}, so that your judgement is backed up."
-    main_id = result.judgement.main_factor
     others = [f for f in explained if f.id != main_id]
     if main_id and others:
         return (
@@ -325,10 +322,7 @@ def _levels_only(result: Marking, rubric: Rubric, hide_mark: bool) -> Feedback:
         if hide_mark or result.level == 0
         else [f"Your answer does what Level {reached.level} asks for: {reached.descriptor}"]
     )
-    ebi = [
-        f"Check this fact: {quote(Evidence(m.text, m.start, m.end, ''))} {m.correction}"
-        for m in result.misconceptions[:2]
-    ]
+    ebi = [f"Check this fact: {quote(m)} {m.correction}" for m in result.misconceptions[:2]]
     if result.spag.misspellings:
         ebi.append(f"Correct these spellings: {spelling_list(result)}.")
     step = (

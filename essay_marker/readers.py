@@ -159,7 +159,7 @@ def _pdf_limits() -> contextlib.AbstractContextManager[object]:
     apply = getattr(pypdf, "apply_configuration", None)  # pypdf 6.8 and later
     if apply is None:
         return contextlib.nullcontext()
-    return apply(  # type: ignore[no-any-return]
+    return apply(
         zlib_maximum_output_length=MAX_PDF_STREAM,
         lzw_maximum_output_length=MAX_PDF_STREAM,
         run_length_maximum_output_length=MAX_PDF_STREAM,

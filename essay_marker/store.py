@@ -80,7 +80,7 @@ def versions(rubric_id: str) -> list[Version]:
 
 def next_path(rubric_id: str) -> Path:
     """The file for a new version (one more than the highest so far)."""
-    numbers = [int(_VERSION.match(v.name).group(1)) for v in versions(rubric_id)]
+    numbers = [int(m.group(1)) for v in versions(rubric_id) if (m := _VERSION.match(v.name))]
     return rubric_folder(rubric_id) / f"v{max(numbers, default=0) + 1}.skops"
 
 

@@ -54,8 +54,8 @@ from essay_marker.analysis.features import (
 )
 from essay_marker.dataset import MarkedSet
 from essay_marker.errors import DataError
-from essay_marker.model.metrics import Marks, _qwk, agreement, spag_agreement
-from essay_marker.model.ordinal import OrdinalModel, apply_thresholds, fit_thresholds
+from essay_marker.model.metrics import Marks, agreement, qwk, spag_agreement
+from essay_marker.model.ordinal import OrdinalRegressor, apply_thresholds, fit_thresholds
 from essay_marker.model.persist import FORMAT_VERSION
 from essay_marker.model.pipeline import (
     CANDIDATES,
@@ -65,10 +65,10 @@ from essay_marker.model.pipeline import (
     SPAG_CANDIDATE,
     Candidate,
     Progress,
-    _quiet,
     hashers,
     mark_pipeline,
     one_blas_thread,
+    quiet,
 )
 from essay_marker.model.sentence import (
     SentenceModel,
@@ -165,10 +165,9 @@ def held_out_figures(
         "trained_on": len(used),
         "included_trained": include_trained,
     }
-    if rubric.spag_max and all(s.spag is not None for s in scripts):
-        figures["spag"] = spag_agreement(
-            [s.spag for s in scripts], [r.spag.mark for r in results], rubric.spag_max
-        )
+    spags = [s.spag for s in scripts if s.spag is not None]
+    if rubric.spag_max and len(spags) == len(scripts):
+        figures["spag"] = spag_agreement(spags, [r.spag.mark for r in results], rubric.spag_max)
     figures["refer_to_teacher"] = sum(r.refer_to_teacher for r in results)
     return figures
 
@@ -242,7 +241,8 @@ class _FoldFeatures:
         if key not in self._kernels:
             if key == "text":
                 pairs = [(a @ a.T, b @ a.T) for a, b in self.text]
-                value = tuple(np.asarray(sum(p[i] for p in pairs).todense()) for i in (0, 1))
+                train_k, test_k = (np.asarray(sum(p[i] for p in pairs).todense()) for i in (0, 1))
+                value = (train_k, test_k)
             else:  # numeric columns: all, or a tuple of their positions
                 a, b = (m if key == "numeric" else m[:, list(key)] for m in self.numeric)
                 value = (a @ a.T, b @ a.T)
@@ -385,7 +385,7 @@ def _selection_qwks(
         marks = np.concatenate(
             [_cross_fit(y, raw[name][r], tests, 0, top) for r, tests in enumerate(tests_by_repeat)]
         )
-        out[name] = round(_qwk(pooled, marks, list(range(top + 1))), 4)
+        out[name] = round(qwk(pooled, marks, list(range(top + 1))), 4)
     return out
 
 
@@ -498,7 +498,7 @@ def cross_validate(
     rubric: Rubric,
     folds: int = 5,
     candidates: Sequence[Candidate] | None = None,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
     analyser: _Analyser | None = None,
     jobs: int | None = None,
 ) -> Evaluation:
@@ -696,10 +696,8 @@ def _spread(
         over = "folds"
         parts = [te for _, te in splits]
         rows = [0] * len(parts)
-    qwks = [_qwk(y[i], model[r, i], labels) for r, i in zip(rows, parts, strict=True)]
-    gains = [
-        q - _qwk(y[i], length[r, i], labels) for q, r, i in zip(qwks, rows, parts, strict=True)
-    ]
+    qwks = [qwk(y[i], model[r, i], labels) for r, i in zip(rows, parts, strict=True)]
+    gains = [q - qwk(y[i], length[r, i], labels) for q, r, i in zip(qwks, rows, parts, strict=True)]
     return {
         "over": over,
         "n": len(qwks),
@@ -773,7 +771,7 @@ def train(
     name: str,
     folds: int = 5,
     candidates: Sequence[Candidate] | None = None,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
     analyses: Sequence[Analysis] | None = None,
     jobs: int | None = None,
 ) -> TrainedModel:
@@ -938,9 +936,8 @@ def _final(
     pooled_y: np.ndarray,
     pooled_raw: np.ndarray,
     high: int,
-) -> OrdinalModel:
+) -> OrdinalRegressor:
     """Fit on every script; thresholds and error spread from the pooled out-of-fold outputs."""
-    pipeline.fit(table, y, ridge__sample_weight=weights)
-    thresholds = fit_thresholds(pooled_y, pooled_raw, 0, high)
-    sigma = float(max(np.sqrt(np.mean((pooled_raw - pooled_y) ** 2)), 0.25))
-    return OrdinalModel(pipeline, thresholds, sigma, 0, high)
+    return OrdinalRegressor(pipeline, 0, high).fit(
+        table, y, oof=(pooled_y, pooled_raw), ridge__sample_weight=weights
+    )

@@ -10,13 +10,24 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LinearRegression
 from sklearn.metrics import cohen_kappa_score
+from sklearn.model_selection import cross_val_predict
 
 from essay_marker.analysis.features import analyse_essay, analyse_essays, feature_table
 from essay_marker.dataset import load_marked
 from essay_marker.errors import ModelError
-from essay_marker.model.ordinal import _trial_qwks, apply_thresholds, fit_thresholds
+from essay_marker.model.ordinal import (
+    SIGMA_FLOOR,
+    OrdinalRegressor,
+    _trial_qwks,
+    apply_thresholds,
+    fit_thresholds,
+)
 from essay_marker.model.persist import ALLOWED_TYPES, bundled_model, load_model, save_model
 from essay_marker.model.pipeline import CANDIDATES
 from essay_marker.rubric import parse_rubric
@@ -92,6 +103,27 @@ def test_thresholds_map_continuous_predictions_to_marks():
     tuned = cohen_kappa_score(y, apply_thresholds(pred, cuts, 0), weights="quadratic")
     naive = cohen_kappa_score(y, np.clip(np.rint(pred), 0, 4).astype(int), weights="quadratic")
     assert cuts == sorted(cuts) and tuned > naive
+
+
+def test_ordinal_regressor_follows_scikit_learn_conventions():
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame({"a": rng.normal(size=120), "b": rng.normal(size=120)})
+    y = np.clip(np.rint(X["a"] * 1.5 + 2), 0, 4).astype(int)
+    unfitted = OrdinalRegressor(LinearRegression(), low=0, high=4)
+    with pytest.raises(NotFittedError):
+        unfitted.predict(X)
+    fitted = unfitted.fit(X, y)
+    assert fitted is unfitted
+    assert len(fitted.thresholds_) == 4 and fitted.sigma_ >= SIGMA_FLOOR
+    assert set(fitted.predict(X)) <= set(range(5))
+    assert clone(fitted).get_params()["high"] == 4 and not hasattr(clone(fitted), "thresholds_")
+    # Thresholds and spread come from the out-of-fold predictions when given them.
+    oof_raw = cross_val_predict(LinearRegression(), X, y, cv=5)
+    from_oof = OrdinalRegressor(LinearRegression(), 0, 4).fit(X, y, oof=(y, oof_raw))
+    assert from_oof.thresholds_ == fit_thresholds(y, oof_raw, 0, 4)
+    back = OrdinalRegressor.from_dict(from_oof.to_dict())
+    back.check()
+    assert list(back.predict(X)) == list(from_oof.predict(X))
 
 
 @pytest.fixture(scope="module")

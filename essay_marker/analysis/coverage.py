@@ -153,7 +153,7 @@ class CueIndex:
                 [e for e, x in zip(entries, second, strict=True) if x is None],
                 {
                     word: [e for e, x in zip(entries, second, strict=True) if x in (None, word)]
-                    for word in set(second) - {None}
+                    for word in {x for x in second if x is not None}
                 },
             )
 
@@ -233,6 +233,7 @@ class _StemFixer:
                 s = t.stem
                 if len(t.norm) >= 5 and not t.norm.isdigit() and not self.lexicon.known(t.norm):
                     # "Lenins" is a possessive without its apostrophe, not a new word.
+                    term: str | None
                     if t.norm.endswith("s") and t.norm[:-1] in self.lexicon.terms:
                         term = t.norm[:-1]
                     else:
@@ -325,7 +326,7 @@ def analyse_coverage(
     judged: list[tuple[int, str]] = []  # (sentence index, factor id)
     single_judged: set[int] = set()  # judgement sentences about one factor only
     previous: set[str] = set()
-    for sent, stems, hint, found in zip(doc.sentences, all_stems, hints, matches, strict=True):
+    for sent, sent_stems, hint, found in zip(doc.sentences, all_stems, hints, matches, strict=True):
         if sent.heading:
             # "Trotsky" or "Left and Right" as a heading names a topic; it says nothing.
             sentence_roles.append(SentenceRoles(sent.index, sent.start, sent.end, (), False, False))
@@ -336,12 +337,13 @@ def analyse_coverage(
             if n in found:
                 hits[fid] = min(found[n])[0]
         for fid in hint.factors - set(hits):
-            hits[fid] = len(stems)
-        opener = c.openers.first(stems[:4])
+            hits[fid] = len(sent_stems)
+        opener = c.openers.first(sent_stems[:4])
         opens_on_previous = (
             (opener is not None and opener[0] == 0)
-            or (bool(stems) and stems[0] in _ANAPHORA)
-            or tuple(stems[:2]) in {("without", "this"), ("without", "that"), ("because", "of")}
+            or (bool(sent_stems) and sent_stems[0] in _ANAPHORA)
+            or tuple(sent_stems[:2])
+            in {("without", "this"), ("without", "that"), ("because", "of")}
         )
         inherited = previous - set(hits) if opens_on_previous else set()
         in_play = set(hits) | inherited
@@ -396,8 +398,8 @@ def analyse_coverage(
             status = Status.EXPLAINED
         else:
             status = Status.MENTIONED
-        shown = tuple(shown_by_factor[f.id])
-        factors.append(FactorCoverage(f.id, f.name, f.named, status, shown, ev))
+        shown_ev = tuple(shown_by_factor[f.id])
+        factors.append(FactorCoverage(f.id, f.name, f.named, status, shown_ev, ev))
     factors_t = tuple(factors)
 
     judgement = _judgement(doc, judged, factors_t, single_judged)

@@ -90,7 +90,7 @@ def record_to_row(record: dict[str, str], slip: str = "") -> BatchRow:
     )
 
 
-def _previous(out_dir: Path) -> dict[str, dict[str, str]]:
+def previous_rows(out_dir: Path) -> dict[str, dict[str, str]]:
     path = out_dir / MARKBOOK
     if not path.is_file():
         return {}
@@ -131,7 +131,7 @@ def markbook_writer(
         sheet.freeze_panes = "A2"
         sheet.auto_filter.ref = ref
         for i, name in enumerate(names, 1):
-            width = _WIDTHS.get(name, 14 if name.startswith("factor_") else 12)
+            width = WIDTHS.get(name, 14 if name.startswith("factor_") else 12)
             sheet.column_dimensions[get_column_letter(i)].width = width
         sheet.append(names)
 
@@ -151,7 +151,17 @@ def markbook_writer(
         book.save(xlsx)
 
 
-_WIDTHS = {"student": 22, "file": 28, "flags": 18, "refer_reasons": 48, "error": 40}
+WIDTHS = {
+    "student": 22,
+    "file": 28,
+    "flags": 18,
+    "refer_reasons": 48,
+    "error": 40,
+    "targets": 40,
+    "scorer": 28,
+    "sha256": 16,
+    "refer_to_teacher": 10,
+}
 
 
 def _xlsx_cell(sheet: Any, name: str, value: Any) -> Any:

@@ -51,7 +51,7 @@ def _die_with_parent() -> None:
     threading.Thread(target=watch, name="essaymark-parent-watch", daemon=True).start()
 
 
-def _init_worker(rubric_path: str, model_path: str | None) -> None:
+def init_worker(rubric_path: str, model_path: str | None) -> None:
     from essay_marker.model.persist import load_model
 
     if _worker.get("args") == (rubric_path, model_path):
@@ -62,10 +62,10 @@ def _init_worker(rubric_path: str, model_path: str | None) -> None:
     _worker["args"] = (rubric_path, model_path)
 
 
-def _start_worker(rubric_path: str, model_path: str | None) -> None:
+def start_worker(rubric_path: str, model_path: str | None) -> None:
     """A pool worker's first step: tie its life to the batch's, then load what marking needs."""
     _die_with_parent()
-    _init_worker(rubric_path, model_path)
+    init_worker(rubric_path, model_path)
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from essay_marker.batch.files import discover, slip_name, slip_names
-from essay_marker.batch.markbook import _WIDTHS, _previous, markbook_writer, record_to_row
+from essay_marker.batch.markbook import markbook_writer, previous_rows, record_to_row
 from essay_marker.batch.marking import (
     Job,
-    _init_worker,
-    _start_worker,
     chunked,
+    init_worker,
     mark_chunk,
+    start_worker,
     write_slips,
 )
 from essay_marker.dataset import BATCH_INFO
@@ -97,7 +97,7 @@ def run_batch(
             "check the folder, or widen --glob",
         )
     out_dir.mkdir(parents=True, exist_ok=True)
-    previous = _previous(out_dir) if resume else {}
+    previous = previous_rows(out_dir) if resume else {}
     todo: list[Job] = []
     kept: dict[str, BatchRow] = {}
     slips = slip_names([f.relative for f in files])
@@ -173,7 +173,7 @@ def _mark_all(
     """Results in job order; a pool of processes when jobs > 1, else in this process."""
     args = (rubric.path or rubric.id, str(model_path) if model_path else None)
     chunks = chunked(todo, jobs)
-    _init_worker(*args)
+    init_worker(*args)
     if jobs <= 1 or len(chunks) < 2:
         for chunk in chunks:
             yield from mark_chunk(chunk)
@@ -181,7 +181,7 @@ def _mark_all(
     # Marking the first chunk here loads all that marking needs (the model, the word list,
     # the cue index and the per-word caches); workers forked after that start with it all.
     yield from mark_chunk(chunks[0])
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=args) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=start_worker, initargs=args) as pool:
         # map keeps submission order, so rows come back in the markbook's order.
         for rows in pool.map(mark_chunk, chunks[1:]):
             yield from rows
@@ -204,6 +204,3 @@ def _mark_on_cluster(
     for marked in mark_on_cluster(chunks, rubric, model_path, scheduler, workers):
         write_slips(marked, out_dir)
         yield marked.row, marked.record
-
-
-_WIDTHS |= {"targets": 40, "scorer": 28, "sha256": 16, "refer_to_teacher": 10}

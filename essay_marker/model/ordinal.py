@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.utils.validation import check_is_fitted
+
+from essay_marker.model.metrics import Marks
+
+SIGMA_FLOOR = 0.25
 
 
-def apply_thresholds(pred: np.ndarray, thresholds: Sequence[float], low: int) -> np.ndarray:
+def apply_thresholds(
+    pred: np.ndarray, thresholds: Sequence[float] | np.ndarray, low: int
+) -> np.ndarray:
     """Continuous predictions to integer marks: low + how many thresholds each passes."""
     return low + np.searchsorted(np.asarray(thresholds), np.asarray(pred), side="right")
 
@@ -65,50 +71,83 @@ def _trial_qwks(y: np.ndarray, trials: np.ndarray) -> np.ndarray:
     return np.where(chance > 0, 1.0 - observed / safe, 0.0)
 
 
-@dataclass
-class OrdinalModel:
-    """A regression pipeline plus the thresholds that turn its output into marks."""
+class OrdinalRegressor(RegressorMixin, BaseEstimator):
+    """A regression whose continuous output is cut into whole marks low..high.
 
-    pipeline: Pipeline
-    thresholds: list[float]
-    sigma: float
-    low: int
-    high: int
+    `fit` fits a clone of `estimator` and learns `thresholds_` (cut points tuned for QWK)
+    and `sigma_` (the spread of its errors, for the confidence of a level). Both are
+    learned from out-of-fold predictions when `fit` is given them (`oof`): the in-sample
+    predictions of a ridge regression on text are too good to set cuts by.
+    """
 
-    def predict_raw(self, table: pd.DataFrame) -> np.ndarray:
+    def __init__(self, estimator: Any = None, low: int = 0, high: int = 1) -> None:
+        self.estimator = estimator
+        self.low = low
+        self.high = high
+
+    def fit(
+        self,
+        X: pd.DataFrame,
+        y: Marks,
+        *,
+        oof: tuple[Marks, np.ndarray] | None = None,
+        **fit_params: Any,
+    ) -> OrdinalRegressor:
+        """Fit the regression on X, y; thresholds and spread from `oof` = (marks, predictions)."""
+        self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
+        truth, raw = oof if oof is not None else (y, self.estimator_.predict(X))
+        truth = np.asarray(truth, dtype=float)
+        raw = np.asarray(raw, dtype=float)
+        self.thresholds_ = fit_thresholds(truth, raw, self.low, self.high)
+        # Floor: a tiny spread on a small set would make every level look certain.
+        self.sigma_ = float(max(np.sqrt(np.mean((raw - truth) ** 2)), SIGMA_FLOOR))
+        return self
+
+    def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
         """The continuous prediction."""
-        return self.pipeline.predict(table)
+        check_is_fitted(self)
+        return np.asarray(self.estimator_.predict(X))
 
-    def predict(self, table: pd.DataFrame) -> np.ndarray:
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Integer marks."""
-        return apply_thresholds(self.predict_raw(table), self.thresholds, self.low)
+        return apply_thresholds(self.predict_raw(X), self.thresholds_, self.low)
 
     def band_probability(self, raw: float, low_mark: int, high_mark: int) -> float:
         """P(true mark in [low_mark, high_mark]) under the cross-validated error spread."""
-        t = self.thresholds
+        t = self.thresholds_
         upper = t[high_mark - self.low] if high_mark < self.high else math.inf
         lower = t[low_mark - self.low - 1] if low_mark > self.low else -math.inf
-        return _phi((upper - raw) / self.sigma) - _phi((lower - raw) / self.sigma)
+        return _phi((upper - raw) / self.sigma_) - _phi((lower - raw) / self.sigma_)
 
     def check(self) -> None:
         """Raise TypeError or ValueError unless every part has the type and size it needs."""
         if not all(isinstance(v, int) for v in (self.low, self.high)) or self.high <= self.low:
             raise ValueError("mark range")
-        if not isinstance(self.thresholds, list) or len(self.thresholds) != self.high - self.low:
+        if not isinstance(self.thresholds_, list) or len(self.thresholds_) != self.high - self.low:
             raise ValueError("thresholds")
-        if not all(isinstance(t, int | float) for t in [*self.thresholds, self.sigma]):
+        if not all(isinstance(t, int | float) for t in [*self.thresholds_, self.sigma_]):
             raise TypeError("thresholds")
-        if not self.sigma > 0 or not hasattr(self.pipeline, "predict"):
+        if not self.sigma_ > 0 or not hasattr(self.estimator_, "predict"):
             raise ValueError("sigma or pipeline")
 
     def to_dict(self) -> dict[str, Any]:
+        """What a model file stores: plain types and the fitted pipeline (the file's format)."""
         return {
-            "pipeline": self.pipeline,
-            "thresholds": self.thresholds,
-            "sigma": self.sigma,
+            "pipeline": self.estimator_,
+            "thresholds": self.thresholds_,
+            "sigma": self.sigma_,
             "low": self.low,
             "high": self.high,
         }
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> OrdinalRegressor:
+        """The fitted regressor a model file holds; `check` tells whether it is whole."""
+        model = cls(stored["pipeline"], stored["low"], stored["high"])
+        model.estimator_ = stored["pipeline"]
+        model.thresholds_ = stored["thresholds"]
+        model.sigma_ = stored["sigma"]
+        return model
 
 
 def _phi(z: float) -> float:

@@ -13,7 +13,7 @@ from typing import Any
 
 from essay_marker.errors import ModelError
 from essay_marker.fsutil import read_card
-from essay_marker.model.ordinal import OrdinalModel
+from essay_marker.model.ordinal import OrdinalRegressor
 from essay_marker.model.sentence import SentenceModel
 from essay_marker.model.trained import TrainedModel
 from essay_marker.rubric import Rubric, bundled_dirs
@@ -227,13 +227,13 @@ def load_model(path: str | Path, rubric: Rubric | None) -> TrainedModel:
             rubric_id=bundle["rubric_id"],
             rubric_sha256=bundle["rubric_sha256"],
             columns=[str(c) for c in bundle["columns"]],
-            mark=OrdinalModel(**bundle["mark"]),
-            spag=OrdinalModel(**bundle["spag"]) if bundle["spag"] else None,
+            mark=OrdinalRegressor.from_dict(bundle["mark"]),
+            spag=OrdinalRegressor.from_dict(bundle["spag"]) if bundle["spag"] else None,
             sentence=SentenceModel(**sentence) if sentence else None,
             card=read_card(path.with_suffix(".json")),
             familiar=_stored_pairs(bundle.get("familiar", "")),
             # Files saved before this set existed judge everyday things by the familiar pairs.
-            credited=_stored_pairs(bundle.get("credited", bundle.get("familiar", ""))),
+            credited=_stored_pairs(bundle.get("credited", bundle.get("familiar")) or ""),
         )
         trained.check()
     except (KeyError, TypeError, ValueError, AttributeError):

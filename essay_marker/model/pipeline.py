@@ -124,7 +124,7 @@ def sentence_pipeline() -> Pipeline:
 Progress = Callable[[str], None]
 
 
-def _quiet(_: str) -> None:
+def quiet(_: str) -> None:
     pass
 
 

@@ -176,17 +176,17 @@ def sentence_figures(marked: MarkedSet, rubric: Rubric, folds: int = 5) -> dict[
     if about and all(hints[i].explains is not None for i in about):
         gold = [data.explains[i] for i in about]
         cue = [data.cue_explains[i] for i in about]
+        scores = [float(hints[i].explains or 0.0) for i in about]  # none is None (checked)
         both = [
-            (data.cue_explains[i] and hints[i].explains >= EXPLAIN_WITH_CUE)
-            or hints[i].explains >= EXPLAIN_ALONE
-            for i in about
+            (data.cue_explains[i] and x >= EXPLAIN_WITH_CUE) or x >= EXPLAIN_ALONE
+            for i, x in zip(about, scores, strict=True)
         ]
         out["explains"] = {
             "support": int(sum(gold)),
             "sentences": len(about),
             "f1_cues": round(float(f1_score(gold, cue, zero_division=0)), 3),
             "f1_model": round(
-                float(f1_score(gold, [hints[i].explains >= 0.5 for i in about], zero_division=0)), 3
+                float(f1_score(gold, [x >= 0.5 for x in scores], zero_division=0)), 3
             ),
             "f1_cues_and_model": round(float(f1_score(gold, both, zero_division=0)), 3),
             "precision_cues_and_model": round(

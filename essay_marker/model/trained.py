@@ -11,7 +11,7 @@ import pandas as pd
 
 from essay_marker.analysis.coverage import FactorHook
 from essay_marker.analysis.features import Analysis, feature_table
-from essay_marker.model.ordinal import OrdinalModel, apply_thresholds
+from essay_marker.model.ordinal import OrdinalRegressor, apply_thresholds
 from essay_marker.model.sentence import SentenceModel
 from essay_marker.rubric import Rubric
 
@@ -24,8 +24,8 @@ class TrainedModel:
     rubric_id: str
     rubric_sha256: str
     columns: list[str]
-    mark: OrdinalModel
-    spag: OrdinalModel | None
+    mark: OrdinalRegressor
+    spag: OrdinalRegressor | None
     sentence: SentenceModel | None
     card: dict[str, Any] = field(default_factory=dict)
     familiar: frozenset[str] = frozenset()  # word pairs seen in two or more marked answers
@@ -61,9 +61,9 @@ class TrainedModel:
             return []
         table = feature_table(analyses, rubric)
         raws, spag_raws = self._predict_raw(table)
-        marks = apply_thresholds(raws, self.mark.thresholds, self.mark.low)
+        marks = apply_thresholds(raws, self.mark.thresholds_, self.mark.low)
         spags = (
-            apply_thresholds(spag_raws, self.spag.thresholds, self.spag.low)
+            apply_thresholds(spag_raws, self.spag.thresholds_, self.spag.low)
             if self.spag and spag_raws is not None
             else [a.spag.mark for a in analyses]
         )
@@ -82,7 +82,7 @@ class TrainedModel:
         """
         if self.spag is None:
             return self.mark.predict_raw(table), None
-        mark, spag = self.mark.pipeline, self.spag.pipeline
+        mark, spag = self.mark.estimator_, self.spag.estimator_
         if self._shared_features is None:
             self._shared_features = _same_fitted(mark.steps[:-1], spag.steps[:-1])
         if not self._shared_features:

@@ -8,7 +8,7 @@ import io
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from essay_marker.records import Status
 from essay_marker.rubric import Rubric
@@ -29,7 +29,13 @@ li{margin:.2rem 0}@media print{.charts img{max-width:45%}}
 _SHORT = {Status.ABSENT: "–", Status.MENTIONED: "D", Status.EXPLAINED: "E", Status.WEIGHED: "W"}
 
 
-def _png(fig) -> str:
+def _whole_numbers(ax: Any) -> None:
+    """Counts on the y axis: ticks at whole numbers only (the default locator, told so)."""
+    locator: Any = ax.yaxis.get_major_locator()
+    locator.set_params(integer=True)
+
+
+def _png(fig: Any) -> str:
     buffer = io.BytesIO()
     # No Software/date metadata, so the same class gives the same bytes.
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
@@ -55,7 +61,7 @@ def _charts(rows: list[BatchRow], rubric: Rubric) -> list[tuple[str, str]]:
     ax.set_ylabel("scripts")
     ax.set_title("Marks")
     ax.set_xticks(range(0, rubric.max_mark + 1, max(1, rubric.max_mark // 8)))
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    _whole_numbers(ax)
     out.append(("Distribution of marks", _png(fig)))
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(5.2, 3))
@@ -63,7 +69,7 @@ def _charts(rows: list[BatchRow], rubric: Rubric) -> list[tuple[str, str]]:
     ax.bar([f"L{n}" for n in numbers], [levels.count(n) for n in numbers], color="#393")
     ax.set_ylabel("scripts")
     ax.set_title("Levels")
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    _whole_numbers(ax)
     out.append(("Distribution of levels", _png(fig)))
     plt.close(fig)
     return out
@@ -187,7 +193,7 @@ def _report_parts(
             yield f"<td>{r.level}</td><td>{r.mark}</td>"
         for f in shown:
             status = r.factors.get(f.id, Status.ABSENT)
-            yield f"<td class='{status}'>{_SHORT[status]}</td>"
+            yield f"<td class='{status}'>{_SHORT[Status(status)]}</td>"
         yield "</tr>"
     yield "</table>"
     yield f"<h2>Could not be marked ({len(failed)})</h2>"

@@ -244,7 +244,7 @@ h2{break-after:avoid}tr,li,.next{break-inside:avoid}
 def _highlighted(text: str, r: EssayResult) -> str:
     """The essay, escaped, with each evidence sentence marked by its strongest role."""
     rank = {Role.DESCRIBE: 0, Role.EXPLAIN: 1, Role.JUDGE: 2, Role.WEIGH: 3}
-    spans: dict[tuple[int, int], str] = {}
+    spans: dict[tuple[int, int], Role] = {}
     for f in r.factors:
         for e in f.evidence:
             key = (e.start, e.end)

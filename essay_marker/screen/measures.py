@@ -327,7 +327,8 @@ def _stop_words() -> frozenset[str]:
 def _everyday_words() -> tuple[frozenset[str], frozenset[str]]:
     """Nouns and verbs for everyday things (essay_marker/data/everyday.txt, from WordNet)."""
     text = (resources.files("essay_marker") / "data" / "everyday.txt").read_text(encoding="utf-8")
-    nouns, verbs = set(), set()
+    nouns: set[str] = set()
+    verbs: set[str] = set()
     for line in text.splitlines():
         if line and not line.startswith("#"):
             kind, word = line.split()
