@@ -303,11 +303,10 @@ def recommendation(figures: dict[str, Any], folder: Path | str = "marked") -> st
 
 def render_report(figures: dict[str, Any], advice: str, rubric: Rubric, folder: Path) -> str:
     """moderation.html: the figures, the advice and every disagreement, autoescaped."""
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    from essay_marker.render.templating import environment
 
-    env = Environment(
-        loader=PackageLoader("essay_marker", "render/templates"), autoescape=select_autoescape()
-    )
-    return env.get_template("moderation.html").render(
-        f=figures, advice=advice, rubric=rubric, folder=folder.name
+    return (
+        environment()
+        .get_template("moderation.html")
+        .render(f=figures, advice=advice, rubric=rubric, folder=folder.name)
     )

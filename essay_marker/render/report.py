@@ -222,27 +222,8 @@ def print_text(r: EssayResult, console: Any, hide_mark: bool = False) -> None:
         console.print(f"[dim]{escape(r.feedback.level_gap)}[/dim]")
 
 
-_SLIP_CSS = """
-body{font-family:Georgia,serif;max-width:46rem;margin:1.5rem auto;color:#111;line-height:1.35}
-h1{font-size:1.3rem;margin:0 0 .3rem}h2{font-size:1.05rem;margin:1rem 0 .3rem}
-.meta{color:#333}.refer{border-left:4px solid #036;padding:.2rem .6rem;background:#eef3f8}
-table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{border:1px solid #bbb;
-padding:.25rem .4rem;vertical-align:top;text-align:left}
-.absent{color:#777}.mentioned{background:#fff4c2}.explained{background:#d9f2d9}
-.weighed{background:#b7e4b7;font-weight:bold}
-mark.describe{background:#fff4c2}mark.explain{background:#d9f2d9}
-mark.weigh,mark.judge{background:#b7e4b7;font-weight:bold}
-.essay{font-size:.85rem;white-space:pre-wrap;border:1px solid #ccc;padding:.5rem}
-.next{border:2px solid #036;padding:.4rem .6rem}
-@page{size:A4;margin:12mm}
-@media print{body{margin:0;max-width:none;font-size:10pt;line-height:1.25}.essay{font-size:8pt}
-h2{break-after:avoid}tr,li,.next{break-inside:avoid}
-*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
-"""
-
-
-def _highlighted(text: str, r: EssayResult) -> str:
-    """The essay, escaped, with each evidence sentence marked by its strongest role."""
+def _highlighted(text: str, r: EssayResult) -> list[tuple[str, Role | None]]:
+    """The essay in pieces, each evidence sentence with its strongest role (others None)."""
     rank = {Role.DESCRIBE: 0, Role.EXPLAIN: 1, Role.JUDGE: 2, Role.WEIGH: 3}
     spans: dict[tuple[int, int], Role] = {}
     for f in r.factors:
@@ -250,67 +231,41 @@ def _highlighted(text: str, r: EssayResult) -> str:
             key = (e.start, e.end)
             if key not in spans or rank[e.role] > rank[spans[key]]:
                 spans[key] = e.role
-    out, pos = [], 0
+    out: list[tuple[str, Role | None]] = []
+    pos = 0
     for (start, end), role in sorted(spans.items()):
         if start < pos:
             continue
-        out.append(html.escape(text[pos:start]))
-        out.append(f'<mark class="{role}">{html.escape(text[start:end])}</mark>')
+        out += [(text[pos:start], None), (text[start:end], role)]
         pos = end
-    out.append(html.escape(text[pos:]))
-    return "".join(out)
+    out.append((text[pos:], None))
+    return out
 
 
 def to_html_slip(r: EssayResult, text: str, student: str, hide_mark: bool = False) -> str:
-    """A one-page printable feedback slip; every piece of student text is escaped."""
-    e = html.escape
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>Feedback: {e(student)}</title><style>{_SLIP_CSS}</style></head><body>",
-        f"<h1>Feedback: {e(student)}</h1>",
-        f"<p class='meta'>{e(r.input)} · {r.word_count} words</p>",
+    """A one-page printable feedback slip (templates/slip.html); all student text escaped."""
+    from essay_marker.render.templating import environment
+
+    show_mark = shows_mark(r, hide_mark)
+    rows = [
+        (f, STATUS_LABEL[f.status], _shown(f, 160))
+        for f in r.factors
+        if f.status != Status.ABSENT or f.named
     ]
-    if teacher_reads_first(r):
-        parts.append(f"<p class='refer'>{e(TEACHER_FIRST)}</p></body></html>")
-        return "\n".join(parts)
-    if shows_mark(r, hide_mark):
-        parts.append(
-            f"<p class='meta'><strong>Level {r.level}</strong> · {r.mark}/{r.max_mark} "
-            f"marks · SPaG {r.spag.mark}/{r.spag.max_mark}</p>"
+    return (
+        environment()
+        .get_template("slip.html")
+        .render(
+            r=r,
+            student=student,
+            teacher_first=TEACHER_FIRST if teacher_reads_first(r) else "",
+            show_mark=show_mark,
+            mark_to_check=MARK_TO_CHECK if r.refer_to_teacher and not hide_mark else "",
+            www=r.feedback.www or ("Nothing yet to credit: see your next step.",),
+            level_gap=r.feedback.level_gap if hide_mark or show_mark else "",
+            table=bool(r.factors),
+            rows=rows,
+            spelling=spelling_list(r, most=20) if r.spag.misspellings else "",
+            essay=_highlighted(text, r),
         )
-    elif r.refer_to_teacher and not hide_mark:
-        parts.append(f"<p class='refer'>{e(MARK_TO_CHECK)}</p>")
-    parts.append("<h2>What went well</h2><ul>")
-    www = r.feedback.www or ("Nothing yet to credit: see your next step.",)
-    parts += [f"<li>{e(w)}</li>" for w in www]
-    parts.append("</ul>")
-    if r.feedback.ebi:
-        parts.append("<h2>Even better if</h2><ul>")
-        parts += [f"<li>{e(x)}</li>" for x in r.feedback.ebi]
-        parts.append("</ul>")
-    parts.append(f"<h2>Your next step</h2><p class='next'>{e(r.feedback.next_step)}</p>")
-    if r.feedback.level_gap and (hide_mark or shows_mark(r, hide_mark)):
-        parts.append(f"<p class='meta'>{e(r.feedback.level_gap)}</p>")
-    if r.factors:
-        parts.append(
-            "<h2>Reasons in your essay</h2><table><tr><th>Reason</th><th>How far you take "
-            "it</th><th>Your words</th></tr>"
-        )
-    for f in r.factors:
-        if f.status == Status.ABSENT and not f.named:
-            continue
-        parts.append(
-            f"<tr><td>{e(f.name)}</td><td class='{f.status}'>{STATUS_LABEL[f.status]}"
-            f"</td><td>{e(_shown(f, 160))}</td></tr>"
-        )
-    if r.factors:
-        parts.append("</table>")
-    if r.spag.misspellings:
-        parts.append(f"<p><strong>Spelling to check:</strong> {e(spelling_list(r, most=20))}</p>")
-    parts.append(
-        "<h2>Your essay</h2><p class='meta'>Highlighted: <mark class='describe'>"
-        "describes</mark> <mark class='explain'>explains</mark> <mark class='weigh'>"
-        "links, weighs or judges</mark></p>"
     )
-    parts.append(f"<div class='essay'>{_highlighted(text, r)}</div></body></html>")
-    return "\n".join(parts)
