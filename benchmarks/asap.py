@@ -35,7 +35,8 @@ from essay_marker.analysis.features import analyse_essay
 from essay_marker.dataset import MarkedSet, Script
 from essay_marker.model.pipeline import CANDIDATES
 from essay_marker.rubric import Rubric, parse_rubric, rubric_template
-from essay_marker.training import cross_validate, train
+from essay_marker.training.crossval import cross_validate
+from essay_marker.training.fit import train
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "asap-aes"

@@ -134,7 +134,7 @@ def _prompt_set(job: tuple[str, Path, list[str], list[float], float]) -> tuple[s
     """Screen one prompt's essays, word pairs learned from the other four fifths."""
     from essay_marker.analysis.features import analyse_essays
     from essay_marker.rubric import load_rubric
-    from essay_marker.training import common_pairs, trusted_familiar
+    from essay_marker.training.fit import common_pairs, trusted_familiar
 
     name, rubric_path, texts, scores, credit_from = job
     rubric = load_rubric(rubric_path)

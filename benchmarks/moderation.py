@@ -22,7 +22,8 @@ from essay_marker import moderation as mod
 from essay_marker.dataset import MarkedSet, Script
 from essay_marker.rubric import parse_rubric, rubric_template
 from essay_marker.scoring import score_essays
-from essay_marker.training import TrainingSet, train
+from essay_marker.training.fit import train
+from essay_marker.training.sets import TrainingSet
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 QUESTIONS = {

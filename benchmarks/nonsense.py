@@ -27,7 +27,7 @@ from essay_marker.model.persist import bundled_model
 from essay_marker.rubric import find_rubric
 from essay_marker.scoring import score_essay
 from essay_marker.screen.flags import screen
-from essay_marker.training import FAMILIAR_MIN_DOCS
+from essay_marker.training.fit import FAMILIAR_MIN_DOCS
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "stalin-main-reason"
@@ -61,7 +61,7 @@ def main() -> None:
     analyses = analyse_essays(texts, rubric, model.hook())
     pairs = [set(word_pairs(a)) for a in analyses]
     # The model's familiar pairs come from every answer with credit, its credited pairs from
-    # answers at Level 2 or above (training.py).
+    # answers at Level 2 or above (training/fit.py).
     docs = Counter(p for mine, m in zip(pairs, marks.mark, strict=True) if m > 0 for p in mine)
     up = Counter(p for mine, lv in zip(pairs, marks.level, strict=True) if lv >= 2 for p in mine)
     flagged = []

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from essay_marker.dataset import MarkedSet, load_marked
 from essay_marker.rubric import find_rubric
-from essay_marker.training import train
+from essay_marker.training.fit import train
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "stalin-main-reason"
 

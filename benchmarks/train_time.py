@@ -26,7 +26,8 @@ import pandas as pd
 
 from essay_marker.dataset import MarkedSet, Script, base_corpus, load_marked
 from essay_marker.rubric import find_rubric
-from essay_marker.training import train, with_base
+from essay_marker.training.fit import train
+from essay_marker.training.sets import with_base
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from essay_marker.model.trained import TrainedModel
     from essay_marker.rubric import Rubric
     from essay_marker.scoring import Scorer
-    from essay_marker.training import TrainingSet
+    from essay_marker.training.sets import TrainingSet
 
 app = typer.Typer(
     help="Marks and formative feedback for GCSE history essays, offline.",
@@ -499,7 +499,8 @@ def evaluate(
     from essay_marker.model.persist import load_model
     from essay_marker.model.sentence import sentence_figures
     from essay_marker.rubric import find_rubric
-    from essay_marker.training import cross_validate, held_out_figures
+    from essay_marker.training.crossval import cross_validate
+    from essay_marker.training.fit import held_out_figures
 
     started = time.perf_counter()
     try:
@@ -607,7 +608,7 @@ def train(
     from essay_marker.dataset import check_trainable, load_markbook, load_marked, load_table
     from essay_marker.model.persist import load_model, save_model
     from essay_marker.rubric import find_rubric
-    from essay_marker.training import train as train_model
+    from essay_marker.training.fit import train as train_model
 
     started = time.perf_counter()
     try:
@@ -655,7 +656,7 @@ def train(
 def _training_set(marked: MarkedSet, rb: Rubric, no_base: bool) -> TrainingSet:
     """The teacher's scripts, with the rubric's bundled corpus unless told not to."""
     from essay_marker.dataset import base_corpus
-    from essay_marker.training import TrainingSet, with_base
+    from essay_marker.training.sets import TrainingSet, with_base
 
     if no_base:
         return TrainingSet(marked, len(marked.scripts))
@@ -688,7 +689,8 @@ def _new_model_wins(
     from rich.markup import escape
 
     from essay_marker.dataset import MarkedSet
-    from essay_marker.training import held_out_figures, text_key
+    from essay_marker.training.fit import held_out_figures
+    from essay_marker.training.sets import text_key
 
     seen = set(old.card.get("data", {}).get("text_keys", []))
     unseen = tuple(s for s in marked.scripts if text_key(s.text) not in seen)

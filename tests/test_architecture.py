@@ -96,3 +96,41 @@ def test_only_the_cli_layer_imports_the_cli():
     graph = import_graph()
     users = {m for m, deps in graph.items() if "essay_marker.cli" in deps}
     assert users <= {"essay_marker.launch", "essay_marker.__main__"}
+
+
+# Top to bottom: a module may import its own layer or lower ones, never a higher one.
+LAYERS = [
+    ["cli", "launch", "__main__"],
+    ["batch.*", "training.*", "moderation", "store"],
+    ["scoring"],
+    ["screen.*", "levels", "feedback", "model.*", "render.*"],
+    ["analysis.*", "dataset"],
+    ["text", "readers", "rubric", "records", "errors", "fsutil"],
+]
+
+
+def _layer(module: str) -> int | None:
+    short = module.removeprefix("essay_marker.")
+    for depth, names in enumerate(LAYERS):
+        for name in names:
+            if short == name or (name.endswith(".*") and short.startswith(name[:-1])):
+                return len(LAYERS) - depth
+    return None
+
+
+def test_imports_run_down_the_layers():
+    graph = import_graph()
+    unplaced = [m for m in graph if graph[m] and _layer(m) is None]
+    assert not unplaced, f"give these modules a layer in LAYERS: {unplaced}"
+    upward = [
+        f"{m} -> {d}"
+        for m, deps in graph.items()
+        for d in deps
+        if _layer(d) is not None and _layer(m) is not None and _layer(d) > _layer(m)
+    ]
+    assert upward == []
+
+
+def test_an_upward_import_is_caught():
+    assert _layer("essay_marker.scoring") > _layer("essay_marker.analysis.coverage")
+    assert _layer("essay_marker.batch.run") > _layer("essay_marker.scoring")

@@ -32,7 +32,8 @@ from essay_marker.model.persist import ALLOWED_TYPES, bundled_model, load_model,
 from essay_marker.model.pipeline import CANDIDATES
 from essay_marker.rubric import parse_rubric
 from essay_marker.scoring import score_essay
-from essay_marker.training import cross_validate, train
+from essay_marker.training.crossval import cross_validate
+from essay_marker.training.fit import train
 
 from .conftest import EXAMPLES, TESTS
 

@@ -14,15 +14,9 @@ from essay_marker.analysis.features import analyse_essay, feature_table, numeric
 from essay_marker.dataset import MarkedSet, load_marked
 from essay_marker.model.pipeline import CANDIDATES, SMALL_SET_CANDIDATES, mark_pipeline
 from essay_marker.rubric import parse_rubric, rubric_template
-from essay_marker.training import (
-    TEACHER_SHARE,
-    _FoldFeatures,
-    _kernel_ridge,
-    cross_validate,
-    fold_plan,
-    hashed_counts,
-    with_base,
-)
+from essay_marker.training.crossval import cross_validate
+from essay_marker.training.folds import FoldFeatures, fold_plan, hashed_counts, kernel_ridge
+from essay_marker.training.sets import TEACHER_SHARE, with_base
 
 from .conftest import EXAMPLES, TESTS
 
@@ -47,7 +41,7 @@ def test_fold_features_predict_as_the_pipeline_does(holdout, rubric, candidate):
     train, test = test, train  # 30 to learn from, 15 to predict
     weights = np.linspace(1, 3, len(train))
     numeric = table[cols].to_numpy(float)
-    fold = _FoldFeatures(numeric, hashed_counts(table.text.tolist()), train, test)
+    fold = FoldFeatures(numeric, hashed_counts(table.text.tolist()), train, test)
     length = [cols.index("log_words")]
     lead = (length, candidate.length_lead) if candidate.length_lead else None
     fast = fold.fit_predict(candidate.text, candidate.alpha, y[train], weights, lead=lead)
@@ -109,7 +103,7 @@ def test_kernel_ridge_is_scikit_learns_to_the_bit():
         for alpha in (1.0, 100.0):
             expected = KernelRidge(alpha=alpha, kernel="precomputed")
             expected = expected.fit(k[:n], y, sample_weight=w).predict(k[n:])
-            assert np.array_equal(_kernel_ridge(k[:n], y, w, alpha, k[n:]), expected)
+            assert np.array_equal(kernel_ridge(k[:n], y, w, alpha, k[n:]), expected)
 
 
 def _plain_rubric(top: int = 16):
@@ -178,13 +172,13 @@ def test_cross_validated_marks_are_the_marks_check_gives(rubric):
     import numpy as np
 
     from essay_marker.analysis.features import analyse_essay
-    from essay_marker.training import _as_check_marks
+    from essay_marker.training.crossval import as_check_marks
 
     spanish = "Stalin llegó al poder porque controlaba el partido y nombraba a sus amigos en todos los puestos importantes."
     english = (EXAMPLES / "two-reasons-short.txt").read_text(encoding="utf-8")
     analyses = [analyse_essay(spanish, rubric), analyse_essay(english, rubric)]
     nested = {"model": np.array([[9, 9], [7, 7]]), "spag": np.array([[3, 3], [2, 2]])}
-    _as_check_marks(nested, analyses, rubric)
+    as_check_marks(nested, analyses, rubric)
     assert nested["model"].tolist() == [[0, 9], [0, 7]]
     assert nested["spag"].tolist() == [[0, 3], [0, 2]]
 

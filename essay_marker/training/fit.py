@@ -1,0 +1,262 @@
+"""Fitting the model a teacher uses: the training set, the final fit, held-out figures."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from essay_marker.analysis.features import (
+    Analysis,
+    feature_table,
+    numeric_columns,
+    word_pairs,
+)
+from essay_marker.dataset import MarkedSet
+from essay_marker.errors import DataError
+from essay_marker.model.metrics import agreement, spag_agreement
+from essay_marker.model.ordinal import OrdinalRegressor
+from essay_marker.model.persist import FORMAT_VERSION
+from essay_marker.model.pipeline import (
+    SEED,
+    SPAG_CANDIDATE,
+    Candidate,
+    Progress,
+    mark_pipeline,
+    one_blas_thread,
+    quiet,
+)
+from essay_marker.model.sentence import (
+    fit_sentence_model,
+    sentence_examples,
+    sentence_figures,
+)
+from essay_marker.model.trained import TrainedModel
+from essay_marker.rubric import Rubric
+from essay_marker.training.crossval import cross_validate
+from essay_marker.training.folds import Analyser
+from essay_marker.training.sets import TrainingSet, text_key
+
+
+def trained_on(model: TrainedModel) -> set[str]:
+    """The text keys of the scripts a saved model was trained on (from its card)."""
+    keys = model.card.get("data", {}).get("text_keys", []) if isinstance(model.card, dict) else []
+    return {k for k in keys if isinstance(k, str)}
+
+
+def held_out_figures(
+    model: TrainedModel, marked: MarkedSet, rubric: Rubric, include_trained: bool = False
+) -> dict[str, Any]:
+    """Agreement of a saved model with marks, on the scripts it was not trained on.
+
+    The card keeps a hash of every training script's words, so scripts the model has seen
+    are recognised and left out (unless include_trained), and the figures say how many.
+    """
+    from essay_marker.scoring import score_essays
+
+    seen = trained_on(model)
+    used = [s for s in marked.scripts if text_key(s.text) in seen]
+    scripts = (
+        list(marked.scripts) if include_trained else [s for s in marked.scripts if s not in used]
+    )
+    if not scripts:
+        raise DataError(
+            f"the model was trained on all {len(marked.scripts)} of these scripts",
+            "evaluate it on scripts it has not seen, or give --include-trained",
+        )
+    results = score_essays([(s.text, s.file) for s in scripts], rubric, model)
+    figures: dict[str, Any] = {
+        "model": agreement(rubric, [s.mark for s in scripts], [r.mark for r in results]),
+        "trained_on": len(used),
+        "included_trained": include_trained,
+    }
+    spags = [s.spag for s in scripts if s.spag is not None]
+    if rubric.spag_max and len(spags) == len(scripts):
+        figures["spag"] = spag_agreement(spags, [r.spag.mark for r in results], rubric.spag_max)
+    figures["refer_to_teacher"] = sum(r.refer_to_teacher for r in results)
+    return figures
+
+
+@one_blas_thread
+def train(
+    data: TrainingSet | MarkedSet,
+    rubric: Rubric,
+    name: str,
+    folds: int = 5,
+    candidates: Sequence[Candidate] | None = None,
+    progress: Progress = quiet,
+    analyses: Sequence[Analysis] | None = None,
+    jobs: int | None = None,
+) -> TrainedModel:
+    """Cross-validate (nested), choose the estimator by QWK, fit it on everything, write its card.
+
+    `analyses` (of the scripts, in order, without a sentence model) saves redoing them when
+    the caller already has them, as the ASAP benchmark does across its folds.
+    """
+    import platform
+
+    import nltk
+    import sklearn
+    import skops
+
+    started = time.perf_counter()
+    ts = data if isinstance(data, TrainingSet) else TrainingSet(data, len(data.scripts))
+    marked = ts.marked
+    analyser = Analyser([s.text for s in marked.scripts], rubric, list(analyses or []))
+    evaluation = cross_validate(ts, rubric, folds, candidates, progress, analyser, jobs)
+    sentences: dict[str, Any] = {}
+    own_files = {s.file for s in marked.scripts[: ts.evaluated]}
+    if rubric.factors and any(a.file in own_files for a in marked.annotations):
+        # Labels from the base corpus alone: its figures are in the bundled model's card.
+        progress("sentence model figures")
+        sentences = sentence_figures(marked, rubric, folds)
+    progress("fitting the final model on all scripts")
+    factors = [f.id for f in rubric.factors]
+    smodel = fit_sentence_model(sentence_examples(marked, rubric), factors) if factors else None
+    analyses = analyser.with_model(smodel)
+    table = feature_table(analyses, rubric)
+    cols = numeric_columns(rubric)
+    chosen = evaluation.chosen
+    weights = ts.weights
+    mark = _final(
+        mark_pipeline(cols, chosen),
+        table,
+        np.array(marked.marks),
+        weights,
+        evaluation.pooled_y["mark"],
+        evaluation.raw[chosen.name],
+        rubric.max_mark,
+    )
+    spag = None
+    if "spag" in evaluation.figures:
+        spag = _final(
+            mark_pipeline(cols, SPAG_CANDIDATE),
+            table,
+            np.array([s.spag for s in marked.scripts]),
+            weights,
+            evaluation.pooled_y["spag"],
+            evaluation.raw["spag"],
+            rubric.spag_max,
+        )
+    familiar, familiar_card = trusted_familiar(
+        [a for a, m in zip(analyses, marked.marks, strict=True) if m > 0]
+    )
+    credited = (
+        common_pairs(
+            [
+                a
+                for a, m in zip(analyses, marked.marks, strict=True)
+                if rubric.level_for(m).level >= 2
+            ]
+        )
+        if familiar
+        else frozenset()
+    )
+    familiar_card["credited_pairs"] = len(credited)
+    own = marked.scripts[: ts.evaluated]
+    card = {
+        "name": name,
+        "format_version": FORMAT_VERSION,
+        "rubric": {"id": rubric.id, "sha256": rubric.sha256},
+        "data": {
+            "sha256": marked.sha256,
+            "scripts": len(own),
+            "annotated_scripts": len({a.file for a in marked.annotations}),
+            "mark_counts": {
+                str(k): int(v) for k, v in sorted(Counter(s.mark for s in own).items())
+            },
+            "base_corpus": evaluation.figures.get("base_corpus"),
+            # Every script it learned from (the base corpus too): evaluate leaves them out.
+            "text_keys": sorted({text_key(s.text) for s in marked.scripts}),
+        },
+        "estimator": {
+            "chosen": chosen.name,
+            "alpha": chosen.alpha,
+            "text_features": chosen.text,
+            "ordinal": "ridge regression, thresholds tuned for QWK on out-of-fold predictions",
+            "candidates": list(evaluation.figures["selection"]),
+            "seed": SEED,
+        },
+        "cross_validation": evaluation.figures,
+        "sentence_model": sentences,
+        "familiar_pairs": familiar_card,
+        "versions": {
+            "python": platform.python_version(),
+            "scikit-learn": sklearn.__version__,
+            "nltk": nltk.__version__,
+            "skops": skops.__version__,
+            "numpy": np.__version__,
+            "pandas": pd.__version__,
+        },
+        "training_seconds": round(time.perf_counter() - started, 1),
+    }
+    return TrainedModel(
+        name, rubric.id, rubric.sha256, cols, mark, spag, smodel, card, familiar, credited
+    )
+
+
+FAMILIAR_MIN_DOCS = 2  # a word pair is familiar once this many marked answers use it
+
+
+FAMILIAR_SLIP = 0.01  # genuine answers the familiar-pair checks may misjudge, at most
+
+
+def common_pairs(answers: Sequence[Analysis]) -> frozenset[str]:
+    """Word pairs (stems) that FAMILIAR_MIN_DOCS or more of these answers use."""
+    return _common(Counter(p for a in answers for p in set(word_pairs(a))))
+
+
+def _common(docs: Counter[str]) -> frozenset[str]:
+    """The pairs of a count of answers per pair that enough answers use."""
+    return frozenset(p for p, n in docs.items() if n >= FAMILIAR_MIN_DOCS)
+
+
+def trusted_familiar(answers: Sequence[Analysis]) -> tuple[frozenset[str], dict[str, Any]]:
+    """The word pairs of marked answers, if there are enough answers to judge new ones by.
+
+    The flags call an essay nonsense or off the question when few of its word pairs occur
+    in marked answers. With a class set of answers, most genuine essays would fail that
+    (on ASAP essays, 35 answers put 70-96% of genuine essays under the line). Each marked
+    answer is checked against the pairs of the *other* answers; unless at most 1% fall
+    under the line, the model keeps no pairs and those checks are skipped.
+    """
+    from essay_marker.screen.flags import threshold
+
+    too_short = threshold("too_short", "words")
+    unfamiliar = threshold("off_topic.unfamiliar", "familiar_pairs")
+    pairs = [word_pairs(a) for a in answers]
+    docs: Counter[str] = Counter(p for mine in pairs for p in set(mine))
+    shares = [
+        # familiar without this answer: in FAMILIAR_MIN_DOCS answers besides it
+        sum(docs[p] > FAMILIAR_MIN_DOCS for p in mine) / len(mine)
+        for a, mine in zip(answers, pairs, strict=True)
+        if mine and a.doc.word_count >= too_short
+    ]
+    below = float(np.mean(np.array(shares) < unfamiliar)) if shares else 1.0
+    trusted = below <= FAMILIAR_SLIP
+    familiar = _common(docs) if trusted else frozenset()
+    card = {
+        "pairs": len(familiar),
+        "used_by_flags": trusted,
+        "answers_below_line": round(below, 4),
+    }
+    return familiar, card
+
+
+def _final(
+    pipeline: Any,
+    table: pd.DataFrame,
+    y: np.ndarray,
+    weights: np.ndarray,
+    pooled_y: np.ndarray,
+    pooled_raw: np.ndarray,
+    high: int,
+) -> OrdinalRegressor:
+    """Fit on every script; thresholds and error spread from the pooled out-of-fold outputs."""
+    return OrdinalRegressor(pipeline, 0, high).fit(
+        table, y, oof=(pooled_y, pooled_raw), ridge__sample_weight=weights
+    )
