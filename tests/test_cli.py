@@ -136,7 +136,7 @@ def test_a_large_batch_summary_lists_only_the_scripts_to_check(monkeypatch):
 
     from rich.console import Console
 
-    from essay_marker import cli
+    from essay_marker.commands import figures
 
     def row(i, refer=False, error=None):
         return SimpleNamespace(
@@ -150,13 +150,13 @@ def test_a_large_batch_summary_lists_only_the_scripts_to_check(monkeypatch):
 
     rows = [row(i, refer=i in (5, 50), error="unreadable" if i == 70 else None) for i in range(100)]
     buffer = io.StringIO()
-    monkeypatch.setattr(cli, "out", Console(file=buffer, width=120))
-    cli._print_batch_summary(SimpleNamespace(out_dir="o", rows=rows), hide_mark=False)
+    monkeypatch.setattr(figures, "out", Console(file=buffer, width=120))
+    figures.print_batch_summary(SimpleNamespace(out_dir="o", rows=rows), hide_mark=False)
     shown = buffer.getvalue()
     assert [s for s in ("s005", "s050", "s070", "s006") if s in shown] == ["s005", "s050", "s070"]
     assert "3 of 100 scripts need checking; every script is in marks.csv" in " ".join(shown.split())
     buffer.truncate(0)
-    cli._print_batch_summary(SimpleNamespace(out_dir="o", rows=rows[:20]), hide_mark=False)
+    figures.print_batch_summary(SimpleNamespace(out_dir="o", rows=rows[:20]), hide_mark=False)
     assert "s006" in buffer.getvalue() and "need checking" not in buffer.getvalue()
 
 
