@@ -163,7 +163,7 @@ def score(words: list[tuple[str, str | None]], ref: Reference) -> dict[str, obje
 
 def same_word(suggestion: str, reference: str, ref: Reference) -> bool:
     """The reference, or its British spelling (codespell's list, or essaymark's rules)."""
-    from essay_marker.text import _american_forms
+    from essay_marker.spelling import _american_forms
 
     return (
         suggestion == reference

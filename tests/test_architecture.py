@@ -12,6 +12,7 @@ BASE = {
     "essay_marker.errors": set(),
     "essay_marker.fsutil": set(),
     "essay_marker.text": set(),
+    "essay_marker.spelling": {"essay_marker.text"},
     "essay_marker.rubric": {"essay_marker.errors", "essay_marker.records"},
 }
 
@@ -109,7 +110,7 @@ LAYERS = [
     ["scoring"],
     ["screen.*", "levels", "feedback", "model.*", "render.*"],
     ["analysis.*", "dataset"],
-    ["text", "readers", "rubric", "records", "errors", "fsutil"],
+    ["text", "spelling", "readers", "rubric", "records", "errors", "fsutil"],
 ]
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from essay_marker.text import Lexicon, analyse, close_enough, phrase_stems
+from essay_marker.spelling import Lexicon, close_enough
+from essay_marker.text import analyse, phrase_stems
 
 
 def test_offsets_survive_every_step():
@@ -81,7 +82,7 @@ def test_headings_are_marked_as_headings():
 def test_word_list_loads_the_same_words_as_the_libraries_own_english_list():
     from spellchecker import SpellChecker
 
-    from essay_marker.text import _spellchecker
+    from essay_marker.spelling import _spellchecker
 
     ours, stock = _spellchecker().word_frequency, SpellChecker(language="en").word_frequency
     assert ours.dictionary == stock.dictionary and ours.letters == stock.letters
@@ -95,7 +96,7 @@ def test_corrections_do_not_depend_on_string_hashing():
     import sys
 
     code = (
-        "from essay_marker.text import Lexicon; l = Lexicon(); "
+        "from essay_marker.spelling import Lexicon; l = Lexicon(); "
         "print([l.correction(w) for w in ('tbh', 'realy', 'wud', 'becuase', 'totall', 'thay')])"
     )
     seen = {
@@ -144,7 +145,7 @@ def test_every_british_form_in_codespells_list_is_accepted():
     pytest.importorskip("codespell_lib")
     from importlib.resources import files
 
-    from essay_marker.text import _spellchecker
+    from essay_marker.spelling import _spellchecker
 
     data = files("codespell_lib") / "data" / "dictionary_en-GB_to_en-US.txt"
     pairs = [line.split("->") for line in data.read_text().splitlines() if "->" in line]

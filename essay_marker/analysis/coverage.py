@@ -25,7 +25,8 @@ from essay_marker.records import (
     Status,
 )
 from essay_marker.rubric import DateFact, Misconception, Rubric
-from essay_marker.text import Doc, Lexicon, Sentence, Token, phrase_stems, stem
+from essay_marker.spelling import Lexicon
+from essay_marker.text import Doc, Sentence, Token, phrase_stems, stem
 
 ROLES = tuple(Role)
 _GAP = 4  # words a "*" in a cue phrase may stand for

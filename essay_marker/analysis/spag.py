@@ -10,7 +10,8 @@ from importlib import resources
 from essay_marker.analysis.coverage import CueSet
 from essay_marker.records import Misspelling, Spag, Span
 from essay_marker.rubric import Rubric
-from essay_marker.text import Doc, Lexicon, Token, context_slip, spelling_lists
+from essay_marker.spelling import Lexicon, context_slip, spelling_lists
+from essay_marker.text import Doc, Token
 
 _LONG_SENTENCE = 45  # words; beyond this a sentence is usually a run-on
 
