@@ -1,6 +1,7 @@
 """Load a rubric (TOML, data only) and validate it into frozen dataclasses.
 
 Every error names the file and the key, says what was found and what is allowed.
+Long because the schema is: each section's records, limits and checks sit together.
 """
 
 from __future__ import annotations

@@ -2,6 +2,10 @@
 
 Matching is a small closed set of code (cue phrases on stems, with a gap marker and
 misspelling tolerance); everything question-specific comes from the rubric.
+
+`analyse_coverage` is one long pass over the sentences (about 120 lines) on purpose: what
+a sentence does depends on the one before ("This meant ..." inherits its factors), and the
+state that carries from sentence to sentence reads most plainly in one loop.
 """
 
 from __future__ import annotations

@@ -19,11 +19,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from essay_marker.batch.marking import Job, Marked, mark_files, with_contents
 from essay_marker.errors import ClusterError, EssaymarkError
 from essay_marker.rubric import Rubric
+
+if TYPE_CHECKING:
+    from essay_marker.model.trained import TrainedModel
 
 CONNECT_TIMEOUT = 5  # seconds to reach a scheduler, or for it to have a worker
 INSTALL = "pip install 'essaymark[dask]'"
@@ -48,11 +51,13 @@ def make_setup(rubric: Rubric, model_path: Path | None) -> Setup:
     return Setup(f"{rubric.id}:{rubric.sha256}:{digest}", rubric, model, card)
 
 
-_loaded: dict[str, Any] = {}  # in each worker process: setup key -> model (None for rules)
+_loaded: dict[
+    str, TrainedModel | None
+] = {}  # in each worker process: setup key -> model (None for rules)
 _lock = threading.Lock()  # a worker's threads share the process: load the model once
 
 
-def _scorer(setup: Setup) -> Any:
+def _scorer(setup: Setup) -> TrainedModel | None:
     with _lock:
         if setup.key not in _loaded:
             _loaded.clear()  # one model at a time per worker
@@ -60,7 +65,7 @@ def _scorer(setup: Setup) -> Any:
         return _loaded[setup.key]
 
 
-def _load(setup: Setup) -> Any:
+def _load(setup: Setup) -> TrainedModel | None:
     if setup.model is None:
         return None
     from essay_marker.model.persist import load_model

@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from essay_marker.batch.files import slip_name
 from essay_marker.errors import EssaymarkError
@@ -19,6 +19,10 @@ from essay_marker.fsutil import atomic_write
 from essay_marker.readers import MAX_BYTES, text_from_bytes
 from essay_marker.records import EXPLAINING, BatchRow, Status
 from essay_marker.rubric import Rubric, find_rubric
+
+if TYPE_CHECKING:
+    from essay_marker.records import EssayResult
+    from essay_marker.scoring import Scorer
 
 _worker: dict[str, Any] = {}
 
@@ -122,7 +126,7 @@ def write_slips(marked: Marked, out_dir: Path) -> None:
         atomic_write(out_dir / "feedback" / name, text, durable=False)
 
 
-def targets_of(result: Any, rubric: Rubric) -> tuple[str, ...]:
+def targets_of(result: EssayResult, rubric: Rubric) -> tuple[str, ...]:
     """What the class report counts: the next steps this script needs, as stable ids."""
     out = []
     for f in result.factors:
@@ -164,7 +168,7 @@ def mark_chunk(jobs: list[Job]) -> list[tuple[BatchRow, dict[str, Any] | None]]:
     return out
 
 
-def mark_files(jobs: list[Job], rubric: Rubric, scorer: Any) -> list[Marked]:
+def mark_files(jobs: list[Job], rubric: Rubric, scorer: Scorer | None) -> list[Marked]:
     """Mark some files (read here unless the jobs carry their bytes); writes nothing."""
     from essay_marker.scoring import score_essays
 
@@ -187,6 +191,7 @@ def mark_files(jobs: list[Job], rubric: Rubric, scorer: Any) -> list[Marked]:
     if readable:
         first = jobs[readable[0][0]]
         essays = [(text, jobs[i].relative) for i, text, _ in readable]
+        results: list[EssayResult] | list[EssayResult | Exception]
         try:
             results = score_essays(essays, rubric, scorer, first.hide_mark, first.sources)
         except Exception:  # one odd essay must not sink the chunk: mark them one by one
@@ -196,7 +201,9 @@ def mark_files(jobs: list[Job], rubric: Rubric, scorer: Any) -> list[Marked]:
     return [item for item in out if item is not None]
 
 
-def _score_alone(text: str, name: str, job: Job, rubric: Rubric, scorer: Any) -> Any:
+def _score_alone(
+    text: str, name: str, job: Job, rubric: Rubric, scorer: Scorer | None
+) -> EssayResult | Exception:
     from essay_marker.scoring import score_essay
 
     try:
@@ -205,7 +212,9 @@ def _score_alone(text: str, name: str, job: Job, rubric: Rubric, scorer: Any) ->
         return exc
 
 
-def _finish(job: Job, text: str, digest: str, result: Any, rubric: Rubric) -> Marked:
+def _finish(
+    job: Job, text: str, digest: str, result: EssayResult | Exception, rubric: Rubric
+) -> Marked:
     """One script's slips and markbook row."""
     from essay_marker.render.report import result_to_dict, to_html_slip, to_markdown
 

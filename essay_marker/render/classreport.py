@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import statistics
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -128,7 +129,7 @@ def _report_parts(
     marked = [r for r in rows if not r.error]
     marks = sorted(r.mark for r in marked if r.mark is not None)
     summary = (
-        {"mean": sum(marks) / len(marks), "median": marks[len(marks) // 2]}
+        {"mean": statistics.mean(marks), "median": f"{statistics.median(marks):g}"}
         if marks and not hide_mark
         else None
     )

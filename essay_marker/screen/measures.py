@@ -5,6 +5,9 @@ quotes, and any spans of the essay to blank). Which values raise which flag, and
 flag does, is data: essay_marker/data/flags.toml, applied by flags.screen(). The numbers in this
 module define what a measure counts (five words in a row make a copied run); the thresholds
 that decide are in the data file, each with its reason.
+
+It is long (about 800 lines) because it holds every measure, each short: one place to
+look up a name flags.toml uses. A measure that grows past a screen belongs in its own module.
 """
 
 from __future__ import annotations
