@@ -260,6 +260,7 @@ def test_version_and_every_command_has_an_example_and_no_bool_placeholder():
         text = run(*command, "--help").stdout
         assert "Example:" in text, command
         assert text.count("<bool>") <= 1  # only Typer's own --help shows one
+        assert "list[" not in text, command  # a type, not what to type
 
 
 def test_an_unfinished_rubric_is_warned_about_and_not_used_without_a_model(tmp_path):

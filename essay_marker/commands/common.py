@@ -106,7 +106,10 @@ NoBaseOpt = Annotated[
 SourceOpt = Annotated[
     list[Path] | None,
     typer.Option(
-        "--source", "-s", help="A text the students were given; copying it earns no credit."
+        "--source",
+        "-s",
+        metavar="FILE",
+        help="A text the students were given; copying it earns no credit (repeatable).",
     ),
 ]
 
