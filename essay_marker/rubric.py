@@ -133,6 +133,9 @@ class Rubric:
     # The rubric's own levels of response, as JSON of a [mark_scheme] table in the format of
     # essay_marker/data/levels.toml (levels.py reads it); "" for the default scheme.
     mark_scheme: str = ""
+    # The rubric's own SPaG bands ([spag_bands], the format of essay_marker/data/spag_bands.toml)
+    # as JSON; "" for the shipped ones.
+    spag_bands: str = ""
     path: str = ""
     sha256: str = field(default="", compare=False)
 
@@ -429,6 +432,42 @@ def _period(r: _Reader) -> tuple[int, int] | None:
     return raw[0], raw[1]
 
 
+def _spag_bands(r: _Reader, spag_max: int) -> str:
+    """[spag_bands] checked: min_words, then bands 1..4 each with the figures it needs."""
+    if "spag_bands" not in r.table:
+        return ""
+    t = r.sub("spag_bands")
+    min_words = t.get("min_words", int)
+    if min_words < 0:
+        raise t.fail("min_words", f"must be 0 or more, found {min_words}")
+    bands = []
+    for b in t.tables("bands"):
+        band = b.get("band", int)
+        if not 1 <= band <= 4:
+            # The estimate is on a 0-4 scale, scaled to the rubric's spag_max afterwards.
+            raise b.fail("band", f"must be 1 to 4, found {band}", "rubrics scale 0-4 to spag_max")
+        figures = {"band": band}
+        for name in ("accuracy", "control"):
+            value = float(b.get(name, (int, float)))
+            if not 0.0 <= value <= 1.0:
+                raise b.fail(name, f"is a share of 0 to 1, found {value}")
+            figures[name] = value
+        terms = b.get("terms", int, 0)
+        if terms < 0:
+            raise b.fail("terms", f"must be 0 or more, found {terms}")
+        figures["terms"] = terms
+        b.done()
+        bands.append(figures)
+    t.done()
+    if not bands:
+        raise r.fail("spag_bands.bands", "is missing", "give at least one [[spag_bands.bands]]")
+    if len({b["band"] for b in bands}) < len(bands):
+        raise r.fail("spag_bands.bands", "gives a band twice")
+    if not spag_max:
+        raise r.fail("spag_bands", "is given but spag_max is 0", "set spag_max or remove it")
+    return json.dumps({"min_words": min_words, "bands": bands}, sort_keys=True)
+
+
 def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
     """Validate rubric TOML text into a Rubric; raise RubricError naming the key."""
     if len(text) > LIMITS["bytes"]:
@@ -495,6 +534,7 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
         mark_scheme=json.dumps(r.get("mark_scheme", dict, {}), sort_keys=True)
         if "mark_scheme" in data
         else "",
+        spag_bands=_spag_bands(r, spag_max),
         path=path,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )

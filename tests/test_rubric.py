@@ -34,6 +34,16 @@ explained = "x"
 weighed = "x"
 """
 
+WITH_SPAG = MINIMAL.replace("max_mark = 4\n", "max_mark = 4\nspag_max = 4\n")
+SPAG_BANDS = """
+[spag_bands]
+min_words = 10
+[[spag_bands.bands]]
+band = 4
+accuracy = 0.99
+control = 0.9
+"""
+
 
 def test_bundled_rubric_loads_with_the_four_named_factors():
     rubric = find_rubric("stalin-main-reason")
@@ -99,6 +109,15 @@ def test_factorless_rubric_is_valid():
         (MINIMAL + DATE.replace("[1924]", '["1924"]'), "dates[0].years", "four-digit years"),
         (MINIMAL + DATE.replace('cues = ["lenin died"]\n', ""), "dates[0].cues", "missing"),
         (MINIMAL + DATE + DATE, "dates", "duplicate"),
+        (MINIMAL + SPAG_BANDS, "spag_bands", "spag_max is 0"),
+        (WITH_SPAG + SPAG_BANDS.replace("band = 4", "band = 5"), "bands[0].band", "1 to 4"),
+        (WITH_SPAG + SPAG_BANDS.replace("0.99", "99"), "bands[0].accuracy", "share of 0 to 1"),
+        (WITH_SPAG + SPAG_BANDS + "colour = 1\n", "bands[0].colour", "not a known key"),
+        (
+            WITH_SPAG + SPAG_BANDS + SPAG_BANDS.split("min_words = 10\n")[1],
+            "spag_bands.bands",
+            "twice",
+        ),
     ],
 )
 def test_invalid_rubric_names_file_and_key(text, key, words):

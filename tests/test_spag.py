@@ -87,6 +87,21 @@ def test_a_rubric_without_specialist_terms_asks_for_none():
     assert _spag(text, plain).mark >= 3
 
 
+def test_a_rubric_can_set_its_own_bands():
+    from essay_marker.rubric import parse_rubric, rubric_template
+
+    template = rubric_template("plain", "Why did the war begin?", 16)
+    lenient = parse_rubric(
+        template
+        + "\n[spag_bands]\nmin_words = 5\n[[spag_bands.bands]]\nband = 4\n"
+        + "accuracy = 0.5\ncontrol = 0.0\n",
+        "lenient.toml",
+    )
+    text = "the war began becuase of alliances and the leaders were scared of each other"
+    assert _spag(text, lenient).mark == 4
+    assert _spag(text, parse_rubric(template, "plain.toml")).mark < 4
+
+
 def test_bands_are_read_from_data():
     from essay_marker.analysis.spag import Band, Bands, bundled_bands, spag_band
 

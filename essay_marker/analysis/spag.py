@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from essay_marker.analysis.coverage import CueSet
 from essay_marker.records import Misspelling, Spag, Span
@@ -92,13 +94,22 @@ class Bands:
     bands: tuple[Band, ...]
 
 
+def _bands(data: dict[str, Any]) -> Bands:
+    bands = tuple(sorted((Band(**b) for b in data["bands"]), key=lambda b: -b.band))
+    return Bands(data["min_words"], bands)
+
+
 @cache
 def bundled_bands() -> Bands:
     """The shipped thresholds (essay_marker/data/spag_bands.toml)."""
     path = resources.files("essay_marker") / "data" / "spag_bands.toml"
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    bands = tuple(sorted((Band(**b) for b in data["bands"]), key=lambda b: -b.band))
-    return Bands(data["min_words"], bands)
+    return _bands(tomllib.loads(path.read_text(encoding="utf-8")))
+
+
+@cache
+def bands_for(spag_bands: str) -> Bands:
+    """A rubric's own bands (its `spag_bands`, checked when it was loaded), else the shipped."""
+    return _bands(json.loads(spag_bands)) if spag_bands else bundled_bands()
 
 
 def spag_band(
@@ -135,7 +146,8 @@ def estimate_spag(doc: Doc, rubric: Rubric, stems: list[tuple[str, ...]]) -> Spa
     # A rubric with no specialist terms (a teacher's new question) asks for none: counting
     # them capped every essay at band 1.
     found = len(terms) if rubric.specialist_terms else None
-    band = spag_band(words, accuracy, control, found) if rubric.spag_max else 0
+    bands = bands_for(rubric.spag_bands)
+    band = spag_band(words, accuracy, control, found, bands) if rubric.spag_max else 0
     # Rubrics with a different SPaG maximum scale the four bands.
     mark = round(band * rubric.spag_max / 4) if rubric.spag_max else 0
     return Spag(
