@@ -331,6 +331,7 @@ def analyse_coverage(
     judged: list[tuple[int, str]] = []  # (sentence index, factor id)
     single_judged: set[int] = set()  # judgement sentences about one factor only
     previous: set[str] = set()
+    rank = {f.id: i for i, f in enumerate(rubric.factors)}
     for sent, sent_stems, hint, found in zip(doc.sentences, all_stems, hints, matches, strict=True):
         if sent.heading:
             # "Trotsky" or "Left and Right" as a heading names a topic; it says nothing.
@@ -368,7 +369,9 @@ def analyse_coverage(
             hits, found, hint, c, inherited, previous_shown, sent.start in corrected
         )
         pairs = []
-        for fid in sorted(in_play, key=lambda f: hits.get(f, -1)):
+        # Ties (inherited factors, one cue naming two) in the rubric's order: set order
+        # changes with PYTHONHASHSEED, and the first pair decides what feedback names.
+        for fid in sorted(in_play, key=lambda f: (hits.get(f, -1), rank[f])):
             if weighing and len(in_play) >= 2:
                 role = Role.WEIGH
             elif fid == judged_here:
