@@ -467,7 +467,10 @@ def judgement_figures(golds: Sequence[Gold], records: Sequence[dict[str, Any]]) 
             if j["present"] and j["main_factor"]
             else ("unnamed" if j["present"] else "none")
         )
-        main_right += pred == g.main_reason
+        # "unnamed": a judgement on a reason the rubric does not list, right for "other:…".
+        main_right += pred == g.main_reason or (
+            pred == "unnamed" and g.main_reason.startswith("other:")
+        )
         none_gold += g.main_reason == "none"
         none_pred += pred == "none"
         none_both += pred == "none" and g.main_reason == "none"

@@ -285,7 +285,13 @@ def _next_step(result: Marking, rubric: Rubric, reading: Reading) -> str:
             f"possible? Use that link to show which was more important."
         )
     main_id = result.judgement.main_factor
-    if not reading.plain_verdict or main_id is None:
+    if main_id is None:
+        # A verdict on a reason essaymark cannot name: never ask for a judgement it has.
+        return (
+            "Give a criterion for your judgement in your conclusion: which of the other "
+            "reasons did your main reason make possible, or depend on?"
+        )
+    if not reading.plain_verdict:
         # Which reason the judgement picks is not clear enough to name it back.
         return (
             "In your conclusion, name the ONE reason you think mattered most and give a "

@@ -105,6 +105,8 @@ class Language:
     connectives: tuple[str, ...]
     hedging: tuple[str, ...] = ()
     contrast: tuple[str, ...] = ()
+    verdict: tuple[str, ...] = ()
+    concession: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -336,7 +338,7 @@ def _language(r: _Reader, base: Language | None) -> Language:
     names = LANGUAGE_KEYS
     values = {}
     for name in names:
-        extra = _cues(r, name, allow_empty=base is not None or name in ("hedging", "contrast"))
+        extra = _cues(r, name, allow_empty=base is not None or name in _OPTIONAL_LANGUAGE)
         values[name] = (getattr(base, name) if base else ()) + extra
     r.done()
     return Language(**values)
@@ -350,7 +352,10 @@ LANGUAGE_KEYS = (
     "connectives",
     "hedging",
     "contrast",
+    "verdict",
+    "concession",
 )
+_OPTIONAL_LANGUAGE = ("hedging", "contrast", "verdict", "concession")
 _default_language: Language | None = None
 
 

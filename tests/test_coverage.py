@@ -143,3 +143,14 @@ def test_evidence_shown_is_the_part_surely_about_the_factor(rubric):
     doubtful = [Hint(agrees=frozenset()), Hint(agrees=frozenset())]
     gs = analyse_coverage(doc, rubric, hints=doubtful).factor("general_secretary")
     assert gs.status != "absent" and gs.evidence == ()
+
+
+JUDGEMENT_CASES = load_cases("judgement_cases.toml")
+
+
+@pytest.mark.parametrize("case", JUDGEMENT_CASES, ids=[c["why"] for c in JUDGEMENT_CASES])
+def test_judgement_case(case, rubric):
+    _, cov = _coverage(case["text"], rubric)
+    j = cov.judgement
+    read = (j.main_factor or "unnamed") if j.present else "none"
+    assert read == case["main"], case["text"]

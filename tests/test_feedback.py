@@ -69,3 +69,24 @@ def test_the_next_step_never_asks_to_keep_a_fact_it_corrects(rubric):
     r = score_essay(text, rubric)
     assert [m.id for m in r.misconceptions] == ["gen_sec_year"]
     assert "Keep the fact" not in r.feedback.next_step or "1924" not in r.feedback.next_step
+
+
+UNLISTED_MAIN_REASON = """\
+Stalin became General Secretary in 1922. This meant that he could appoint his own \
+supporters to key posts, so they voted for him at Party Congresses.
+
+Trotsky was arrogant and many Bolsheviks feared he would use the Red Army to seize power. \
+This meant that Zinoviev and Kamenev sided with Stalin to stop him.
+
+Both of these helped, but I think the main reason was luck, because Trotsky was ill at \
+the moments that mattered most and Lenin's Testament was never published.
+"""
+
+
+def test_a_verdict_on_an_unlisted_reason_is_a_judgement_and_never_asked_for(rubric):
+    r = score_essay(UNLISTED_MAIN_REASON, rubric, input_name="luck.txt")
+    assert r.judgement.present and r.judgement.main_factor is None
+    said = " ".join([*r.feedback.www, *r.feedback.ebi, r.feedback.next_step])
+    for asks in ("Add a judgement", "Answer the question directly", "name the ONE reason"):
+        assert asks not in said, said
+    assert "You make a clear judgement that" not in said

@@ -188,8 +188,10 @@ class _Compiled:
     causal: int
     weighing: int
     judgement: int
+    verdict: int
     hedging: int
     contrast: int
+    concession: int
     misconceptions: tuple[tuple[Misconception, tuple[int, ...], int], ...]
     dates: tuple[tuple[DateFact, int], ...]
     openers: CueSet  # matched on a sentence's first words only
@@ -211,8 +213,10 @@ def _compile(rubric: Rubric) -> _Compiled:
         causal=add(lang.causal),
         weighing=add(lang.weighing),
         judgement=add(lang.judgement),
+        verdict=add(lang.verdict),
         hedging=add(lang.hedging),
         contrast=add(lang.contrast),
+        concession=add(lang.concession),
         misconceptions=tuple(
             (m, tuple(add(g) for g in m.all_of), add(m.none_of)) for m in rubric.misconceptions
         ),
@@ -328,7 +332,8 @@ def analyse_coverage(
     shown_by_factor: dict[str, list[Evidence]] = {f.id: [] for f in rubric.factors}
     previous_shown: set[str] = set()
     sentence_roles: list[SentenceRoles] = []
-    judged: list[tuple[int, str]] = []  # (sentence index, factor id)
+    # (sentence index, factor id or "" for a reason the rubric does not list, verdict?)
+    judged: list[tuple[int, str, bool]] = []
     single_judged: set[int] = set()  # judgement sentences about one factor only
     previous: set[str] = set()
     rank = {f.id: i for i, f in enumerate(rubric.factors)}
@@ -357,11 +362,9 @@ def analyse_coverage(
         if hint.explains is not None:
             causal = hint.explains >= (EXPLAIN_WITH_CUE if causal else EXPLAIN_ALONE)
         weighing = c.weighing in found
-        judge_at = min(found[c.judgement]) if c.judgement in found else None
-
-        judged_here = _judged(hits, inherited, found, judge_at, c)
-        if judged_here:
-            judged.append((sent.index, judged_here))
+        judged_here, verdict = _judged(sent, found, c, hint, inherited)
+        if judged_here is not None:
+            judged.append((sent.index, judged_here, verdict))
             if len(in_play) == 1:
                 single_judged.add(sent.index)
 
@@ -410,7 +413,8 @@ def analyse_coverage(
         factors.append(FactorCoverage(f.id, f.name, f.named, status, shown_ev, ev))
     factors_t = tuple(factors)
 
-    judgement = _judgement(doc, judged, factors_t, single_judged)
+    causal_at = {r.index for r in sentence_roles if r.causal}
+    judgement = _judgement(doc, judged, factors_t, single_judged, causal_at)
     outside = _out_of_period(doc, rubric.period)
     # Knowledge is credited from sentences that are right and inside the question.
     skip = corrected | {s.start for s in outside}
@@ -458,43 +462,154 @@ def _is_causal(e: Evidence, sentences: Sequence[SentenceRoles]) -> bool:
 
 
 def _judged(
-    hits: dict[str, int],
-    inherited: set[str],
-    found: Matches,
-    judge_at: tuple[int, int] | None,
-    c: _Compiled,
-) -> str | None:
-    """The factor a sentence judges to be the main reason, if it judges one.
+    sent: Sentence, found: Matches, c: _Compiled, hint: Hint, inherited: set[str]
+) -> tuple[str | None, bool]:
+    """The factor a sentence judges the main reason ("" for one the rubric does not list,
+    None for no judgement), and whether it says so in a verdict ("the main reason was…").
 
-    The factor named nearest after the judgement words; after a turn ("X gave him the
-    means, but it was Y that…"), the factor named after the turn. A hedge ("it is hard to
-    say which") is no judgement unless the sentence turns to one after it.
+    Reasons in a conceded clause ("Although X helped, …") are granted, not judged. After a
+    turn ("X gave him the means, but it was Y that…") the reason after the turn is judged,
+    unless a verdict names one before it ("The main reason was X, but Y helped too"). A
+    hedge ("it is hard to say which") is no judgement unless the sentence turns after it.
     """
-    if judge_at is None or not (hits or inherited):
-        return None
+    verdict_at = [a for a, _ in found.get(c.verdict, [])]
+    cues = found.get(c.verdict) or found.get(c.judgement)
+    if not cues:
+        return None, False
+    judge_at = [a for a, _ in cues]
+    cue_end = min(cues)[1] - 1  # the cue's last word: "mainly because" gives no reason
+    verdict = bool(verdict_at)
     turns = [a for a, _ in found.get(c.contrast, [])]
+    conceded = _conceded(sent, [a for a, _ in found.get(c.concession, [])], turns)
+    free: dict[str, int] = {}  # factor -> where it is first named outside a concession
+    widest: dict[str, int] = {}  # factor -> its longest cue match there, in words
+    for fid, k in c.factors:
+        at = [m for m in found.get(k, []) if not any(x <= m[0] < y for x, y in conceded)]
+        if at:
+            free[fid] = min(at)[0]
+            widest[fid] = max(b - a for a, b in at)
+    if not free and not inherited and not conceded and hint.factors:
+        # The sentence model's factors have no place in the sentence: they stand in for a
+        # named reason only when nothing is named, carried over or conceded.
+        return min(hint.factors), verdict
+    # A turn word that opened a conceded clause ("While X gave him the means, …") is not
+    # a turn itself.
+    turns = [t for t in turns if not any(x == t for x, _ in conceded)]
     hedges = [a for a, _ in found.get(c.hedging, [])]
     if hedges:
         turns = [t for t in turns if t > min(hedges)]
         if not turns:
-            return None
+            return None, False
+    first = judge_at[0]
+    norms = [t.norm for t in sent.tokens]
     if turns:
-        past = [(pos, f) for f, pos in hits.items() if pos > turns[-1]]
-        if past:
-            return min(past)[1]
-    after = [(pos, f) for f, pos in hits.items() if pos >= judge_at[0]]
-    before = [(judge_at[0] - pos, f) for f, pos in hits.items() if pos < judge_at[0]]
-    pick = min(after) if after else (min(before) if before else None)
-    return pick[1] if pick else sorted(inherited)[0]
+        turn = turns[-1]
+        named_first = verdict and first < turn and any(first <= p < turn for p in free.values())
+        if not named_first:
+            stop = _gives_reason(norms, max(turn, cue_end))
+            past = [(pos, f) for f, pos in free.items() if turn < pos < stop]
+            if past:
+                return _spelled_out(min(past)[1], free, widest), verdict
+            if verdict and verdict_at[-1] > turn:
+                return "", True
+    if not free:
+        if inherited:
+            return sorted(inherited)[0], verdict
+        return ("", True) if verdict else (None, False)
+    # "X was the main reason": the reason comes before the verdict; "the main reason was
+    # X, because Y…": after it, but not in the reasons given for it.
+    named_before = first >= 1 and (
+        norms[first - 1] in _COPULA or (first >= 2 and norms[first - 2] in _COPULA)
+    )
+    stop = _gives_reason(norms, cue_end)
+    after = [(pos, f) for f, pos in free.items() if first <= pos < stop]
+    before = [(first - pos, f) for f, pos in free.items() if pos < first]
+    if named_before and before:
+        after = []
+    if not after and not before:
+        if verdict:
+            return "", True
+        after = [(pos, f) for f, pos in free.items()]
+    return _spelled_out(min(after or before)[1], free, widest), verdict
+
+
+def _gives_reason(norms: Sequence[str], start: int) -> int:
+    """Where, after start, the sentence starts giving a reason for its verdict: "…was
+    luck, because X" gives one; "…was because he was General Secretary" names the reason."""
+    return next(
+        (
+            i
+            for i in range(start + 1, len(norms))
+            if norms[i] in _GIVES_REASON and norms[i - 1] not in _COPULA
+        ),
+        len(norms),
+    )
+
+
+_COPULA = frozenset({"was", "is", "were", "are", "be", "been"})
+_GIVES_REASON = frozenset({"because", "since", "so", "which"})
+
+
+def _spelled_out(pick: str, free: dict[str, int], widest: dict[str, int]) -> str:
+    """ "his skill in playing the factions": a one-word cue heads a phrase that a longer
+    cue just after it spells out, and the longer one says what the reason is."""
+    near = [f for f, pos in free.items() if 0 < pos - free[pick] <= _PHRASE_GAP]
+    longer = [f for f in near if widest[f] > widest.get(pick, 0) == 1]
+    return min(longer, key=free.__getitem__) if longer else pick
+
+
+_PHRASE_GAP = 3  # words between a one-word cue and a longer one that spells it out
+
+
+_CLAUSE_END = re.compile(r"[,;:()–—]|\s-\s")
+
+
+def _conceded(sent: Sentence, opens: list[int], turns: list[int]) -> list[tuple[int, int]]:
+    """Token ranges of conceded clauses: from a concession word ("although") to the next
+    comma (or dash, semicolon…), or to the end of the sentence; and a turn word ("while",
+    "whereas") that opens a clause closed by a comma ("While X gave him the means, …")."""
+    if not opens and not turns:
+        return []
+    toks = sent.tokens
+    ends = [
+        i + 1
+        for i in range(len(toks) - 1)
+        if _CLAUSE_END.search(sent.text[toks[i].end - sent.start : toks[i + 1].start - sent.start])
+    ]
+    spans = [(a, next((e for e in ends if e > a), len(toks) + 1)) for a in opens]
+    for t in turns:
+        opens_clause = t == 0 or t in ends
+        close = next((e for e in ends if e > t), None)
+        if opens_clause and close is not None and toks[t].norm in _SUBORDINATE_TURNS:
+            spans.append((t, close))
+    return spans
+
+
+_SUBORDINATE_TURNS = frozenset({"while", "whilst", "whereas"})
 
 
 def _judgement(
     doc: Doc,
-    judged: list[tuple[int, str]],
+    judged: list[tuple[int, str, bool]],
     factors: tuple[FactorCoverage, ...],
     single: set[int] = frozenset(),  # type: ignore[assignment]
+    causal: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> Judgement:
-    if not judged:
+    """The essay's judgement from its judging sentences.
+
+    Where any sentence gives a verdict, only verdicts count: "I think" or "the most
+    famous" elsewhere is not the judgement. The conclusion's last verdict wins. Only when
+    no verdict names a reason the rubric lists is the judgement on an unnamed one (no main
+    factor), supported when its own sentence gives a reason ("because…").
+    """
+    if any(v for _, _, v in judged):
+        judged = [j for j in judged if j[2]]
+    if any(f for _, f, _ in judged):
+        # "GS was the main reason", "that is the main reason": a verdict naming no reason
+        # the rubric lists usually points at one named elsewhere.
+        judged = [j for j in judged if j[1]]
+    pairs = [(i, f) for i, f, _ in judged]
+    if not pairs:
         return Judgement(False, None, False, None, ())
     n = len(doc.sentences)
     paragraphs = {s.paragraph for s in doc.sentences}
@@ -504,26 +619,29 @@ def _judgement(
         outro = {s.index for s in doc.sentences if s.paragraph == last_p}
     else:
         intro, outro = set(range(min(2, n))), set(range(max(0, n - 2), n))
-    intro_f = [f for i, f in judged if i in intro]
-    outro_f = [f for i, f in judged if i in outro]
+    intro_f = [f for i, f in pairs if i in intro]
+    outro_f = [f for i, f in pairs if i in outro]
     counts: dict[str, int] = {}
-    for _, f in judged:
+    for _, f in pairs:
         counts[f] = counts.get(f, 0) + 1
-    main = outro_f[-1] if outro_f else max(counts, key=lambda f: (counts[f], -_first(judged, f)))
+    main = outro_f[-1] if outro_f else max(counts, key=lambda f: (counts[f], -_first(pairs, f)))
     consistent = None
     if intro_f and outro_f and intro != outro:
         # Only two plain verdicts on one reason each can contradict each other: a sentence
         # weighing two reasons ("X gave him the means, but…") is not a different verdict.
-        first = next(i for i, _ in judged if i in intro)
-        last = [i for i, _ in judged if i in outro][-1]
-        plain = first in single and last in single
+        first = next(i for i, _ in pairs if i in intro)
+        last = [i for i, _ in pairs if i in outro][-1]
+        plain = first in single and last in single and "" not in (intro_f[0], outro_f[-1])
         consistent = intro_f[0] == outro_f[-1] or not plain
-    status = next(f.status for f in factors if f.id == main)
+    if main:
+        supported = next(f.status for f in factors if f.id == main) in EXPLAINING
+    else:
+        supported = any(i in causal for i, f in pairs if f == main)
     evidence = tuple(
         Evidence(doc.sentences[i].text, doc.sentences[i].start, doc.sentences[i].end, Role.JUDGE)
-        for i in sorted({i for i, _ in judged})
+        for i in sorted({i for i, _ in pairs})
     )
-    return Judgement(True, main, status in EXPLAINING, consistent, evidence)
+    return Judgement(True, main or None, supported, consistent, evidence)
 
 
 def _first(judged: list[tuple[int, str]], factor: str) -> int:

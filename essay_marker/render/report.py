@@ -204,6 +204,8 @@ def print_text(r: EssayResult, console: Any, hide_mark: bool = False) -> None:
         if j.consistent is False:
             verdict += "; introduction and conclusion disagree"
         console.print(f"[bold]Judgement:[/bold] main reason = {escape(j.main_factor)} ({verdict})")
+    elif j.present:
+        console.print("[bold]Judgement:[/bold] main reason = one the rubric does not list")
     else:
         console.print("[bold]Judgement:[/bold] none found")
     for m in r.misconceptions:
