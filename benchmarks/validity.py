@@ -1,13 +1,17 @@
 """Validity on essays nobody on the team wrote: marks, factors, judgement, feedback truth.
 
     python benchmarks/validity.py [--split dev|test|all] [--json] [--set DIR]
-                                  [--model FILE | --rules]
+                                  [--model FILE | --rules | --lowo] [--in-sample]
 
 Marks every essay of the blind set (corpus/stalin-main-reason-blind) with the same code
 path as `essaymark check` (score_essays with the bundled model, or the one given) and
 compares what essaymark says with the independent annotation, beside a length-only
 baseline fitted on the training corpus. Every run on the frozen `test` split is counted in
 benchmarks/test-looks.log, and the count is printed with the figures: look once per release.
+
+The shipped model is trained on the dev split too (tools/training_set.py), so on dev its
+figures would be in-sample and the script refuses them: `--lowo` retrains it without each
+dev writer in turn and marks that writer's essays (about three minutes).
 
 The scoring half (load_gold, evaluate, bullet_claims) takes check's JSON records, so a
 test can run it on a tiny fixture with known answers (tests/test_validity.py).
@@ -21,6 +25,7 @@ import json
 import math
 import re
 import sys
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -608,6 +613,35 @@ def essaymark_records(
     return [result_to_dict(r) for r in results]
 
 
+def trained_on_these(golds: Sequence[Gold], rubric: Any, model: Path | None) -> list[str]:
+    """The essays of golds the model learned from (by the text keys its card keeps)."""
+    from essay_marker.model.persist import bundled_model_path, load_model, skip_skops_default_trust
+    from essay_marker.training.fit import trained_on
+    from essay_marker.training.sets import text_key
+
+    skip_skops_default_trust()
+    seen = trained_on(load_model(model or bundled_model_path(rubric), rubric))
+    return [g.file for g in golds if text_key(g.text) in seen]
+
+
+def lowo_records(golds: Sequence[Gold], rubric: Any) -> list[dict[str, Any]]:
+    """Each writer's essays marked by a model trained as the shipped one is
+    (tools/training_set.py) but without that writer: honest figures on the dev split."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    from training_set import train
+
+    out: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for writer in sorted({g.writer for g in golds}):
+            print(f"training without {writer}…", file=sys.stderr)
+            model = Path(tmp) / f"without-{writer}.skops"
+            train(model, frozenset({writer}), quiet=True)
+            mine = [g for g in golds if g.writer == writer]
+            marked = essaymark_records(mine, rubric, model, False)
+            out |= zip((g.file for g in mine), marked, strict=True)
+    return [out[g.file] for g in golds]
+
+
 def corpus_baseline(rubric: Any) -> Any:
     """The length-only baseline, fitted on the training corpus's marks."""
     import pandas as pd
@@ -674,6 +708,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--set", type=Path, default=BLIND, help="the blind set's folder")
     parser.add_argument("--model", type=Path, help="a model file (default: the bundled model)")
     parser.add_argument("--rules", action="store_true", help="mark with the coverage rules only")
+    parser.add_argument(
+        "--lowo",
+        action="store_true",
+        help="dev only: leave one writer out (train without each dev writer, mark their essays)",
+    )
+    parser.add_argument(
+        "--in-sample", action="store_true", help="run even on essays the model was trained on"
+    )
     args = parser.parse_args(argv)
     from essay_marker.rubric import find_rubric
 
@@ -684,7 +726,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     looks = None
     if args.split in ("test", "all"):
         looks = count_test_look(sys.argv[1:] if argv is None else list(argv))
-    records = essaymark_records(golds, rubric, args.model, args.rules)
+    if args.lowo:
+        if args.split != "dev" or args.model or args.rules:
+            sys.exit("--lowo retrains the shipped model without each dev writer: --split dev only")
+        records = lowo_records(golds, rubric)
+    else:
+        seen = [] if args.rules else trained_on_these(golds, rubric, args.model)
+        if seen and not args.in_sample:
+            sys.exit(
+                f"{len(seen)} of these {len(golds)} essays trained the model, so its figures "
+                "here are in-sample: run with --lowo (each writer marked by a model trained "
+                "without them), or --in-sample to see them anyway"
+            )
+        records = essaymark_records(golds, rubric, args.model, args.rules)
     fig = evaluate(golds, records, rubric, corpus_baseline(rubric))
     fig["split"] = args.split
     fig["test_looks"] = looks

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -172,19 +173,50 @@ def _from_level(scheme_level: int, top: int) -> int:
     return max(1, round(scheme_level * top / SCHEME_LEVELS))
 
 
-def summarise(coverage: Coverage, doc: Doc) -> Summary:
-    """Reduce coverage to the counts the mark scheme is written in."""
+# Words that might start saying how or why, loose on purpose: a reason none of whose
+# sentences has one is surely not explained, and two reasons in a sentence with one are
+# perhaps linked.
+MIGHT_EXPLAIN = re.compile(
+    r"\b(so|because|becuase|cause|meant|means|allowed|let|lets|helped|made|makes|therefore|"
+    r"thus|which|led|caused|gave|gives|why|result|enabled|without|more|than|depended|only)\b"
+    r"|->|→",
+    re.IGNORECASE,
+)
+
+
+def summarise(coverage: Coverage, doc: Doc, *, generous: bool = False) -> Summary:
+    """Reduce coverage to the counts the mark scheme is written in.
+
+    `generous` counts what the essay might do as done: a mentioned reason whose sentences
+    might say how as explained, two reasons in one such sentence as linked. Feedback says a
+    criterion is unmet only when it is unmet even then (a false "you have not linked your
+    reasons" teaches the wrong thing; a missing one costs little).
+    """
     fs = coverage.factors
+    done = {f.id for f in fs if f.status in EXPLAINING}
+    linked = any(f.status == Status.WEIGHED for f in fs)
+    if generous:
+        done |= {
+            f.id
+            for f in fs
+            if f.status == Status.MENTIONED and any(MIGHT_EXPLAIN.search(e.text) for e in f.support)
+        }
+        linked = linked or any(
+            len({fid for fid, _ in s.roles}) >= 2
+            and (s.causal or s.weighing or MIGHT_EXPLAIN.search(doc.text[s.start : s.end]))
+            for s in coverage.sentences
+        )
+    j = coverage.judgement
     return Summary(
         mentioned=sum(f.status != Status.ABSENT for f in fs),
-        explained=sum(f.status in EXPLAINING for f in fs),
+        explained=len(done),
         # Explained and returned to: more than one sentence of the student's own on it.
-        developed=sum(f.status in EXPLAINING and len(f.support) >= 2 for f in fs),
-        weighed=sum(f.status == Status.WEIGHED for f in fs),
-        named_explained=sum(f.named and f.status in EXPLAINING for f in fs),
+        developed=sum(f.id in done and len(f.support) >= 2 for f in fs),
+        weighed=max(sum(f.status == Status.WEIGHED for f in fs), int(linked)),
+        named_explained=sum(f.named and f.id in done for f in fs),
         evidence=len(coverage.specific_evidence),
-        judgement=coverage.judgement.present,
-        supported=coverage.judgement.supported,
+        judgement=j.present,
+        supported=j.supported or (generous and j.main_factor in done),
         consistent=coverage.judgement.consistent,
         misconceptions=len(coverage.misconceptions),
         words=doc.word_count,

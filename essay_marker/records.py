@@ -123,6 +123,7 @@ class SentenceRoles:
     roles: tuple[tuple[str, Role], ...]  # (factor id, role)
     causal: bool
     weighing: bool
+    explains: float | None = None  # the sentence model's probability that it explains
 
 
 @dataclass(frozen=True)

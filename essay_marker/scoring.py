@@ -154,7 +154,8 @@ def _result(
             reasons.append(
                 "The model's mark and its checklist of the reasons disagree by two levels or more."
             )
-    summary = summarise(coverage, doc)
+    # Only what the essay surely lacks: unmet even when what it might do counts as done.
+    summary = summarise(coverage, doc, generous=True)
     gap = unmet_for_level(summary, level + 1, rubric) if level < rubric.top_level else ()
     if level < rubric.top_level and not gap and not flags:
         # The model weighs more than the checklist does: say what it usually rewards.

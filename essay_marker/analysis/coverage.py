@@ -305,6 +305,7 @@ FactorHook = Callable[[list[tuple[str, ...]]], list[Hint]]
 # or when the model is confident on its own (an explanation in the student's own words).
 # Chosen on the corpus's sentence labels for precision (0.80) over recall (0.67).
 EXPLAIN_WITH_CUE, EXPLAIN_ALONE = 0.4, 0.6
+_MODEL_WORDS = 3  # words a sentence needs before the sentence model alone may name a reason
 
 
 def analyse_coverage(
@@ -347,8 +348,11 @@ def analyse_coverage(
         for fid, n in c.factors:
             if n in found:
                 hits[fid] = min(found[n])[0]
-        for fid in hint.factors - set(hits):
-            hits[fid] = len(sent_stems)
+        # The sentence model may name a reason no cue found, in a sentence with words to
+        # name it in: "1929" or "- 1926" alone is about nothing in particular.
+        if sum(t.norm.isalpha() for t in sent.tokens) >= _MODEL_WORDS:
+            for fid in hint.factors - set(hits):
+                hits[fid] = len(sent_stems)
         opener = c.openers.first(sent_stems[:4])
         opens_on_previous = (
             (opener is not None and opener[0] == 0)
@@ -389,7 +393,9 @@ def analyse_coverage(
             if fid in shown:
                 shown_by_factor[fid].append(e)
         sentence_roles.append(
-            SentenceRoles(sent.index, sent.start, sent.end, tuple(pairs), causal, weighing)
+            SentenceRoles(
+                sent.index, sent.start, sent.end, tuple(pairs), causal, weighing, hint.explains
+            )
         )
         previous = in_play if in_play else set()
         previous_shown = shown
@@ -708,6 +714,11 @@ def _breaks(tokens: Sequence[Token], j: int) -> bool:
     return word in _DATE_BREAKS or bool(_FULL_YEAR.match(word))
 
 
+def _at(norms: Sequence[str], i: int) -> str:
+    return norms[i] if i < len(norms) else ""
+
+
+_RANGE_BOUNDS = frozenset({"to", "till", "until"})  # not "since 1898": that dates it
 _MONTHS = frozenset(
     {
         "january",
@@ -756,9 +767,11 @@ def _wrong_dates(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[Miscon
             if not _FULL_YEAR.match(word):
                 continue
             opens = _opens_clause(norms, i)
+            # "from when Lenin died to 1929": a bound of the writer's period, not the event's.
+            bound = i > 0 and norms[i - 1] in _RANGE_BOUNDS
             nearest: tuple[int, DateFact] | None = None
             for a, b, fact in events:
-                if i >= b:
+                if i >= b and not bound:
                     first, last, most = b - 1, i, _DATE_GAP
                 elif i < a and opens:
                     first, last, most = i, a, _DATE_GAP_BEFORE
@@ -767,7 +780,7 @@ def _wrong_dates(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[Miscon
                 between = norms[first + 1 : last]
                 gap = doc.text[tokens[first].end : tokens[last].start]
                 # A comma may close an opening date ("In March 1925, Lenin died"), not more.
-                stops = "\n;.:" if i < a else "\n;.,:"
+                stops = "\n;.:>→" if i < a else "\n;.,:>→"
                 if (
                     len(between) > most
                     or any(ch in gap for ch in stops)
@@ -783,6 +796,10 @@ def _wrong_dates(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[Miscon
             if run := _RANGE_END.match(doc.text, tokens[i].end):
                 end = run.group(1)
                 high = int(end) if len(end) == 4 else low // 100 * 100 + int(end)
+            elif norms[i - 1 : i + 2] == ["between", word, "and"] and _FULL_YEAR.match(
+                _at(norms, i + 2)
+            ):
+                high = int(norms[i + 2])  # "between 1925 and 1927"
             if not any(low <= y <= high for y in fact.years) and fact.id not in hits:
                 hits[fact.id] = MisconceptionHit(
                     fact.id,

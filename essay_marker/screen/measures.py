@@ -371,7 +371,13 @@ _COMPARING = re.compile(
 def _reasoning(stems: tuple[str, ...], rubric: Rubric) -> bool:
     """True when a sentence gives a reason or a judgement (because, this meant, main reason)."""
     lang = rubric.language
-    return "becaus" in stems or bool(cue_set(lang.causal + lang.judgement).find(stems))
+    # A superlative ("the most …") is no judgement, but the thresholds on these sentences
+    # were measured counting it: it stays in, so their false-alarm figures still hold.
+    cues = lang.causal + lang.judgement + _SUPERLATIVE
+    return "becaus" in stems or bool(cue_set(cues).find(stems))
+
+
+_SUPERLATIVE = ("the most",)
 
 
 @dataclass(frozen=True)

@@ -91,11 +91,14 @@ def train(
     progress: Progress = quiet,
     analyses: Sequence[Analysis] | None = None,
     jobs: int | None = None,
+    familiar_from: frozenset[str] | None = None,
 ) -> TrainedModel:
     """Cross-validate (nested), choose the estimator by QWK, fit it on everything, write its card.
 
     `analyses` (of the scripts, in order, without a sentence model) saves redoing them when
     the caller already has them, as the ASAP benchmark does across its folds.
+    `familiar_from` names the scripts whose word pairs the flags take as what marked answers
+    talk about (default: all): their thresholds were measured with those pairs.
     """
     import platform
 
@@ -142,21 +145,19 @@ def train(
             evaluation.raw["spag"],
             rubric.spag_max,
         )
-    familiar, familiar_card = trusted_familiar(
-        [a for a, m in zip(analyses, marked.marks, strict=True) if m > 0]
-    )
+    known = [
+        (a, m)
+        for a, m, s in zip(analyses, marked.marks, marked.scripts, strict=True)
+        if familiar_from is None or s.file in familiar_from
+    ]
+    familiar, familiar_card = trusted_familiar([a for a, m in known if m > 0])
     credited = (
-        common_pairs(
-            [
-                a
-                for a, m in zip(analyses, marked.marks, strict=True)
-                if rubric.level_for(m).level >= 2
-            ]
-        )
+        common_pairs([a for a, m in known if rubric.level_for(m).level >= 2])
         if familiar
         else frozenset()
     )
     familiar_card["credited_pairs"] = len(credited)
+    familiar_card["from_scripts"] = len(known)
     own = marked.scripts[: ts.evaluated]
     card = {
         "name": name,
