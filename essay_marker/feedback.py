@@ -114,6 +114,10 @@ def _praised_explanation(
     return max(sure, key=lambda x: reading.explains[x.start]) if sure else None
 
 
+def _might_explain(f: FactorCoverage, reading: Reading) -> bool:
+    return f.status == Status.MENTIONED and reading.explains_somewhere(f)
+
+
 def _join(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
@@ -143,7 +147,10 @@ def _www(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
         and j.supported
         and j.consistent is not False
         and j.evidence
-        and (reading.plain_verdict)
+        and reading.plain_verdict
+        # The other reasons are found less surely: their judgement is not named back.
+        and j.main_factor
+        and rubric.factor(j.main_factor).named
     ):
         main = rubric.factor(j.main_factor).short if j.main_factor else "one reason"
         out.append(
@@ -275,7 +282,11 @@ def _next_step(result: Marking, rubric: Rubric, reading: Reading) -> str:
             "Plan before you write: pick two reasons that answer the question, then write a "
             f"paragraph on each that explains how it {rubric.outcome}."
         )
-    if not explained and described:
+    # A reason is surely unexplained only when nothing said about it might say how.
+    maybe = [f for f in fs if f.status in EXPLAINING or _might_explain(f, reading)]
+    unexplained = [f for f in fs if f.status != Status.ABSENT and not _might_explain(f, reading)]
+    unexplained += [f for f in fs if f.status == Status.ABSENT]
+    if not maybe and described:
         # Never "keep the fact" of a sentence whose fact was just corrected.
         for f in described:
             e = best_evidence(f, Role.DESCRIBE, Role.JUDGE, Role.WEIGH)
@@ -288,12 +299,17 @@ def _next_step(result: Marking, rubric: Rubric, reading: Reading) -> str:
             f"Correct the facts in your paragraph on {rubric.factor(described[0].id).short}, "
             f"then add how it {rubric.outcome}, beginning 'This meant that…'."
         )
-    if len(explained) < 2:
-        named_gaps = [f for f in fs if f.named and f.status in (Status.MENTIONED, Status.ABSENT)]
-        target = rubric.factor((named_gaps or described or list(fs))[0].id)
+    gaps = [f for f in unexplained if f.named]
+    if len(maybe) < 2 and gaps:
         return (
-            f"Write one more paragraph that explains {target.short}: one specific fact "
-            f"(a date, a name or an event), then how it {rubric.outcome}."
+            f"Write one more paragraph that explains {rubric.factor(gaps[0].id).short}: one "
+            f"specific fact (a date, a name or an event), then how it {rubric.outcome}."
+        )
+    if len(explained) < 2:
+        # Perhaps a second reason is explained already: develop what is there instead.
+        return (
+            "Take the reason you explain best and add one specific fact (a date, a name or "
+            f"an event) and a sentence on how it {rubric.outcome}."
         )
     if not result.judgement.present:
         return (
@@ -309,8 +325,9 @@ def _next_step(result: Marking, rubric: Rubric, reading: Reading) -> str:
             f"possible? Use that link to show which was more important."
         )
     main_id = result.judgement.main_factor
-    if main_id is None:
-        # A verdict on a reason essaymark cannot name: never ask for a judgement it has.
+    if main_id is None or not rubric.factor(main_id).named:
+        # A verdict on a reason essaymark cannot name, or names less surely than the four
+        # the question's teaching lists: never ask for a judgement it has.
         return (
             "Give a criterion for your judgement in your conclusion: which of the other "
             "reasons did your main reason make possible, or depend on?"
@@ -324,7 +341,7 @@ def _next_step(result: Marking, rubric: Rubric, reading: Reading) -> str:
     if not result.judgement.supported:
         main = rubric.factor(main_id).short
         return f"Explain how {main} {rubric.outcome}, so that your judgement is backed up."
-    others = [f for f in explained if f.id != main_id]
+    others = [f for f in explained if f.id != main_id and f.named]
     if main_id and others:
         return (
             f"Sharpen your judgement: give a criterion (which reason did the others depend "

@@ -34,7 +34,11 @@ def test_one_factor_narrative_gets_concrete_targets(rubric):
     # Its 1940 ice pick is named as outside the question, not credited as knowledge.
     assert "“In 1940 he was killed with an ice pick" in ebi and "outside the years" in ebi
     assert "1940" not in {s.text for s in r.specific_evidence}
-    assert "“" in r.feedback.next_step and "This meant that" in r.feedback.next_step
+    # Its Trotsky sentences give reasons ("because he was really famous"), so essaymark is
+    # not sure nothing is explained: the next step adds a reason it surely does not explain.
+    assert r.feedback.next_step.startswith(
+        "Write one more paragraph that explains the General Secretary post"
+    )
     assert r.feedback.level_gap.startswith(f"What kept this out of Level {r.level + 1}")
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from essay_marker.analysis.coverage import analyse_coverage
 from essay_marker.errors import RubricError
 from essay_marker.levels import RulesScorer, default_scheme, scheme_for, summarise, unmet_for_level
 from essay_marker.records import Summary
-from essay_marker.rubric import list_rubrics, parse_rubric
+from essay_marker.rubric import find_rubric, list_rubrics, parse_rubric
 from essay_marker.scoring import score_essay
+from essay_marker.text import analyse
 
 from .conftest import EXAMPLES
 
@@ -91,3 +93,22 @@ def test_the_rules_place_an_essay_in_its_band(rubric):
     level = rubric.level_for(mark)
     assert not unmet_for_level(summarise(a.coverage, a.doc), level.level, rubric)
     assert 0.5 <= confidence <= 0.8
+
+
+def test_feedback_counts_what_might_be_done_before_saying_it_is_not():
+    """Rules read "Trotsky was arrogant, so Zinoviev and Kamenev sided with Stalin" as
+    description only; a teacher might read it as linking two reasons. The level gap is
+    written from the generous summary, so it never says "not linked" or "no reason is
+    explained" to this student, while the mark still uses the strict one."""
+    rubric = find_rubric("stalin-main-reason")
+    text = (
+        "Stalin was General Secretary from 1922. Trotsky was arrogant, so Zinoviev and "
+        "Kamenev sided with Stalin against him."
+    )
+    doc = analyse(text)
+    coverage = analyse_coverage(doc, rubric)
+    strict, generous = summarise(coverage, doc), summarise(coverage, doc, generous=True)
+    assert (strict.explained, strict.weighed) == (0, 0)
+    assert generous.explained == 2 and generous.weighed == 1
+    said = " ".join(unmet_for_level(generous, 4, rubric))
+    assert "not linked" not in said and "no reason is explained" not in said

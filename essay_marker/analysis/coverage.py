@@ -422,8 +422,9 @@ def analyse_coverage(
     causal_at = {r.index for r in sentence_roles if r.causal}
     judgement = _judgement(doc, judged, factors_t, single_judged, causal_at)
     outside = _out_of_period(doc, rubric.period)
-    # Knowledge is credited from sentences that are right and inside the question.
-    skip = corrected | {s.start for s in outside}
+    # Knowledge is credited from sentences that are right, inside the question and about a
+    # reason: "In 1917 there were two revolutions" sets a scene; it supports no argument.
+    skip = corrected | {s.start for s in outside} | {r.start for r in sentence_roles if not r.roles}
     return Coverage(
         factors=factors_t,
         judgement=judgement,
