@@ -149,6 +149,7 @@ class Hint:
     factors: frozenset[str] = frozenset()
     explains: float | None = None  # probability the sentence explains rather than describes
     agrees: frozenset[str] | None = None  # factors the model is fairly sure of (p >= AGREES)
+    sure: frozenset[str] | None = None  # factors the model is sure of (p >= SURE)
 
 
 @dataclass(frozen=True)

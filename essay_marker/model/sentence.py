@@ -11,7 +11,7 @@ from sklearn.metrics import f1_score, precision_score
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 
-from essay_marker.analysis.coverage import AGREES, FactorHook
+from essay_marker.analysis.coverage import AGREES, SURE, FactorHook
 from essay_marker.analysis.features import analyse_essay
 from essay_marker.dataset import MarkedSet
 from essay_marker.model.pipeline import one_blas_thread, role_pipeline, sentence_pipeline
@@ -43,6 +43,7 @@ class SentenceModel:
                 frozenset(f for f, p in zip(self.factors, row, strict=True) if p >= self.threshold),
                 None if e is None else float(e),
                 frozenset(f for f, p in zip(self.factors, row, strict=True) if p >= AGREES),
+                frozenset(f for f, p in zip(self.factors, row, strict=True) if p >= SURE),
             )
             for row, e in zip(probs, explains, strict=True)
         ]
