@@ -373,7 +373,7 @@ def analyse_coverage(
         if hint.explains is not None:
             causal = hint.explains >= (EXPLAIN_WITH_CUE if causal else EXPLAIN_ALONE)
         weighing = c.weighing in found
-        judged_here, verdict = _judged(sent, found, c, hint, inherited)
+        judged_here, verdict = _judged(sent, found, c, hint, inherited, previous)
         if judged_here is not None:
             judged.append((sent.index, judged_here, verdict))
             if len(in_play) == 1:
@@ -480,7 +480,12 @@ def _is_causal(e: Evidence, sentences: Sequence[SentenceRoles]) -> bool:
 
 
 def _judged(
-    sent: Sentence, found: Matches, c: _Compiled, hint: Hint, inherited: set[str]
+    sent: Sentence,
+    found: Matches,
+    c: _Compiled,
+    hint: Hint,
+    inherited: set[str],
+    previous: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> tuple[str | None, bool]:
     """The factor a sentence judges the main reason ("" for one the rubric does not list,
     None for no judgement), and whether it says so in a verdict ("the main reason was…").
@@ -506,6 +511,11 @@ def _judged(
         if at:
             free[fid] = min(at)[0]
             widest[fid] = max(b - a for a, b in at)
+    norms = [t.norm for t in sent.tokens]
+    first = judge_at[0]
+    if not free and not inherited and previous and _points_back(norms, first):
+        # "…and that is the main reason": the reason of the sentence before.
+        return min(previous), verdict
     if not free and not inherited and not conceded and hint.factors:
         # The sentence model's factors have no place in the sentence: they stand in for a
         # named reason only when nothing is named, carried over or conceded.
@@ -518,8 +528,6 @@ def _judged(
         turns = [t for t in turns if t > min(hedges)]
         if not turns:
             return None, False
-    first = judge_at[0]
-    norms = [t.norm for t in sent.tokens]
     if turns:
         turn = turns[-1]
         named_first = verdict and first < turn and any(first <= p < turn for p in free.values())
@@ -530,6 +538,10 @@ def _judged(
                 return _spelled_out(min(past)[1], free, widest), verdict
             if verdict and verdict_at[-1] > turn:
                 return "", True
+            if hedges:
+                # "Some would say it was X, but I think the others…": only what follows
+                # the turn is the writer's, and it names no reason.
+                return None, False
     if not free:
         if inherited:
             return sorted(inherited)[0], verdict
@@ -549,6 +561,15 @@ def _judged(
             return "", True
         after = [(pos, f) for f, pos in free.items()]
     return _spelled_out(min(after or before)[1], free, widest), verdict
+
+
+def _points_back(norms: Sequence[str], verdict_at: int) -> bool:
+    """Whether a pronoun just before the verdict is its subject ("that is the main reason",
+    "I think this was the main reason")."""
+    return any(norms[k] in _POINTERS for k in range(max(0, verdict_at - 4), verdict_at))
+
+
+_POINTERS = frozenset({"this", "that", "it", "these", "those"})
 
 
 def _gives_reason(norms: Sequence[str], start: int) -> int:
