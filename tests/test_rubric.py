@@ -225,3 +225,11 @@ def test_a_windowed_misconception_of_many_groups_matches_in_linear_time():
         "w.toml",
     )
     assert "fits" in {m.id for m in analyse_coverage(near, wide).misconceptions}
+
+
+def test_a_rubric_adds_verdict_and_concession_phrases_to_the_shipped_ones():
+    extra = '\n[language]\nverdict = ["chief cause"]\nconcession = ["granted that"]\n'
+    rubric = parse_rubric(MINIMAL + extra, "mini.toml")
+    assert "chief cause" in rubric.language.verdict and "main reason" in rubric.language.verdict
+    assert "granted that" in rubric.language.concession
+    assert "although" in rubric.language.concession
