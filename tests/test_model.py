@@ -277,10 +277,10 @@ def test_shipped_card_figures_are_reproduced(rubric, tmp_path):
     spec.loader.exec_module(training_set)
     training_set.assemble(tmp_path)
     card = json.loads((MODELS / "stalin-main-reason.json").read_text())
-    marked = load_marked(tmp_path, tmp_path / "marks.csv", rubric)
-    assert card["data"]["sha256"] == marked.sha256
+    data = training_set.training_set(tmp_path, rubric)
+    assert card["data"]["sha256"] == data.marked.sha256
     assert card["rubric"]["sha256"] == rubric.sha256
-    evaluation = cross_validate(marked, rubric, card["cross_validation"]["folds"])
+    evaluation = cross_validate(data, rubric, card["cross_validation"]["folds"])
     expected = card["cross_validation"]
     assert evaluation.chosen.name == card["estimator"]["chosen"] == expected["chosen"]
     assert evaluation.figures == expected
