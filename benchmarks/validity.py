@@ -598,29 +598,33 @@ def evaluate(
 
 
 def essaymark_records(
-    golds: Sequence[Gold], rubric: Any, model: Path | None, rules: bool
+    golds: Sequence[Gold], rubric: Any, model: Path | None, rules: bool, scorer: Any = None
 ) -> list[dict[str, Any]]:
-    """check's JSON record for every essay, marked as `essaymark check` marks it."""
-    from essay_marker.model.persist import bundled_model_path, load_model, skip_skops_default_trust
+    """check's JSON record for every essay, marked as `essaymark check` marks it (by the
+    scorer given, else the model file, else the bundled model; or by the rules alone)."""
     from essay_marker.render.report import result_to_dict
     from essay_marker.scoring import score_essays
 
-    scorer = None
-    if not rules:
-        skip_skops_default_trust()
-        scorer = load_model(model or bundled_model_path(rubric), rubric)
+    if scorer is None and not rules:
+        scorer = load_scorer(rubric, model)
     results = score_essays([(g.text, g.file) for g in golds], rubric, scorer)
     return [result_to_dict(r) for r in results]
 
 
-def trained_on_these(golds: Sequence[Gold], rubric: Any, model: Path | None) -> list[str]:
-    """The essays of golds the model learned from (by the text keys its card keeps)."""
+def load_scorer(rubric: Any, model: Path | None) -> Any:
+    """The model file given, or the bundled model."""
     from essay_marker.model.persist import bundled_model_path, load_model, skip_skops_default_trust
+
+    skip_skops_default_trust()
+    return load_model(model or bundled_model_path(rubric), rubric)
+
+
+def trained_on_these(golds: Sequence[Gold], scorer: Any) -> list[str]:
+    """The essays of golds the model learned from (by the text keys its card keeps)."""
     from essay_marker.training.fit import trained_on
     from essay_marker.training.sets import text_key
 
-    skip_skops_default_trust()
-    seen = trained_on(load_model(model or bundled_model_path(rubric), rubric))
+    seen = trained_on(scorer)
     return [g.file for g in golds if text_key(g.text) in seen]
 
 
@@ -731,14 +735,15 @@ def main(argv: Sequence[str] | None = None) -> None:
             sys.exit("--lowo retrains the shipped model without each dev writer: --split dev only")
         records = lowo_records(golds, rubric)
     else:
-        seen = [] if args.rules else trained_on_these(golds, rubric, args.model)
+        scorer = None if args.rules else load_scorer(rubric, args.model)
+        seen = trained_on_these(golds, scorer) if scorer else []
         if seen and not args.in_sample:
             sys.exit(
                 f"{len(seen)} of these {len(golds)} essays trained the model, so its figures "
                 "here are in-sample: run with --lowo (each writer marked by a model trained "
                 "without them), or --in-sample to see them anyway"
             )
-        records = essaymark_records(golds, rubric, args.model, args.rules)
+        records = essaymark_records(golds, rubric, args.model, args.rules, scorer)
     fig = evaluate(golds, records, rubric, corpus_baseline(rubric))
     fig["split"] = args.split
     fig["test_looks"] = looks

@@ -6,9 +6,9 @@ state a factor is in; nothing here writes the answer for the student.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
+from essay_marker.levels import might_say_how
 from essay_marker.records import (
     EXPLAINING,
     Coverage,
@@ -78,7 +78,7 @@ class Reading:
     def explains_somewhere(self, f: FactorCoverage) -> bool:
         """Whether any sentence read as touching the factor might say how or why: before
         telling a student they have not explained, be sure nothing there looks like it."""
-        return any(e.start in self.causal or _MAYBE_HOW.search(e.text) for e in f.support)
+        return might_say_how(f, self.causal)
 
 
 def quote(e: Span | Evidence | MisconceptionHit) -> str:
@@ -152,7 +152,7 @@ def _www(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
         and j.main_factor
         and rubric.factor(j.main_factor).named
     ):
-        main = rubric.factor(j.main_factor).short if j.main_factor else "one reason"
+        main = rubric.factor(j.main_factor).short
         out.append(
             f"You make a clear judgement that {main} was the main reason, and back it "
             f"up: {quote(j.evidence[-1])}"
@@ -247,11 +247,6 @@ def spelling_list(result: Marking, most: int = 8) -> str:
 
 # Words that may carry an explanation in a student's own phrasing ("he missed the funeral
 # and let Stalin look loyal"): where one is there, "you have not explained" is not said.
-_MAYBE_HOW = re.compile(
-    r"\b(so|because|becuase|cause|meant|means|allowed|let|lets|helped|made|makes|therefore|"
-    r"thus|which|led|caused|gave|gives|why|result|enabled)\b|->|→",
-    re.IGNORECASE,
-)
 # A sentence praised for explaining must show the how in its own words, and be more than
 # a signpost ("Trotsky's weaknesses also helped Stalin."): this many words at least.
 _HOW_WORDS = 8

@@ -12,6 +12,7 @@ import json
 import math
 import re
 import tomllib
+from collections.abc import Container
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -20,7 +21,7 @@ from typing import Any
 from essay_marker.analysis.coverage import FactorHook
 from essay_marker.analysis.features import Analysis
 from essay_marker.errors import RubricError
-from essay_marker.records import EXPLAINING, Coverage, Status, Summary
+from essay_marker.records import EXPLAINING, Coverage, FactorCoverage, Status, Summary
 from essay_marker.rubric import Rubric
 from essay_marker.text import Doc
 
@@ -184,6 +185,13 @@ MIGHT_EXPLAIN = re.compile(
 )
 
 
+def might_say_how(f: FactorCoverage, causal: Container[int] = ()) -> bool:
+    """Whether any sentence about the reason might say how or why: one read as causal (its
+    start in `causal`), or one with a loose causal word. Before telling a student a reason
+    is not explained, be sure nothing there looks like an explanation."""
+    return any(e.start in causal or MIGHT_EXPLAIN.search(e.text) for e in f.support)
+
+
 def summarise(coverage: Coverage, doc: Doc, *, generous: bool = False) -> Summary:
     """Reduce coverage to the counts the mark scheme is written in.
 
@@ -196,11 +204,8 @@ def summarise(coverage: Coverage, doc: Doc, *, generous: bool = False) -> Summar
     done = {f.id for f in fs if f.status in EXPLAINING}
     linked = any(f.status == Status.WEIGHED for f in fs)
     if generous:
-        done |= {
-            f.id
-            for f in fs
-            if f.status == Status.MENTIONED and any(MIGHT_EXPLAIN.search(e.text) for e in f.support)
-        }
+        causal = {s.start for s in coverage.sentences if s.causal}
+        done |= {f.id for f in fs if f.status == Status.MENTIONED and might_say_how(f, causal)}
         linked = linked or any(
             len({fid for fid, _ in s.roles}) >= 2
             and (s.causal or s.weighing or MIGHT_EXPLAIN.search(doc.text[s.start : s.end]))

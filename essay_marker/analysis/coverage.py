@@ -670,7 +670,7 @@ def _judgement(
         # weighing two reasons ("X gave him the means, but…") is not a different verdict.
         first = next(i for i, _ in pairs if i in intro)
         last = [i for i, _ in pairs if i in outro][-1]
-        plain = first in single and last in single and "" not in (intro_f[0], outro_f[-1])
+        plain = first in single and last in single
         consistent = intro_f[0] == outro_f[-1] or not plain
     if main:
         supported = next(f.status for f in factors if f.id == main) in EXPLAINING
@@ -745,10 +745,6 @@ def _breaks(tokens: Sequence[Token], j: int) -> bool:
     if word == "and" and 0 < j < len(tokens) - 1:
         return not (tokens[j - 1].text[:1].isupper() and tokens[j + 1].text[:1].isupper())
     return word in _DATE_BREAKS or bool(_FULL_YEAR.match(word))
-
-
-def _at(norms: Sequence[str], i: int) -> str:
-    return norms[i] if i < len(norms) else ""
 
 
 _RANGE_BOUNDS = frozenset({"to", "till", "until"})  # not "since 1898": that dates it
@@ -829,8 +825,11 @@ def _wrong_dates(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[Miscon
             if run := _RANGE_END.match(doc.text, tokens[i].end):
                 end = run.group(1)
                 high = int(end) if len(end) == 4 else low // 100 * 100 + int(end)
-            elif norms[i - 1 : i + 2] == ["between", word, "and"] and _FULL_YEAR.match(
-                _at(norms, i + 2)
+            elif (
+                i > 0
+                and norms[i - 1 : i + 2] == ["between", word, "and"]
+                and i + 2 < len(norms)
+                and _FULL_YEAR.match(norms[i + 2])
             ):
                 high = int(norms[i + 2])  # "between 1925 and 1927"
             if not any(low <= y <= high for y in fact.years) and fact.id not in hits:
