@@ -565,15 +565,33 @@ def evaluate(
     out |= factor_figures(golds, records, rubric)
     out |= judgement_figures(golds, records)
     out |= feedback_figures(golds, records, rubric)
-    genuine = [(g, r) for g, r in zip(golds, records, strict=True) if g.level >= 1]
-    per_flag = Counter(f["id"] for _, r in genuine for f in r["flags"])
-    out["false_alarms"] = sum(bool(r["flags"]) for _, r in genuine)
-    out["false_alarms_by_flag"] = dict(sorted(per_flag.items()))
-    out["false_alarm_files"] = [
-        f"{g.file} ({g.mark}): {', '.join(f['id'] for f in r['flags'])} -> {r['mark']}"
-        for g, r in genuine
-        if r["flags"]
+    # A flag on a genuine essay is a false alarm, unless it says the essay answers another
+    # question and the annotation says so too.
+    genuine = [
+        (
+            g,
+            [f["id"] for f in r["flags"] if not (f["id"] == "other_question" and g.other_question)],
+            r,
+        )
+        for g, r in zip(golds, records, strict=True)
+        if g.level >= 1
     ]
+    out["false_alarms"] = sum(bool(ids) for _, ids, _ in genuine)
+    out["false_alarms_by_flag"] = dict(
+        sorted(Counter(i for _, ids, _ in genuine for i in ids).items())
+    )
+    out["false_alarm_files"] = [
+        f"{g.file} ({g.mark}): {', '.join(ids)} -> {r['mark']}" for g, ids, r in genuine if ids
+    ]
+    said = [
+        (bool(g.other_question), any(f["id"] == "other_question" for f in r["flags"]))
+        for g, r in zip(golds, records, strict=True)
+    ]
+    out["other_question"] = {
+        "annotated": sum(a for a, _ in said),
+        "caught": sum(a and b for a, b in said),
+        "flagged_otherwise": sum(b and not a for a, b in said),
+    }
     off = [r for g, r in zip(golds, records, strict=True) if abs(r["mark"] - g.mark) >= OFF_BY]
     out["referral_recall"] = (
         round(sum(r["refer_to_teacher"] for r in off) / len(off), 3) if off else None
@@ -692,6 +710,11 @@ def _print(fig: dict[str, Any], split: str, looks: int | None) -> None:
         + f"; checked {fig['bullets_checked']}, no checkable claim {fig['bullets_unchecked']}"
     )
     print(f"  false alarms on genuine essays: {fig['false_alarms']} {fig['false_alarms_by_flag']}")
+    oq = fig["other_question"]
+    print(
+        f"  other_question: {oq['caught']} of {oq['annotated']} essays annotated as answering "
+        f"another question flagged; {oq['flagged_otherwise']} of the rest"
+    )
     print(
         f"  referral: {fig['referral_recall']} of {fig['off_by_4_or_more']} essays 4+ marks off "
         f"referred; {fig['referral_rate']} of all referred"
