@@ -24,6 +24,7 @@ from essay_marker.records import (
 from essay_marker.rubric import Rubric
 
 _QUOTE_WORDS = 22  # long sentences are quoted up to this many words, then "…"
+_QUOTED_WORDS = 5  # words a sentence needs before it is quoted as describing a reason
 _MAX_WWW, _MAX_EBI = 3, 4
 # Which of a factor's sentences best shows its status.
 _ROLE_ORDER = {
@@ -45,6 +46,8 @@ class Reading:
     plain_verdict: bool = False
     # sentence start -> the sentence model's probability that it explains (with a model)
     explains: dict[int, float] = field(default_factory=dict)
+    # sentence start -> the factors it names itself (None without coverage: not known)
+    names: dict[int, frozenset[str]] | None = None
 
     @classmethod
     def of(cls, result: Marking, coverage: Coverage | None) -> Reading:
@@ -61,10 +64,14 @@ class Reading:
             return cls(linked, frozenset(causal), frozen)
         sentences = coverage.sentences
         # One reason judged, or the verdict leads with it ("X was the most important,
-        # because without X…"): then the reason judged can be named back with confidence.
+        # because without X…"), and named there, not pointed back to ("That is the main
+        # reason"): then the reason judged can be named back with confidence.
         last = j.evidence[-1].start if j.evidence else None
         plain = any(
-            s.start == last and s.roles and (len(s.roles) == 1 or s.roles[0][0] == j.main_factor)
+            s.start == last
+            and s.roles
+            and (len(s.roles) == 1 or s.roles[0][0] == j.main_factor)
+            and j.main_factor in s.named
             for s in sentences
         )
         return cls(
@@ -73,6 +80,7 @@ class Reading:
             frozen,
             plain,
             {s.start: s.explains for s in sentences if s.explains is not None},
+            {s.start: s.named for s in sentences},
         )
 
     def explains_somewhere(self, f: FactorCoverage) -> bool:
@@ -107,11 +115,31 @@ def _praised_explanation(
 ) -> Evidence | None:
     """The sentence to quote as explaining a factor: it says how in its own words and,
     with a sentence model, is the one the model is surest explains (and sure enough)."""
-    found = [x for x in f.shown_with(Role.EXPLAIN) if x.start not in used and _says_how(x, rubric)]
+    found = [
+        x
+        for x in f.shown_with(Role.EXPLAIN)
+        if x.start not in used
+        and _says_how(x, rubric)
+        # "This helped Stalin because…" carries on from the sentence before: quoted alone,
+        # it may be about something else (on the blind dev set, one quote in seven was).
+        and (reading.names is None or f.id in reading.names.get(x.start, ()))
+    ]
     if not reading.explains:
         return found[0] if found else None
     sure = [x for x in found if reading.explains.get(x.start, 0.0) >= _PRAISE_EXPLAINS]
     return max(sure, key=lambda x: reading.explains[x.start]) if sure else None
+
+
+def _surely_explained(
+    fs: tuple[FactorCoverage, ...], rubric: Rubric, reading: Reading
+) -> list[FactorCoverage]:
+    """The named reasons explained in a sentence sure enough to be quoted as explaining them:
+    the only ones a bullet may name as explained (status alone is read for recall)."""
+    return [
+        f
+        for f in fs
+        if f.named and f.status in EXPLAINING and _praised_explanation(f, rubric, reading, set())
+    ]
 
 
 def _might_explain(f: FactorCoverage, reading: Reading) -> bool:
@@ -194,7 +222,8 @@ def _ebi(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
     ]
     for f in described[:2]:
         e = best_evidence(f, Role.DESCRIBE, Role.JUDGE, Role.WEIGH)
-        if e:
+        # A note of names ("- Zinoviev and Kamenev") is no sentence to say "you describe" of.
+        if e and sum(w.isalpha() for w in e.text.split()) >= _QUOTED_WORDS:
             out.append(f"In {quote(e)}: {rubric.factor(f.id).feedback.mentioned}")
     absent = [f for f in result.factors if f.named and f.status == Status.ABSENT]
     if absent:
@@ -225,7 +254,9 @@ def _ebi(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
             f"({quote(j.evidence[-1])}) but the essay never explains how it "
             f"{rubric.outcome}. Back your judgement up with that explanation."
         )
-    explained = [f for f in result.factors if f.status in EXPLAINING]
+    # Only reasons surely explained are named as ones to link (on the blind dev set, none
+    # of four such bullets held when any explained reason could be named).
+    explained = _surely_explained(result.factors, rubric, reading)
     if len(explained) >= 2 and not reading.linked:
         a, b = (rubric.factor(f.id).short for f in explained[:2])
         out.append(
@@ -265,7 +296,9 @@ def _says_how(e: Evidence, rubric: Rubric) -> bool:
         return False
     words = phrase_stems(e.text)
     how = cue_set(rubric.language.causal + rubric.language.causal_openers)
-    return bool(how.find(words)) or "->" in e.text or "→" in e.text
+    # Not an arrow alone: "GS 1922 -> appointed secretaries -> they chose delegates" lists
+    # the steps; on the blind dev set three of five such quotes were read as describing.
+    return bool(how.find(words))
 
 
 def _next_step(result: Marking, rubric: Rubric, reading: Reading) -> str:
@@ -336,8 +369,8 @@ def _next_step(result: Marking, rubric: Rubric, reading: Reading) -> str:
     if not result.judgement.supported:
         main = rubric.factor(main_id).short
         return f"Explain how {main} {rubric.outcome}, so that your judgement is backed up."
-    others = [f for f in explained if f.id != main_id and f.named]
-    if main_id and others:
+    others = [f for f in _surely_explained(fs, rubric, reading) if f.id != main_id]
+    if others:
         return (
             f"Sharpen your judgement: give a criterion (which reason did the others depend "
             f"on?) for why {rubric.factor(main_id).short} mattered more than "

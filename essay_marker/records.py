@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-SCHEMA_VERSION = "2.1"  # of the JSON record (essay_marker/schemas/check-result.schema.json)
+SCHEMA_VERSION = "2.2"  # of the JSON record (essay_marker/schemas/check-result.schema.json)
 
 
 class Status(StrEnum):
@@ -42,6 +42,7 @@ class FlagId(StrEnum):
     NOT_ENGLISH = "not_english"
     GIBBERISH = "gibberish"
     OFF_TOPIC = "off_topic"
+    OTHER_QUESTION = "other_question"
     KEYWORD_STUFFING = "keyword_stuffing"
     REPETITION = "repetition"
     COPIED_SOURCE = "copied_source"
@@ -124,6 +125,9 @@ class SentenceRoles:
     causal: bool
     weighing: bool
     explains: float | None = None  # the sentence model's probability that it explains
+    # The factors the sentence names itself (a cue or the model), not carried on from the
+    # sentence before ("This meant…"): what a quote praised for a factor must do.
+    named: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -192,6 +196,7 @@ class Flag:
     severity: Severity
     message: str
     cap: int | None = None  # the highest mark the script can have with this flag
+    student: str = ""  # what the student's slip says about it, if anything
 
     @property
     def sets_mark(self) -> bool:

@@ -132,6 +132,9 @@ class Rubric:
     # The years the question is about ([1917, 1929]): a year more than one outside them is
     # named to the student as outside the question and never credited as knowledge.
     period: tuple[int, int] | None = None
+    # Events and terms of other years (the purges, the Five-Year Plans): a sentence naming
+    # one is about another question, like a sentence dated outside the period.
+    outside_terms: tuple[str, ...] = ()
     # The rubric's own levels of response, as JSON of a [mark_scheme] table in the format of
     # essay_marker/data/levels.toml (levels.py reads it); "" for the default scheme.
     mark_scheme: str = ""
@@ -423,6 +426,7 @@ def _check_size(rubric: Rubric) -> None:
         + sum(len(getattr(lang, n)) for n in LANGUAGE_KEYS)
         + len(rubric.topic_terms)
         + len(rubric.subject_terms)
+        + len(rubric.outside_terms)
     )
     if phrases > LIMITS["cue phrases"]:
         raise _over("cue phrases", phrases, "", p)
@@ -536,6 +540,7 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
         language=_language(lang, default_language()),
         outcome=r.text("outcome", default=Rubric.outcome),
         period=_period(r),
+        outside_terms=_cues(r, "outside_terms", allow_empty=True),
         mark_scheme=json.dumps(r.get("mark_scheme", dict, {}), sort_keys=True)
         if "mark_scheme" in data
         else "",

@@ -97,6 +97,21 @@ def test_specific_evidence_counts_dates_names_and_events(rubric):
     assert {"1922", "1924", "Lenin Enrolment"} <= found
 
 
+def test_years_outside_the_question_are_no_knowledge_of_it(rubric):
+    _, cov = _coverage(
+        "In 1922 Stalin was General Secretary. Trotsky was expelled in 1927 and killed in "
+        "1940. In the 1930s came the purges of Zinoviev and Kamenev.",
+        rubric,
+    )
+    found = {s.text for s in cov.specific_evidence}
+    assert {"1922", "1927"} <= found
+    assert not found & {"1940", "1930s"}
+    # A decade stands for its middle: "the 1930s" is outside 1917-1929, not its first year.
+    assert [s.text for s in cov.out_of_period] == [
+        "In the 1930s came the purges of Zinoviev and Kamenev."
+    ]
+
+
 def test_combined_cue_index_finds_what_each_cue_set_finds():
     """The one-pass index must give every set's matches, in order, as CueSet.find does."""
     import random

@@ -51,7 +51,25 @@ def test_misconception_is_corrected_in_ebi(rubric):
 def test_off_topic_essay_is_flagged_referred_and_marked_low(rubric):
     r = _result("off-topic-hitler.txt", rubric)
     assert r.level <= 1 and r.refer_to_teacher
-    assert [f.id for f in r.flags] == ["off_topic"]
+    assert [f.id for f in r.flags] == ["off_topic", "other_question"]
+    # The student is told what the essay seems to answer instead, in their own terms.
+    assert "such as Hitler" in r.flags[1].student
+
+
+def test_the_explanation_praised_is_a_sentence_that_names_the_reason(rubric):
+    """ "This helped Stalin because…" carries on from the sentence before; quoted alone, it
+    may be about something else (here Trotsky), so it is not praised as explaining the
+    reason of the sentence before."""
+    text = (
+        "As General Secretary, Stalin ran the Lenin Enrolment of 1924, which brought "
+        "thousands of new members into the party. This helped Stalin because it made Trotsky "
+        "look like a dreamer who would risk Russia's safety for world revolution, so members "
+        "turned against him."
+    )
+    r = score_essay(text, rubric)
+    praise = rubric.factor("general_secretary").feedback.explained
+    for bullet in r.feedback.www:
+        assert not (bullet.startswith(praise) and "“This helped Stalin" in bullet), bullet
 
 
 def test_too_short_is_flagged_and_referred(rubric):

@@ -18,6 +18,7 @@ from essay_marker.batch.run import run_batch
 from essay_marker.errors import InputError
 from essay_marker.model.persist import bundled_model
 from essay_marker.readers import MAX_WORDS
+from essay_marker.records import FlagId
 from essay_marker.render.report import result_to_dict
 from essay_marker.scoring import score_essay
 from essay_marker.screen.measures import anchoring, circular, disorder, everyday
@@ -80,19 +81,30 @@ def test_adversarial_case_is_caught_and_referred(path, rubric, model):
 
 
 def test_genuine_scripts_are_rarely_flagged(rubric, model):
-    """False alarms on every genuine (Level 1-4) script written for the project stay under 2%."""
-    flagged, total = [], 0
+    """False alarms on every genuine (Level 1-4) script written for the project stay under 2%.
+
+    `other_question` is counted apart: the corpus has answers written to drift into the
+    1930s, and telling those students most of their essay is outside the question is true.
+    No answer the reference marks at Level 3 or 4 may be told so.
+    """
+    flagged, elsewhere, total = [], [], 0
     for folder in ("stalin-main-reason", "stalin-main-reason-holdout"):
         marks = pd.read_csv(CORPUS / folder / "marks.csv")
-        for name in marks.file[marks.level > 0]:
+        genuine = marks[marks.level > 0]
+        for name, level in zip(genuine.file, genuine.level, strict=True):
             result = score_essay(
                 (CORPUS / folder / name).read_text(encoding="utf-8"), rubric, model
             )
             total += 1
-            if result.flags:
-                flagged.append((name, [f.id for f in result.flags]))
+            ids = {f.id for f in result.flags}
+            if FlagId.OTHER_QUESTION in ids:
+                elsewhere.append((name, level))
+            if ids - {FlagId.OTHER_QUESTION}:
+                flagged.append((name, sorted(ids)))
     assert total >= 280
     assert len(flagged) / total < 0.02, flagged
+    assert all(level <= 2 for _, level in elsewhere), elsewhere
+    assert len(elsewhere) / total < 0.05, elsewhere
 
 
 @pytest.mark.parametrize("path", HONEST + VIVID, ids=[_case(p) for p in HONEST + VIVID])

@@ -55,6 +55,24 @@ def test_a_full_slip_escapes_the_students_text_and_holds_nothing_for_the_teacher
         assert "For your teacher" not in slip
 
 
+def test_an_answer_to_another_question_is_told_so_and_keeps_its_feedback(rubric):
+    """other_question refers the script and says to the student which years the essay is
+    about; unlike a flag with nothing for the student, it leaves the feedback on the slip."""
+    from essay_marker.render.report import TEACHER_FIRST, to_html_slip, to_markdown
+
+    from .conftest import load_cases
+
+    cases = load_cases("flag_cases.toml")
+    text = next(c["text"] for c in cases if c["check"] == "other_question.period" and c["fires"])
+    r = score_essay(text, rubric)
+    flag = next(f for f in r.flags if f.id == "other_question")
+    assert r.refer_to_teacher and "1917–1929" in flag.student and "purges" in flag.student
+    for slip in (to_html_slip(r, text, "Amy"), to_markdown(r, title="Amy")):
+        assert "different question" in slip and "What went well" in slip
+        assert TEACHER_FIRST not in slip and flag.message not in slip
+        assert "/16" not in slip  # a referred mark may change: not shown
+
+
 def test_no_mark_slips_name_no_level_or_mark(rubric):
     from essay_marker.render.report import to_html_slip, to_markdown
     from essay_marker.scoring import score_essay

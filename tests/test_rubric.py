@@ -85,6 +85,15 @@ def test_dates_are_read_with_their_years():
     assert [(d.id, d.years) for d in rubric.dates] == [("death", (1924, 1925))]
 
 
+def test_period_and_outside_terms_are_read():
+    text = 'period = [1917, 1929]\noutside_terms = ["purge", "five year plan"]\n' + MINIMAL
+    rubric = parse_rubric(text, "mini.toml")
+    assert rubric.period == (1917, 1929)
+    assert rubric.outside_terms == ("purge", "five year plan")
+    with pytest.raises(RubricError, match="outside_terms"):
+        parse_rubric('outside_terms = ["* purge"]\n' + MINIMAL, "mini.toml")
+
+
 def test_factorless_rubric_is_valid():
     rubric = parse_rubric(MINIMAL, "mini.toml")
     assert rubric.factors == () and rubric.top_level == 1

@@ -68,3 +68,36 @@ def test_same_input_same_output_whatever_the_hash_seed():
         assert done.returncode == 0, done.stderr
         outputs.add(done.stdout)
     assert len(outputs) == 1
+
+
+class _Harsh:
+    """A confident scorer that gives every essay the same low mark."""
+
+    scorer_name = "harsh"
+
+    def __init__(self, mark):
+        self.mark = mark
+
+    def hook(self):
+        return None
+
+    def score(self, analysis, rubric):
+        return self.mark, 2, 0.95
+
+    def score_many(self, analyses, rubric):
+        return [self.score(a, rubric) for a in analyses]
+
+
+def test_a_short_answer_the_checklist_rates_well_above_the_model_is_referred(rubric):
+    """The model can under-mark a short, dense answer with confidence; where the checklist
+    of what the argument does gives it SHORT_GAP marks more, a person looks."""
+    from essay_marker.analysis.features import analyse_essay
+    from essay_marker.scoring import SHORT_ANSWER, SHORT_GAP, RulesScorer
+
+    text = (EXAMPLES / "two-reasons-short.txt").read_text(encoding="utf-8")
+    assert len(text.split()) < SHORT_ANSWER
+    checklist = RulesScorer().score(analyse_essay(text, rubric), rubric)[0]
+    low = score_essay(text, rubric, _Harsh(checklist - SHORT_GAP))
+    assert any("short answer" in why for why in low.refer_reasons), low.refer_reasons
+    close = score_essay(text, rubric, _Harsh(checklist - SHORT_GAP + 1))
+    assert not any("short answer" in why for why in close.refer_reasons)

@@ -79,6 +79,19 @@ def test_headings_are_marked_as_headings():
     ]
 
 
+def test_a_short_list_item_is_a_point_not_a_heading_but_a_label_is():
+    doc = analyse(
+        "Stalin\n- Stalin was General Secretary\n-> he gave jobs to friends\n2) Troika\nEnd."
+    )
+    assert [(s.text, s.heading) for s in doc.sentences] == [
+        ("Stalin", True),
+        ("- Stalin was General Secretary", False),
+        ("-> he gave jobs to friends", False),
+        ("2) Troika", True),
+        ("End.", False),
+    ]
+
+
 def test_word_list_loads_the_same_words_as_the_libraries_own_english_list():
     from spellchecker import SpellChecker
 

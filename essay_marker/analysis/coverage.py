@@ -401,7 +401,14 @@ def analyse_coverage(
                 shown_by_factor[fid].append(e)
         sentence_roles.append(
             SentenceRoles(
-                sent.index, sent.start, sent.end, tuple(pairs), causal, weighing, hint.explains
+                sent.index,
+                sent.start,
+                sent.end,
+                tuple(pairs),
+                causal,
+                weighing,
+                hint.explains,
+                frozenset(hits),
             )
         )
         previous = in_play if in_play else set()
@@ -436,7 +443,7 @@ def analyse_coverage(
         factors=factors_t,
         judgement=judgement,
         specific_evidence=_specific_evidence(
-            doc, all_stems, [m.get(c.evidence, []) for m in matches], skip
+            doc, all_stems, [m.get(c.evidence, []) for m in matches], skip, rubric.period
         ),
         out_of_period=outside,
         misconceptions=misconceptions,
@@ -495,8 +502,13 @@ def _judged(
     unless a verdict names one before it ("The main reason was X, but Y helped too"). A
     hedge ("it is hard to say which") is no judgement unless the sentence turns after it.
     """
-    verdict_at = [a for a, _ in found.get(c.verdict, [])]
-    cues = found.get(c.verdict) or found.get(c.judgement)
+    if sent.text.rstrip().endswith("?"):
+        return None, False  # "So which was the main reason?" asks; it does not judge
+    # "The main ones were Trotsky, Zinoviev…" lists people: stems cannot tell "ones" from
+    # "one", the words can.
+    verdicts = [(a, b) for a, b in found.get(c.verdict, []) if sent.tokens[b - 1].norm != "ones"]
+    verdict_at = [a for a, _ in verdicts]
+    cues = verdicts or found.get(c.judgement)
     if not cues:
         return None, False
     judge_at = [a for a, _ in cues]
@@ -579,7 +591,10 @@ def _gives_reason(norms: Sequence[str], start: int) -> int:
         (
             i
             for i in range(start + 1, len(norms))
-            if norms[i] in _GIVES_REASON and norms[i - 1] not in _COPULA
+            if norms[i] in _GIVES_REASON
+            and norms[i - 1] not in _COPULA
+            # "so unpopular", "so many": "so" before a word of degree gives no reason.
+            and not (norms[i] == "so" and i + 1 < len(norms) and norms[i + 1] not in _SUBJECTS)
         ),
         len(norms),
     )
@@ -587,6 +602,12 @@ def _gives_reason(norms: Sequence[str], start: int) -> int:
 
 _COPULA = frozenset({"was", "is", "were", "are", "be", "been"})
 _GIVES_REASON = frozenset({"because", "since", "so", "which"})
+# Words that open a clause after "so" ("so he won", "so the party…"): then "so" gives a
+# reason; before anything else it is a word of degree ("so unpopular").
+_SUBJECTS = frozenset(
+    {"he", "she", "they", "it", "the", "his", "her", "their", "this", "that", "these", "we"}
+    | {"i", "stalin", "trotsky", "people", "everyone", "nobody", "no", "there"}
+)
 
 
 def _spelled_out(pick: str, free: dict[str, int], widest: dict[str, int]) -> str:
@@ -687,15 +708,27 @@ def _first(judged: list[tuple[int, str]], factor: str) -> int:
     return next(i for i, f in judged if f == factor)
 
 
+def year_of(word: str) -> int | None:
+    """The year a word names; a decade stands for its middle ("the 1930s" is not 1930)."""
+    m = _DECADE_OR_YEAR.match(word)
+    if not m:
+        return None
+    return int(m[1]) + (5 if word.endswith("s") else 0)
+
+
+def within_period(year: int, period: tuple[int, int]) -> bool:
+    """Inside the question's years, with a year's grace either side."""
+    return period[0] - 1 <= year <= period[1] + 1
+
+
 def _out_of_period(doc: Doc, period: tuple[int, int] | None) -> tuple[Span, ...]:
     """Sentences whose years all lie more than a year outside the question's period."""
     if period is None:
         return ()
-    low, high = period[0] - 1, period[1] + 1
     out = []
     for sent in doc.sentences:
-        years = [int(m[1]) for t in sent.tokens if (m := _DECADE_OR_YEAR.match(t.norm))]
-        if years and all(y < low or y > high for y in years):
+        years = [y for t in sent.tokens if (y := year_of(t.norm)) is not None]
+        if years and not any(within_period(y, period) for y in years):
             out.append(Span(sent.text, sent.start, sent.end))
     return tuple(out)
 
@@ -704,7 +737,8 @@ def _specific_evidence(
     doc: Doc,
     all_stems: list[tuple[str, ...]],
     found: list[list[tuple[int, int]]],
-    skip: set[int] = frozenset(),  # type: ignore[assignment]
+    skip: set[int],
+    period: tuple[int, int] | None,
 ) -> tuple[Span, ...]:
     """Distinct dates, names and events the essay uses, each at its first use.
 
@@ -716,7 +750,9 @@ def _specific_evidence(
         if sent.start in skip:
             continue
         for tok in sent.tokens:
-            if _YEAR.match(tok.norm):
+            year = year_of(tok.norm) if _YEAR.match(tok.norm) else None
+            # A year outside the question ("in 1936") is no knowledge of it.
+            if year is not None and (period is None or within_period(year, period)):
                 seen.setdefault(tok.norm[:4], Span(tok.text, tok.start, tok.end))
         for a, b in spans:
             key = " ".join(stems[a:b])

@@ -108,8 +108,14 @@ def _md(text: str) -> str:
 
 
 def teacher_reads_first(r: EssayResult) -> bool:
-    """A flagged script, or one marked 0: its slip says the teacher will read it, and no more."""
-    return bool(r.flags) or r.mark == 0
+    """A flagged script, or one marked 0: its slip says the teacher will read it, and no
+    more. A flag with words for the student (another question) leaves the feedback on."""
+    return any(not f.student for f in r.flags) or r.mark == 0
+
+
+def student_notes(r: EssayResult) -> str:
+    """What the flags say to the student ("your essay seems to answer another question")."""
+    return " ".join(dict.fromkeys(f.student for f in r.flags if f.student))
 
 
 def shows_mark(r: EssayResult, hide_mark: bool) -> bool:
@@ -124,6 +130,8 @@ TEACHER_FIRST = (
     "Your teacher will read this essay and go through it with you, so there is no "
     "feedback from essaymark on this one."
 )
+
+
 MARK_TO_CHECK = "Your teacher will check the mark for this essay; the feedback below is yours."
 
 
@@ -131,7 +139,9 @@ def to_markdown(r: EssayResult, hide_mark: bool = False, title: str | None = Non
     """One result as a Markdown feedback slip for the student."""
     lines = [f"# Feedback: {_md(title or r.input)}", ""]
     if teacher_reads_first(r):
-        return "\n".join([*lines, TEACHER_FIRST, ""])
+        return "\n".join([*lines, _md(student_notes(r) or TEACHER_FIRST), ""])
+    if student_notes(r):
+        lines += [_md(student_notes(r)), ""]
     if shows_mark(r, hide_mark):
         lines += [
             f"**Level {r.level}**, {r.mark}/{r.max_mark} marks · SPaG {r.spag.mark}/"
@@ -260,7 +270,8 @@ def to_html_slip(r: EssayResult, text: str, student: str, hide_mark: bool = Fals
         .render(
             r=r,
             student=student,
-            teacher_first=TEACHER_FIRST if teacher_reads_first(r) else "",
+            teacher_first=(student_notes(r) or TEACHER_FIRST) if teacher_reads_first(r) else "",
+            notes=student_notes(r),
             show_mark=show_mark,
             mark_to_check=MARK_TO_CHECK if r.refer_to_teacher and not hide_mark else "",
             www=r.feedback.www or ("Nothing yet to credit: see your next step.",),

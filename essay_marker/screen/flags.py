@@ -58,6 +58,7 @@ class Check:
     stop: bool = False
     min_words: int = 0
     needs_model: bool = False
+    student: str = ""  # what the student's slip says (the message is for the teacher)
 
     @property
     def measures(self) -> tuple[str, ...]:
@@ -67,7 +68,7 @@ class Check:
 
 
 _KEYS = {"check", "id", "severity", "message", "any_of", "cap_level", "blank", "stop"}
-_KEYS |= {"min_words", "needs_model"}
+_KEYS |= {"min_words", "needs_model", "student"}
 _TEST_KEYS = {"measure", "at_least", "below", "reason", "false_alarms"}
 
 
@@ -101,7 +102,8 @@ def parse_checks(text: str, path: str = "flags.toml") -> tuple[Check, ...]:
             raise RubricError(where, "cap_level", "a cap (and only a cap) names its level")
         if (severity is Severity.BLANK) != ("blank" in raw):
             raise RubricError(where, "blank", "a blanking check (and only one) names its measure")
-        unknown = [f for _, f, _, _ in Formatter().parse(raw["message"]) if f and f not in MEASURES]
+        said = raw["message"] + raw.get("student", "")
+        unknown = [f for _, f, _, _ in Formatter().parse(said) if f and f not in MEASURES]
         if unknown:
             raise RubricError(where, "message", f"no measure named {unknown[0]!r}")
         groups = tuple(
@@ -122,6 +124,7 @@ def parse_checks(text: str, path: str = "flags.toml") -> tuple[Check, ...]:
                 raw.get("stop", False),
                 raw.get("min_words", 0),
                 raw.get("needs_model", False),
+                raw.get("student", ""),
             )
         )
     names = [c.check for c in checks]
@@ -176,10 +179,11 @@ def screen(
             continue
         if not any(all(t.holds(essay.measure(t.measure).value) for t in g) for g in c.any_of):
             continue
-        named = [f for _, f, _, _ in Formatter().parse(c.message) if f]
+        named = [f for _, f, _, _ in Formatter().parse(c.message + c.student) if f]
         details = {name: essay.measure(name).detail for name in named}
         cap = rubric.highest_mark(c.cap_level) if c.cap_level is not None else None
-        flags.append(Flag(c.id, c.check, c.severity, c.message.format_map(details), cap))
+        student = c.student.format_map(details)
+        flags.append(Flag(c.id, c.check, c.severity, c.message.format_map(details), cap, student))
         raised.add(c.id)
         if c.stop:
             break

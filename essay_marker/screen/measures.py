@@ -20,7 +20,7 @@ from functools import cache, cached_property, lru_cache
 from importlib import resources
 from itertools import pairwise
 
-from essay_marker.analysis.coverage import CueSet, cue_set
+from essay_marker.analysis.coverage import CueSet, cue_set, within_period, year_of
 from essay_marker.analysis.features import Analysis, word_pairs
 from essay_marker.analysis.spag import lexicon_for
 from essay_marker.rubric import Rubric
@@ -592,6 +592,34 @@ class Essay:
         return circular(self.a)
 
     @cached_property
+    def outside(self) -> tuple[int, int, list[str]]:
+        """Sentences about other years than the question's, sentences about its reasons in
+        its years, and the first few outside things named, in the student's words."""
+        period = self.rubric.period
+        if period is None:
+            return 0, 0, []
+        dated_out = {s.start for s in self.a.coverage.out_of_period}
+        cues = _outside_cues(self.rubric)
+        outside = inside = 0
+        named: dict[str, str] = {}  # key -> the student's words, first use first
+        for i in self.unique:
+            sent, stems = self.doc.sentences[i], self.a.stems[i]
+            found = cues.find(stems)
+            if sent.heading or not (found or sent.start in dated_out):
+                inside += bool(not sent.heading and self.a.coverage.sentences[i].roles)
+                continue
+            outside += 1
+            for a, b in found:
+                key = " ".join(stems[a:b])
+                named.setdefault(key, self.doc.text[sent.tokens[a].start : sent.tokens[b - 1].end])
+            for t in sent.tokens:  # and its first year outside the question's
+                y = year_of(t.norm)
+                if y is not None and not within_period(y, period):
+                    named.setdefault(t.norm, t.text)
+                    break
+        return outside, inside, list(named.values())
+
+    @cached_property
     def anchors(self) -> Anchoring | None:
         """How the reasons rest on things marked answers talk about (needs a trained model)."""
         if not self.familiar:
@@ -650,6 +678,30 @@ def _topic_cues(rubric: Rubric) -> CueSet:
     words += [e for f in rubric.factors for e in f.evidence]
     words += [c for d in rubric.dates for c in d.cues]
     return CueSet(words)
+
+
+@cache
+def _outside_cues(rubric: Rubric) -> CueSet:
+    return CueSet(rubric.outside_terms)
+
+
+def _outside_share(e: Essay) -> Measurement:
+    """Share of the sentences about the question's reasons or about other years that are
+    about other years (dated outside its period, or naming its outside_terms): most of an
+    answer about the purges of the 1930s is about them. None for a rubric with no period."""
+    outside, inside, named = e.outside
+    if e.rubric.period is None:
+        return Measurement(None)
+    first, last = e.rubric.period
+    things = named[:3]
+    listed = things[0] if len(things) == 1 else ", ".join(things[:-1]) + " and " + things[-1]
+    detail = f"things outside the years the question asks about ({first}–{last})"
+    detail += f", such as {listed}" if things else ""
+    return Measurement(_share(outside, outside + inside), detail)
+
+
+def _outside_sentences(e: Essay) -> Measurement:
+    return Measurement(e.outside[0] if e.rubric.period else None)
 
 
 def _term_density(e: Essay) -> Measurement:
@@ -794,4 +846,6 @@ MEASURES: dict[str, Callable[[Essay], Measurement]] = {
     "disorder": _disorder,
     "repeated_words": _repeated_words,
     "copied_words": _copied_words,
+    "outside_share": _outside_share,
+    "outside_sentences": _outside_sentences,
 }
