@@ -179,6 +179,8 @@ def _www(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
         # The other reasons are found less surely: their judgement is not named back.
         and j.main_factor
         and rubric.factor(j.main_factor).named
+        # "Backed up": the main reason is explained in a sentence sure enough to quote.
+        and any(f.id == j.main_factor for f in _surely_explained(result.factors, rubric, reading))
     ):
         main = rubric.factor(j.main_factor).short
         out.append(
