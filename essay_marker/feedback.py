@@ -325,10 +325,12 @@ def _next_step(result: Marking, rubric: Rubric, reading: Reading) -> str:
                     f"Rewrite this sentence: {quote(e)} Keep the fact, then add how it "
                     f"{rubric.outcome}, beginning 'This meant that…'."
                 )
-        return (
-            f"Correct the facts in your paragraph on {rubric.factor(described[0].id).short}, "
-            f"then add how it {rubric.outcome}, beginning 'This meant that…'."
-        )
+        # Only where a fact was corrected: with none, no sentence was sure enough to quote.
+        if result.misconceptions:
+            return (
+                f"Correct the facts in your paragraph on {rubric.factor(described[0].id).short}, "
+                f"then add how it {rubric.outcome}, beginning 'This meant that…'."
+            )
     gaps = [f for f in unexplained if f.named]
     if len(maybe) < 2 and gaps:
         return (

@@ -112,3 +112,36 @@ def test_a_verdict_on_an_unlisted_reason_is_a_judgement_and_never_asked_for(rubr
     for asks in ("Add a judgement", "Answer the question directly", "name the ONE reason"):
         assert asks not in said, said
     assert "You make a clear judgement that" not in said
+
+
+def test_no_fact_is_to_be_corrected_where_none_was_found(rubric):
+    """A reason only described, in sentences not sure enough to quote (support, no
+    evidence), with no fact corrected: the next step asks for an explanation, never to
+    "correct the facts"; with a fact corrected, it does."""
+    from dataclasses import replace
+
+    from essay_marker.feedback import build_feedback
+    from essay_marker.records import Evidence, FactorCoverage, Role, Status
+
+    r = _result("two-reasons-short.txt", rubric)
+    said = "Stalin had people shot and sent to the camps."
+    only = FactorCoverage(
+        "ruthlessness",
+        "Stalin's ruthlessness",
+        False,
+        Status.MENTIONED,
+        evidence=(),
+        support=(Evidence(said, 0, len(said), Role.DESCRIBE),),
+    )
+    factors = tuple(
+        only
+        if f.id == "ruthlessness"
+        else replace(f, status=Status.ABSENT, evidence=(), support=())
+        for f in r.factors
+    )
+    nothing_wrong = replace(r, factors=factors, misconceptions=())
+    step = build_feedback(nothing_wrong, rubric).next_step
+    assert not step.startswith("Correct the facts"), step
+    assert build_feedback(
+        replace(nothing_wrong, misconceptions=r.misconceptions), rubric
+    ).next_step.startswith("Correct the facts")
