@@ -22,6 +22,7 @@ from essay_marker.records import (
     Status,
 )
 from essay_marker.rubric import Rubric
+from essay_marker.text import join_words
 
 _QUOTE_WORDS = 22  # long sentences are quoted up to this many words, then "…"
 _QUOTED_WORDS = 5  # words a sentence needs before it is quoted as describing a reason
@@ -146,10 +147,6 @@ def _might_explain(f: FactorCoverage, reading: Reading) -> bool:
     return f.status == Status.MENTIONED and reading.explains_somewhere(f)
 
 
-def _join(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
 def _www(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
     out: list[str] = []
     used: set[int] = set()
@@ -188,7 +185,7 @@ def _www(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
             f"up: {quote(j.evidence[-1])}"
         )
     if len(result.specific_evidence) >= 5:
-        items = _join([s.text for s in result.specific_evidence[:5]])
+        items = join_words([s.text for s in result.specific_evidence[:5]])
         out.append(f"You support your points with specific knowledge, such as {items}.")
     if not out:
         # Credit the first named reason the student does identify, in their words.
@@ -231,7 +228,7 @@ def _ebi(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
     if absent:
         left_out = rubric.factor(absent[0].id)
         others = [rubric.factor(f.id).short for f in absent[1:]]
-        extra = f" You also leave out {_join(others)}." if others else ""
+        extra = f" You also leave out {join_words(others)}." if others else ""
         out.append(f"{left_out.feedback.absent}{extra}")
     j = result.judgement
     if not j.present and result.factors:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -134,6 +135,11 @@ def normalise(word: str) -> str:
     if w.endswith("'s"):
         w = w[:-2]
     return w.replace("'", "")
+
+
+def join_words(words: Sequence[str]) -> str:
+    """Items as a reader lists them: "a", "a and b", "a, b and c"."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def phrase_stems(phrase: str) -> tuple[str, ...]:

@@ -492,7 +492,7 @@ def _judged(
     c: _Compiled,
     hint: Hint,
     inherited: set[str],
-    previous: set[str] = frozenset(),  # type: ignore[assignment]
+    previous: set[str],
 ) -> tuple[str | None, bool]:
     """The factor a sentence judges the main reason ("" for one the rubric does not list,
     None for no judgement), and whether it says so in a verdict ("the main reason was…").

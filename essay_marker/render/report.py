@@ -130,8 +130,6 @@ TEACHER_FIRST = (
     "Your teacher will read this essay and go through it with you, so there is no "
     "feedback from essaymark on this one."
 )
-
-
 MARK_TO_CHECK = "Your teacher will check the mark for this essay; the feedback below is yours."
 
 

@@ -24,7 +24,7 @@ from essay_marker.analysis.coverage import CueSet, cue_set, within_period, year_
 from essay_marker.analysis.features import Analysis, word_pairs
 from essay_marker.analysis.spag import lexicon_for
 from essay_marker.rubric import Rubric
-from essay_marker.text import Doc, Token, phrase_stems
+from essay_marker.text import Doc, Token, join_words, phrase_stems
 
 _NGRAM = 5  # words in a row that count as copied
 
@@ -592,12 +592,13 @@ class Essay:
         return circular(self.a)
 
     @cached_property
-    def outside(self) -> tuple[int, int, list[str]]:
+    def outside(self) -> tuple[int, int, list[str]] | None:
         """Sentences about other years than the question's, sentences about its reasons in
-        its years, and the first few outside things named, in the student's words."""
+        its years, and the first few outside things named, in the student's words (None
+        for a rubric with no period)."""
         period = self.rubric.period
         if period is None:
-            return 0, 0, []
+            return None
         dated_out = {s.start for s in self.a.coverage.out_of_period}
         cues = _outside_cues(self.rubric)
         outside = inside = 0
@@ -689,19 +690,17 @@ def _outside_share(e: Essay) -> Measurement:
     """Share of the sentences about the question's reasons or about other years that are
     about other years (dated outside its period, or naming its outside_terms): most of an
     answer about the purges of the 1930s is about them. None for a rubric with no period."""
-    outside, inside, named = e.outside
-    if e.rubric.period is None:
+    if e.outside is None or e.rubric.period is None:
         return Measurement(None)
+    outside, inside, named = e.outside
     first, last = e.rubric.period
-    things = named[:3]
-    listed = things[0] if len(things) == 1 else ", ".join(things[:-1]) + " and " + things[-1]
     detail = f"things outside the years the question asks about ({first}–{last})"
-    detail += f", such as {listed}" if things else ""
+    detail += f", such as {join_words(named[:3])}" if named else ""
     return Measurement(_share(outside, outside + inside), detail)
 
 
 def _outside_sentences(e: Essay) -> Measurement:
-    return Measurement(e.outside[0] if e.rubric.period else None)
+    return Measurement(e.outside[0] if e.outside else None)
 
 
 def _term_density(e: Essay) -> Measurement:
