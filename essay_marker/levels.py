@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import tomllib
 from collections.abc import Container
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from essay_marker.analysis.coverage import FactorHook
+from essay_marker.analysis.coverage import MIGHT_EXPLAIN, FactorHook
 from essay_marker.analysis.features import Analysis
 from essay_marker.errors import RubricError
 from essay_marker.records import EXPLAINING, Coverage, FactorCoverage, Status, Summary
@@ -59,10 +58,12 @@ class Criterion:
     level: int
     tests: tuple[Test, ...]
     unmet: str
-    when: str | None = None
+    when: str | Test | None = None  # a count that must be true, or a test that must hold
 
     def applies(self, summary: Summary) -> bool:
         """Whether the criterion is asked of this essay at all."""
+        if isinstance(self.when, Test):
+            return self.when.holds(summary)
         return self.when is None or bool(getattr(summary, self.when))
 
 
@@ -119,7 +120,7 @@ def parse_scheme(data: dict[str, Any], where: str, base: MarkScheme | None = Non
             int(c["level"]),
             tuple(_test(t, f"{where}: criteria[{i}]") for t in c["tests"]),
             str(c["unmet"]),
-            _check_count(c["when"], where) if "when" in c else None,
+            _when(c.get("when"), f"{where}: criteria[{i}]"),
         )
         for i, c in enumerate(data.get("criteria", []))
     )
@@ -150,6 +151,12 @@ def parse_scheme(data: dict[str, Any], where: str, base: MarkScheme | None = Non
     )
 
 
+def _when(raw: Any, where: str) -> str | Test | None:
+    if raw is None:
+        return None
+    return _test(raw, where) if isinstance(raw, dict) else _check_count(str(raw), where)
+
+
 @cache
 def default_scheme() -> MarkScheme:
     """essaymark's levels of response (essay_marker/data/levels.toml)."""
@@ -172,17 +179,6 @@ def _scheme(raw: str, where: str) -> MarkScheme:
 def _from_level(scheme_level: int, top: int) -> int:
     """The rubric level a criterion of the four-level scheme applies from."""
     return max(1, round(scheme_level * top / SCHEME_LEVELS))
-
-
-# Words that might start saying how or why, loose on purpose: a reason none of whose
-# sentences has one is surely not explained, and two reasons in a sentence with one are
-# perhaps linked.
-MIGHT_EXPLAIN = re.compile(
-    r"\b(so|because|becuase|cause|meant|means|allowed|let|lets|helped|made|makes|therefore|"
-    r"thus|which|led|caused|gave|gives|why|result|enabled|without|more|than|depended|only)\b"
-    r"|->|→",
-    re.IGNORECASE,
-)
 
 
 def might_say_how(f: FactorCoverage, causal: Container[int] = ()) -> bool:

@@ -169,3 +169,34 @@ def test_judgement_case(case, rubric):
     j = cov.judgement
     read = (j.main_factor or "unnamed") if j.present else "none"
     assert read == case["main"], case["text"]
+
+
+def test_a_sentence_with_no_word_that_says_how_does_not_explain(rubric):
+    """However sure the sentence model is, "They were outvoted in 1925" tells what happened;
+    a sentence needs some word of cause, consequence or condition before it explains."""
+    from essay_marker.records import Hint
+
+    doc = analyse(
+        "Zinoviev and Kamenev were outvoted at the Party Congress in 1925. "
+        "Zinoviev and Kamenev were outvoted, so Stalin could rule without them."
+    )
+    sure = [Hint(explains=0.9), Hint(explains=0.9)]
+    roles = [r.causal for r in analyse_coverage(doc, rubric, hints=sure).sentences]
+    assert roles == [False, True]
+
+
+def test_a_verdict_the_student_names_outweighs_one_the_sentence_model_guesses(rubric):
+    """ "…and that is the main reason" after a clause naming no reason: the sentence model's
+    guess at the reason gives way to the verdict where the student names it, and the two are
+    not read as an introduction and a conclusion that disagree."""
+    from essay_marker.records import Hint
+
+    doc = analyse(
+        "I think the main reason was that Stalin was General Secretary of the party.\n\n"
+        "There were many twists along the way.\n\n"
+        "By 1929 he was in charge of everything and that is the main reason."
+    )
+    guess = [Hint(), Hint(), Hint(factors=frozenset({"ruthlessness"}))]
+    j = analyse_coverage(doc, rubric, hints=guess).judgement
+    assert j.main_factor == "general_secretary"
+    assert j.consistent is not False

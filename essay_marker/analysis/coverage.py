@@ -39,7 +39,7 @@ _FULL_YEAR = re.compile(r"^1[89]\d\d$")
 _DECADE_OR_YEAR = re.compile(r"^(1[89]\d\d)s?$")  # 1936, the 1930s
 _RANGE_END = re.compile(r"\s*[-–—]\s*(\d{4}|\d{2})\b")  # "1922-24", "1926–1927"
 _DATE_GAP = 6  # words from an event to its year ("expelled from the party in 1927")
-_DATE_GAP_BEFORE = 3  # words from a year to its event ("In 1924 he was made General Secretary")
+_DATE_GAP_BEFORE = 4  # words from a year to its event ("In 1921 Stalin was given the job of…")
 # A year beyond one of these words belongs to another clause ("Lenin died and by 1929 ...").
 _DATE_BREAKS = frozenset(
     {
@@ -312,7 +312,27 @@ FactorHook = Callable[[list[tuple[str, ...]]], list[Hint]]
 # or when the model is confident on its own (an explanation in the student's own words).
 # Chosen on the corpus's sentence labels for precision (0.80) over recall (0.67).
 EXPLAIN_WITH_CUE, EXPLAIN_ALONE = 0.4, 0.6
+# Words that might start saying how or why (a cause, a consequence, a counterfactual, a
+# dependence), loose on purpose. A sentence with none does not explain, whatever the
+# sentence model says ("They were expelled in 1927"); a reason none of whose sentences has
+# one is surely not explained; two reasons in a sentence with one are perhaps linked.
+MIGHT_EXPLAIN = re.compile(
+    r"\b(so|because|becuase|cause|meant|means|allowed|let|lets|helped|made|makes|therefore|"
+    r"thus|which|led|caused|gave|gives|why|result|enabled|without|more|than|depended|only|"
+    r"if|would|could|enough|relied|relies|rely)\b"
+    r"|->|→",
+    re.IGNORECASE,
+)
 _MODEL_WORDS = 3  # words a sentence needs before the sentence model alone may name a reason
+
+
+def reads_as_explaining(score: float, cue: bool, text: str) -> bool:
+    """Whether a sentence explains, from the sentence model's score and whether a causal
+    cue is there: with a cue the model need only lean that way; without one it must be
+    sure, and the sentence must have some word that might say how or why."""
+    if cue:
+        return score >= EXPLAIN_WITH_CUE
+    return score >= EXPLAIN_ALONE and bool(MIGHT_EXPLAIN.search(text))
 
 
 def analyse_coverage(
@@ -343,6 +363,7 @@ def analyse_coverage(
     # (sentence index, factor id or "" for a reason the rubric does not list, verdict?)
     judged: list[tuple[int, str, bool]] = []
     single_judged: set[int] = set()  # judgement sentences about one factor only
+    guessed: set[int] = set()  # judgement sentences whose reason only the sentence model names
     previous: set[str] = set()
     rank = {f.id: i for i, f in enumerate(rubric.factors)}
     for sent, sent_stems, hint, found in zip(doc.sentences, all_stems, hints, matches, strict=True):
@@ -371,13 +392,16 @@ def analyse_coverage(
         in_play = set(hits) | inherited
         causal = c.causal in found or (opener is not None and opener[0] == 0)
         if hint.explains is not None:
-            causal = hint.explains >= (EXPLAIN_WITH_CUE if causal else EXPLAIN_ALONE)
+            causal = reads_as_explaining(hint.explains, causal, sent.text)
         weighing = c.weighing in found
         judged_here, verdict = _judged(sent, found, c, hint, inherited, previous)
         if judged_here is not None:
             judged.append((sent.index, judged_here, verdict))
             if len(in_play) == 1:
                 single_judged.add(sent.index)
+            named_here = {fid for fid, n in c.factors if n in found} | inherited | previous
+            if judged_here and judged_here not in named_here:
+                guessed.add(sent.index)
 
         shown = _shown_factors(
             hits, found, hint, c, inherited, previous_shown, sent.start in corrected
@@ -434,7 +458,7 @@ def analyse_coverage(
     factors_t = tuple(factors)
 
     causal_at = {r.index for r in sentence_roles if r.causal}
-    judgement = _judgement(doc, judged, factors_t, single_judged, causal_at)
+    judgement = _judgement(doc, judged, factors_t, single_judged, causal_at, guessed)
     outside = _out_of_period(doc, rubric.period)
     # Knowledge is credited from sentences that are right, inside the question and about a
     # reason: "In 1917 there were two revolutions" sets a scene; it supports no argument.
@@ -654,13 +678,15 @@ def _judgement(
     factors: tuple[FactorCoverage, ...],
     single: set[int] = frozenset(),  # type: ignore[assignment]
     causal: set[int] = frozenset(),  # type: ignore[assignment]
+    guessed: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> Judgement:
     """The essay's judgement from its judging sentences.
 
     Where any sentence gives a verdict, only verdicts count: "I think" or "the most
     famous" elsewhere is not the judgement. The conclusion's last verdict wins. Only when
     no verdict names a reason the rubric lists is the judgement on an unnamed one (no main
-    factor), supported when its own sentence gives a reason ("because…").
+    factor), supported when its own sentence gives a reason ("because…"). A reason only the
+    sentence model reads into a verdict (`guessed`) counts only when no verdict names one.
     """
     if any(v for _, _, v in judged):
         judged = [j for j in judged if j[2]]
@@ -668,6 +694,10 @@ def _judgement(
         # "GS was the main reason", "that is the main reason": a verdict naming no reason
         # the rubric lists usually points at one named elsewhere.
         judged = [j for j in judged if j[1]]
+    if any(i not in guessed and f for i, f, _ in judged):
+        # "…and that is the main reason" after a clause the sentence model reads as some
+        # reason is a guess; a verdict where the student names the reason is not.
+        judged = [j for j in judged if j[0] not in guessed]
     pairs = [(i, f) for i, f, _ in judged]
     if not pairs:
         return Judgement(False, None, False, None, ())
@@ -836,10 +866,12 @@ def _wrong_dates(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[Miscon
             bound = i > 0 and norms[i - 1] in _RANGE_BOUNDS
             nearest: tuple[int, DateFact] | None = None
             for a, b, fact in events:
+                when = 0
                 if i >= b and not bound:
                     first, last, most = b - 1, i, _DATE_GAP
-                elif i < a and opens:
-                    first, last, most = i, a, _DATE_GAP_BEFORE
+                elif i < a and (opens or (when := int(norms[i + 1 : i + 2] == ["when"]))):
+                    # "In 1921 Stalin was given the job…", "…starts in 1921 when Stalin…"
+                    first, last, most = i, a, _DATE_GAP_BEFORE + when
                 else:
                     continue
                 between = norms[first + 1 : last]
@@ -849,7 +881,7 @@ def _wrong_dates(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[Miscon
                 if (
                     len(between) > most
                     or any(ch in gap for ch in stops)
-                    or any(_breaks(tokens, j) for j in range(first + 1, last))
+                    or any(_breaks(tokens, j) for j in range(first + 1 + when, last))
                 ):
                     continue
                 if nearest is None or len(between) < nearest[0]:

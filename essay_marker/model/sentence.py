@@ -78,6 +78,7 @@ class SentenceData:
     groups: list[str] = field(default_factory=list)  # script file
     cue_factors: list[set[str]] = field(default_factory=list)
     cue_explains: list[bool] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)  # the sentence as written
 
     def subset(self, idx: Sequence[int]) -> SentenceData:
         """The sentences at these positions."""
@@ -108,6 +109,7 @@ def sentence_examples(
             data.groups.append(name)
             data.cue_factors.append({f for f, _ in roles.roles})
             data.cue_explains.append(any(r in (Role.EXPLAIN, Role.WEIGH) for _, r in roles.roles))
+            data.words.append(sent.text)
     return data
 
 
@@ -143,7 +145,7 @@ def sentence_figures(marked: MarkedSet, rubric: Rubric, folds: int = 5) -> dict[
     Per factor: is the factor in the sentence? And over sentences about a factor: does the
     sentence explain (or weigh) it rather than only describe it?
     """
-    from essay_marker.analysis.coverage import EXPLAIN_ALONE, EXPLAIN_WITH_CUE
+    from essay_marker.analysis.coverage import reads_as_explaining
 
     data = sentence_examples(marked, rubric)
     factors = [f.id for f in rubric.factors]
@@ -179,7 +181,7 @@ def sentence_figures(marked: MarkedSet, rubric: Rubric, folds: int = 5) -> dict[
         cue = [data.cue_explains[i] for i in about]
         scores = [float(hints[i].explains or 0.0) for i in about]  # none is None (checked)
         both = [
-            (data.cue_explains[i] and x >= EXPLAIN_WITH_CUE) or x >= EXPLAIN_ALONE
+            reads_as_explaining(x, data.cue_explains[i], data.words[i])
             for i, x in zip(about, scores, strict=True)
         ]
         out["explains"] = {
