@@ -371,13 +371,14 @@ _COMPARING = re.compile(
 def _reasoning(stems: tuple[str, ...], rubric: Rubric) -> bool:
     """True when a sentence gives a reason or a judgement (because, this meant, main reason)."""
     lang = rubric.language
-    # A superlative ("the most …") is no judgement, but the thresholds on these sentences
-    # were measured counting it: it stays in, so their false-alarm figures still hold.
-    cues = lang.causal + lang.judgement + _SUPERLATIVE
+    # A superlative ("the most …") is no judgement, and outcomes ("they were outvoted")
+    # left the causal cues in session 8, but the thresholds on these sentences were measured
+    # counting them: they stay in, so their false-alarm figures still hold.
+    cues = lang.causal + lang.judgement + _MEASURED_WITH
     return "becaus" in stems or bool(cue_set(cues).find(stems))
 
 
-_SUPERLATIVE = ("the most",)
+_MEASURED_WITH = ("the most", "outvote", "outvoted", "in power", "the leader")
 
 
 @dataclass(frozen=True)
