@@ -6,7 +6,7 @@ from dataclasses import fields, replace
 from typing import Protocol
 
 from essay_marker.analysis.coverage import FactorHook
-from essay_marker.analysis.features import Analysis, analyse_essay, analyse_essays
+from essay_marker.analysis.features import Analysis, analyse_essay, analyse_essays, causal_share
 from essay_marker.feedback import build_feedback
 from essay_marker.levels import RulesScorer, scheme_for, summarise, unmet_for_level
 from essay_marker.readers import check_length
@@ -22,11 +22,17 @@ from essay_marker.rubric import Rubric
 from essay_marker.screen.flags import screen
 
 REFER_BELOW = 0.5  # confidence under which a human should look at the script
-# The model still leans on length, so a short answer can be dense and under-marked with
-# confidence. Where the checklist of what the argument does gives it SHORT_GAP marks more,
-# a person looks: on the blind dev set (each writer left out) this referred 12-14 more of
-# 126 scripts, two of them 4+ marks under the reference (of five or six 4+ marks off).
-SHORT_ANSWER, SHORT_GAP = 250, 3
+# The model can under-mark a short, dense answer with confidence. Where the checklist of
+# what the argument does gives it SHORT_GAP marks more, a person looks. On the blind dev set
+# (each writer left out, session 8 model) a gap of 3 referred 12 of 126 scripts for one
+# 4+ marks under the reference; a gap of 4 refers 6 for the same one.
+SHORT_ANSWER, SHORT_GAP = 250, 4
+# Its mirror: a long account can be over-marked for its knowledge. A mark in the levels
+# that ask for explanation (the top two) when fewer than this share of the sentences say
+# how a reason helped is for a person to confirm. On the blind dev set (each writer left
+# out) the four scripts this referred were all over-marked, by 2 to 5 marks (references
+# 6-8, marks 9-12), and it added three referrals of 126.
+FEW_EXPLAIN = 0.15
 
 
 class Scorer(Protocol):
@@ -164,6 +170,11 @@ def _result(
             reasons.append(
                 f"A short answer the checklist of reasons gives {checklist_mark} and the model "
                 f"{mark}: the model can under-mark short, dense answers."
+            )
+        if level >= max(2, rubric.top_level - 1) and causal_share(analysis) < FEW_EXPLAIN:
+            reasons.append(
+                f"Marked at Level {level}, but few of its sentences say how a reason "
+                f"{rubric.outcome}: the model can over-mark an account of events for its knowledge."
             )
     # Only what the essay surely lacks: unmet even when what it might do counts as done.
     summary = summarise(coverage, doc, generous=True)

@@ -101,3 +101,35 @@ def test_a_short_answer_the_checklist_rates_well_above_the_model_is_referred(rub
     assert any("short answer" in why for why in low.refer_reasons), low.refer_reasons
     close = score_essay(text, rubric, _Harsh(checklist - SHORT_GAP + 1))
     assert not any("short answer" in why for why in close.refer_reasons)
+
+
+NARRATIVE = (
+    "Lenin died in January 1924 and there was a big funeral in Red Square. "
+    "Stalin spoke at the funeral. Trotsky was in the south of Russia at the time. "
+    "In 1922 Stalin had become General Secretary of the party. "
+    "Zinoviev and Kamenev worked with Stalin in the Troika. "
+    "In 1925 Trotsky lost his post as Commissar for War. "
+    "In 1926 Zinoviev and Kamenev joined Trotsky in the United Opposition. "
+    "In 1927 Trotsky was expelled from the party. "
+    "In 1929 Bukharin was removed from the Politburo. "
+    "Trotsky went into exile and Stalin ruled the USSR."
+)
+
+
+def test_an_account_of_events_marked_high_is_referred(rubric):
+    """A mark in the levels that ask for explanation, for an essay whose sentences almost
+    all tell what happened, is for a person to confirm; the same mark lower down is not."""
+    from essay_marker.analysis.features import analyse_essay, causal_share
+    from essay_marker.scoring import FEW_EXPLAIN
+
+    assert causal_share(analyse_essay(NARRATIVE, rubric)) < FEW_EXPLAIN
+    high = score_essay(NARRATIVE, rubric, _Harsh(11))
+    assert any("account of events" in why for why in high.refer_reasons), high.refer_reasons
+    low = score_essay(NARRATIVE, rubric, _Harsh(6))
+    assert not any("account of events" in why for why in low.refer_reasons)
+    explained = (EXAMPLES / "two-reasons-short.txt").read_text(encoding="utf-8")
+    assert causal_share(analyse_essay(explained, rubric)) >= FEW_EXPLAIN
+    assert not any(
+        "account of events" in why
+        for why in score_essay(explained, rubric, _Harsh(11)).refer_reasons
+    )

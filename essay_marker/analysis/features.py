@@ -136,7 +136,7 @@ def essay_features(a: Analysis, rubric: Rubric) -> dict[str, float]:
         mean_sentence_words=words / n_sent,
         paragraphs=a.doc.paragraph_count,
         connectives_per_100=100 * _count(_connectives(rubric), a.stems) / max(words, 1),
-        causal_share=sum(s.causal for s in sentences) / n_sent,
+        causal_share=causal_share(a),
         weighing_share=sum(s.weighing for s in sentences) / n_sent,
         factor_share=sum(bool(s.roles) for s in sentences) / n_sent,
         spelling_accuracy=a.spag.spelling_accuracy,
@@ -146,6 +146,11 @@ def essay_features(a: Analysis, rubric: Rubric) -> dict[str, float]:
         topic_mentions=_count(_topic(rubric), a.stems),
     )
     return row
+
+
+def causal_share(a: Analysis) -> float:
+    """The share of the essay's sentences read as saying how or why."""
+    return sum(s.causal for s in a.coverage.sentences) / max(1, len(a.doc.sentences))
 
 
 def word_pairs(a: Analysis) -> list[str]:
