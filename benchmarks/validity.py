@@ -281,7 +281,7 @@ class ClaimReader:
         ("does not yet give any reason", Claim("no_reason")),
         ("no reason is explained", Claim("none_explained")),
         ("two or more reasons need explaining", Claim("explained_below", number=2)),
-        ("several reasons need explaining in depth", Claim("explained_below", number=3)),
+        ("several reasons need explaining, not", Claim("explained_below", number=3)),
         ("not linked or compared", Claim("not_linked")),
         ("there is no judgement", Claim("no_judgement")),
         ("asserted, not backed", Claim("unsupported")),
