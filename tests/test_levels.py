@@ -112,3 +112,14 @@ def test_feedback_counts_what_might_be_done_before_saying_it_is_not():
     assert generous.explained == 2 and generous.weighed == 1
     said = " ".join(unmet_for_level(generous, 4, rubric))
     assert "not linked" not in said and "no reason is explained" not in said
+
+
+def test_depth_is_asked_only_of_an_essay_that_explains_enough_reasons(rubric):
+    """ "Not 2" when two reasons are explained; when four are but only one is developed,
+    depth is what is missing, and the count is not misstated."""
+    few = unmet_for_level(_summary(explained=2, developed=2), 4, rubric)
+    assert "several reasons need explaining, not 2" in few
+    assert not any(g.startswith("each reason needs developing") for g in few)
+    shallow = unmet_for_level(_summary(explained=4, developed=1), 4, rubric)
+    assert any(g.startswith("each reason needs developing") for g in shallow)
+    assert not any(g.startswith("several reasons") for g in shallow)
