@@ -571,7 +571,7 @@ def _judged(
             stop = _gives_reason(norms, max(turn, cue_end))
             past = [(pos, f) for f, pos in free.items() if turn < pos < stop]
             if past:
-                return _spelled_out(min(past)[1], free, widest), verdict
+                return _spelled_out(min(past)[1], free, widest, norms), verdict
             if verdict and verdict_at[-1] > turn:
                 return "", True
             if hedges:
@@ -596,7 +596,7 @@ def _judged(
         if verdict:
             return "", True
         after = [(pos, f) for f, pos in free.items()]
-    return _spelled_out(min(after or before)[1], free, widest), verdict
+    return _spelled_out(min(after or before)[1], free, widest, norms), verdict
 
 
 def _points_back(norms: Sequence[str], verdict_at: int) -> bool:
@@ -634,15 +634,24 @@ _SUBJECTS = frozenset(
 )
 
 
-def _spelled_out(pick: str, free: dict[str, int], widest: dict[str, int]) -> str:
+def _spelled_out(
+    pick: str, free: dict[str, int], widest: dict[str, int], norms: Sequence[str]
+) -> str:
     """ "his skill in playing the factions": a one-word cue heads a phrase that a longer
-    cue just after it spells out, and the longer one says what the reason is."""
-    near = [f for f, pos in free.items() if 0 < pos - free[pick] <= _PHRASE_GAP]
+    cue just after it spells out, and the longer one says what the reason is. Not across
+    a new clause: "he was sneaky and he got rid of everyone" gives two reasons."""
+    near = [
+        f
+        for f, pos in free.items()
+        if 0 < pos - free[pick] <= _PHRASE_GAP
+        and not _NEW_CLAUSE.intersection(norms[free[pick] + 1 : pos])
+    ]
     longer = [f for f in near if widest[f] > widest.get(pick, 0) == 1]
     return min(longer, key=free.__getitem__) if longer else pick
 
 
 _PHRASE_GAP = 3  # words between a one-word cue and a longer one that spells it out
+_NEW_CLAUSE = frozenset({"and", "but", "or", "because", "so", "which"}) | _SUBJECTS
 
 
 _CLAUSE_END = re.compile(r"[,;:()–—]|\s-\s")
