@@ -227,8 +227,10 @@ class ClaimReader:
             main = named[0] if named else ""
             return [Claim("main_reason", main), Claim("supported", main)]
         if bullet.startswith("You support your points with specific knowledge"):
-            spans = record.get("specific_evidence", [])[:5]
-            return [Claim("specific", start=s["start"], end=s["end"]) for s in spans]
+            return [
+                Claim("specific", start=s["start"], end=s["end"])
+                for s in _listed(bullet, record.get("specific_evidence", []))
+            ]
         if bullet.startswith("You identify") and quotes and named:
             return [Claim("quote_about", named[0], *q)]
         if "is outside the years this question is about" in bullet and quotes:
@@ -294,6 +296,26 @@ class ClaimReader:
         if wrong:
             out.append(Claim("fact_errors_at_least", number=int(wrong.group(1))))
         return out or None
+
+
+def _listed(bullet: str, spans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The record's specific-knowledge spans a bullet lists ("such as a, b and c"), each
+    matched to the first unused span with its words."""
+    listed = bullet.split("such as ", 1)[-1].rstrip(".")
+    texts = {s["text"] for s in spans}
+    *head, tail = listed.split(", ")
+    # The last two are joined by " and ", which an item may hold too ("Zinoviev and Kamenev").
+    cuts = tail.split(" and ")
+    pairs = [(" and ".join(cuts[:k]), " and ".join(cuts[k:])) for k in range(1, len(cuts))]
+    ends = next((list(p) for p in pairs if set(p) <= texts), [tail])
+    items = [*head, *ends]
+    out, left = [], list(spans)
+    for item in items:
+        hit = next((s for s in left if s["text"] == item), None)
+        if hit is not None:
+            out.append(hit)
+            left.remove(hit)
+    return out
 
 
 def claim_true(c: Claim, g: Gold) -> bool:
