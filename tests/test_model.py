@@ -241,7 +241,14 @@ def test_familiar_pairs_stored_as_a_list_still_load(tmp_path, rubric):
 
 
 def test_mark_and_spag_share_features_without_changing_predictions(rubric):
-    model = bundled_model(rubric)
+    # The bundled model gives SPaG by the rules (tools/training_set.py); a teacher's model
+    # trained on SPaG marks has both regressions on the same text features.
+    marked = load_marked(CORPUS, CORPUS / "marks.csv", rubric)
+    keep = marked.scripts[::4]
+    subset = type(marked)(keep, (), "test")
+    text_led = next(c for c in CANDIDATES if c.text)
+    model = train(subset, rubric, "text", folds=3, candidates=(text_led,))
+    assert model.spag is not None
     analyses = [analyse_essay(p.read_text(), rubric, model.hook()) for p in EXAMPLES.glob("*.txt")]
     table = feature_table(analyses, rubric)
     shared = model._predict_raw(table)
@@ -409,3 +416,14 @@ def test_models_use_refuses_paths_and_goes_back_to_the_bundled_model(tmp_path, m
     back = runner.invoke(app, ["models", "use", "bundled"])
     assert back.exit_code == 0 and store.active_name("stalin-main-reason") is None
     assert "* bundled" in runner.invoke(app, ["models", "list"]).stdout
+
+
+def test_bundled_model_leaves_spag_to_the_rules(rubric):
+    """Six writers' SPaG marks teach a regression their styles (tools/training_set.py):
+    the bundled model gives the rule-based estimate."""
+    from essay_marker.analysis.features import analyse_essay as analyse
+
+    model = bundled_model(rubric)
+    assert model.spag is None
+    text = (EXAMPLES / "two-reasons-short.txt").read_text()
+    assert score_essay(text, rubric, model).spag.mark == analyse(text, rubric).spag.mark
