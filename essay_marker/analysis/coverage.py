@@ -549,6 +549,10 @@ def _judged(
             widest[fid] = max(b - a for a, b in at)
     norms = [t.norm for t in sent.tokens]
     first = judge_at[0]
+    if verdict and _names_unlisted(norms, cue_end, found, c):
+        # "The main reason was luck and his rivals' mistakes": the reason it leads with is
+        # one the rubric does not list.
+        return "", True
     if not free and not inherited and previous and _points_back(norms, first):
         # "…and that is the main reason": the reason of the sentence before.
         return min(previous), verdict
@@ -597,6 +601,33 @@ def _judged(
             return "", True
         after = [(pos, f) for f, pos in free.items()]
     return _spelled_out(min(after or before)[1], free, widest, norms), verdict
+
+
+def _names_unlisted(norms: Sequence[str], cue_end: int, found: Matches, c: _Compiled) -> bool:
+    """Whether a verdict's complement opens on a plain word that names no listed reason:
+    "…was luck", "…was fear, because…" (not "…was that", "…was his job", "…was clearly")."""
+    # "the main reason (Stalin got total power) was …": the complement follows the verb.
+    verb = next(
+        (i for i in range(cue_end + 1, min(len(norms), cue_end + 8)) if norms[i] in _COPULA),
+        None,
+    )
+    if verb is None or verb + 1 >= len(norms) or _GIVES_REASON & set(norms[cue_end + 1 : verb]):
+        return False
+    k = verb + 1
+    word = norms[k]
+    # A word the dictionary does not know ("becuase") is no reason to trust.
+    if not word.isalpha() or word.endswith("ly") or word in _function_words():
+        return False
+    if not c.lexicon.known(word):
+        return False
+    return not any(a == k for _, n in c.factors for a, _ in found.get(n, ()))
+
+
+@cache
+def _function_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS) | {"stalin", "trotsky", "due", "being", "having"}
 
 
 def _points_back(norms: Sequence[str], verdict_at: int) -> bool:
