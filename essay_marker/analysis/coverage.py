@@ -606,9 +606,14 @@ def _judged(
 def _names_unlisted(norms: Sequence[str], cue_end: int, found: Matches, c: _Compiled) -> bool:
     """Whether a verdict's complement opens on a plain word that names no listed reason:
     "…was luck", "…was fear, because…" (not "…was that", "…was his job", "…was clearly")."""
-    # "the main reason (Stalin got total power) was …": the complement follows the verb.
+    # "the main reason was …", "the main reason Stalin got total power was …": the
+    # complement follows the verb (not "the main reason Stalin was able to…").
     verb = next(
-        (i for i in range(cue_end + 1, min(len(norms), cue_end + 8)) if norms[i] in _COPULA),
+        (
+            i
+            for i in range(cue_end + 1, min(len(norms), cue_end + 8))
+            if norms[i] in _COPULA and (i == cue_end + 1 or norms[i - 1] == "power")
+        ),
         None,
     )
     if verb is None or verb + 1 >= len(norms) or _GIVES_REASON & set(norms[cue_end + 1 : verb]):
