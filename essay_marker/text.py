@@ -207,15 +207,27 @@ _CLAUSE = re.compile(
 )
 
 
+_SAYS_THAT = frozenset(
+    {"was", "is", "were", "are", "think", "thought", "believe", "say", "said", "meant", "means"}
+)
+
+
 def _clauses(text: str, a: int, b: int) -> list[tuple[int, int]]:
     """A run-on sentence's clauses, or the sentence itself when it is an ordinary length."""
     if len(text[a:b].split(maxsplit=_RUN_ON_WORDS)) <= _RUN_ON_WORDS:
         return [(a, b)]
     parts, start = [], a
     for m in _CLAUSE.finditer(text, a, b):
+        before = text[start : m.start()].split()
         if (
-            len(text[start : m.start()].split()) >= _CLAUSE_WORDS
+            len(before) >= _CLAUSE_WORDS
             and len(text[m.end() : b].split()) >= _CLAUSE_WORDS // 2
+            # "the main reason was | that he was sneaky": "that" after a verb like this
+            # opens what the verb says, not a new clause.
+            and not (
+                text[m.end() : m.end() + 4].lower() == "that"
+                and before[-1].lower().strip(",") in _SAYS_THAT
+            )
         ):
             parts.append((start, m.start()))
             start = m.end()

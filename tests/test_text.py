@@ -224,3 +224,18 @@ def test_invisible_characters_and_width_do_not_change_the_words():
     assert doc.tokens[3].norm == "stalin"
     for t in doc.tokens:
         assert text[t.start : t.end] == t.text
+
+
+def test_a_run_on_is_cut_at_clauses_but_not_between_a_verb_and_what_it_says():
+    """A 60-word-plus run-on is read clause by clause; "the main reason was | that he was
+    sneaky" would leave the verdict without its reason."""
+    run_on = (
+        "The long struggle for power inside the Communist Party of the Soviet Union in the "
+        "twenties against Trotsky, Zinoviev, Kamenev, Bukharin, Rykov, Tomsky ended with one "
+        "winner, the main reason was that he was sneaky and clever and he tricked everyone until "
+        "it was too late and nobody could stop him in the end and he ruled the country alone "
+        "for the next twenty years as a dictator who trusted nobody"
+    )
+    parts = [s.text for s in analyse(run_on).sentences]
+    assert len(parts) >= 2
+    assert any("main reason was that he was sneaky" in p for p in parts), parts
