@@ -142,6 +142,14 @@ def join_words(words: Sequence[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """English function words (scikit-learn's list), imported only when asked for."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
 def phrase_stems(phrase: str) -> tuple[str, ...]:
     """Stems of a cue phrase, normalised exactly as essay words are."""
     return tuple(stem(normalise(w)) for w in WORD.tokenize(phrase))

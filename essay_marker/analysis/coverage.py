@@ -30,7 +30,7 @@ from essay_marker.records import (
 )
 from essay_marker.rubric import DateFact, Misconception, Rubric
 from essay_marker.spelling import Lexicon
-from essay_marker.text import Doc, Sentence, Token, phrase_stems, stem
+from essay_marker.text import Doc, Sentence, Token, phrase_stems, stem, stop_words
 
 ROLES = tuple(Role)
 _GAP = 4  # words a "*" in a cue phrase may stand for
@@ -621,18 +621,14 @@ def _names_unlisted(norms: Sequence[str], cue_end: int, found: Matches, c: _Comp
     k = verb + 1
     word = norms[k]
     # A word the dictionary does not know ("becuase") is no reason to trust.
-    if not word.isalpha() or word.endswith("ly") or word in _function_words():
+    if not word.isalpha() or word.endswith("ly") or word in _NOT_A_REASON or word in stop_words():
         return False
     if not c.lexicon.known(word):
         return False
     return not any(a == k for _, n in c.factors for a, _ in found.get(n, ()))
 
 
-@cache
-def _function_words() -> frozenset[str]:
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS) | {"stalin", "trotsky", "due", "being", "having"}
+_NOT_A_REASON = frozenset({"stalin", "trotsky", "due", "being", "having"})
 
 
 def _points_back(norms: Sequence[str], verdict_at: int) -> bool:

@@ -24,7 +24,7 @@ from essay_marker.analysis.coverage import CueSet, cue_set, within_period, year_
 from essay_marker.analysis.features import Analysis, word_pairs
 from essay_marker.analysis.spag import lexicon_for
 from essay_marker.rubric import Rubric
-from essay_marker.text import Doc, Token, join_words, phrase_stems
+from essay_marker.text import Doc, Token, join_words, phrase_stems, stop_words
 
 _NGRAM = 5  # words in a row that count as copied
 
@@ -319,14 +319,6 @@ def _answer_stems(rubric: Rubric, familiar: frozenset[str]) -> frozenset[str]:
 
 
 @cache
-def _stop_words() -> frozenset[str]:
-    # Imported here: only a trained model's screening needs the list.
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS)
-
-
-@cache
 def _everyday_words() -> tuple[frozenset[str], frozenset[str]]:
     """Nouns and verbs for everyday things (essay_marker/data/everyday.txt, from WordNet)."""
     text = (resources.files("essay_marker") / "data" / "everyday.txt").read_text(encoding="utf-8")
@@ -413,7 +405,7 @@ def anchoring(
     """
     read = range(len(a.doc.sentences)) if unique is None else unique
     sentences = [(a.doc.sentences[i], a.stems[i]) for i in read]
-    known, stop, lexicon = _answer_stems(rubric, familiar), _stop_words(), lexicon_for(rubric)
+    known, stop, lexicon = _answer_stems(rubric, familiar), stop_words(), lexicon_for(rubric)
     # Credited pairs are a subset of the familiar ones, so every unknown word is uncredited.
     credited_known = _answer_stems(rubric, credited) if credited else known
     unknown_in: list[dict[str, Token]] = []
@@ -466,7 +458,7 @@ def anchoring(
 
 
 def _content(tokens: tuple[Token, ...], stems: tuple[str, ...]) -> list[str]:
-    stop = _stop_words()
+    stop = stop_words()
     return [
         st
         for t, st in zip(tokens, stems, strict=True)
