@@ -281,9 +281,10 @@ def spelling_list(result: Marking, most: int = 8) -> str:
 # a signpost ("Trotsky's weaknesses also helped Stalin."): this many words at least.
 _HOW_WORDS = 8
 # With a sentence model, a sentence is quoted as explaining only when the model gives it
-# at least this probability: on the blind dev set, quoted sentences the annotation also
-# reads as explaining their factor rose from 73% (any) to 83% (this or more).
-_PRAISE_EXPLAINS = 0.6
+# at least this probability. On the blind dev set (session 7, 0.6), quoted sentences the
+# annotation also reads as explaining their factor rose from 73% (any) to 83%; in session 8,
+# of the quotes at 0.60-0.66 eight of eleven were right, of those at 0.67 or more 50 of 51.
+_PRAISE_EXPLAINS = 0.67
 
 
 def _says_how(e: Evidence, rubric: Rubric) -> bool:
