@@ -28,9 +28,11 @@ _QUOTE_WORDS = 22  # long sentences are quoted up to this many words, then "…"
 _QUOTED_WORDS = 5  # words a sentence needs before it is quoted as describing a reason
 _MAX_WWW, _MAX_EBI = 3, 4
 # Which of a factor's sentences best shows its status.
+# Beside "explained" only a sentence that explains: a story sentence shown there ("In April
+# 1922 Stalin was appointed General Secretary") would call the story an explanation.
 _ROLE_ORDER = {
-    Status.WEIGHED: (Role.WEIGH, Role.EXPLAIN, Role.JUDGE, Role.DESCRIBE),
-    Status.EXPLAINED: (Role.EXPLAIN, Role.WEIGH, Role.JUDGE, Role.DESCRIBE),
+    Status.WEIGHED: (Role.WEIGH, Role.EXPLAIN, Role.JUDGE),
+    Status.EXPLAINED: (Role.EXPLAIN, Role.WEIGH, Role.JUDGE),
     Status.MENTIONED: (Role.DESCRIBE, Role.JUDGE, Role.WEIGH, Role.EXPLAIN),
     Status.ABSENT: (),
 }

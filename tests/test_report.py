@@ -91,3 +91,24 @@ def test_slips_print_on_a4_without_splitting_a_row(rubric):
     text = (EXAMPLES / "two-reasons-short.txt").read_text(encoding="utf-8")
     page = to_html_slip(score_essay(text, rubric), text, "Amy")
     assert "@page{size:A4" in page and "tr,li,.next{break-inside:avoid}" in page
+
+
+def test_a_reason_called_explained_is_shown_only_with_a_sentence_that_explains():
+    """Beside "explained", a story sentence would call the story an explanation."""
+    from essay_marker.records import Evidence, FactorCoverage, Role, Status
+    from essay_marker.render.report import _shown
+
+    story = Evidence("In April 1922 Stalin was appointed General Secretary.", 0, 53, Role.DESCRIBE)
+    how = Evidence(
+        "This let him appoint loyal officials, so they voted for him.", 54, 115, Role.EXPLAIN
+    )
+    told = FactorCoverage("general_secretary", "GS", True, Status.EXPLAINED, (story,), (story,))
+    assert _shown(told) == ""
+    shown = FactorCoverage(
+        "general_secretary", "GS", True, Status.EXPLAINED, (story, how), (story, how)
+    )
+    assert _shown(shown).startswith("This let him appoint")
+    mentioned = FactorCoverage(
+        "general_secretary", "GS", True, Status.MENTIONED, (story,), (story,)
+    )
+    assert _shown(mentioned).startswith("In April 1922")
