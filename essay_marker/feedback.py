@@ -6,7 +6,7 @@ state a factor is in; nothing here writes the answer for the student.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from essay_marker.levels import might_say_how
 from essay_marker.records import (
@@ -51,6 +51,8 @@ class Reading:
     explains: dict[int, float] = field(default_factory=dict)
     # sentence start -> the factors it names itself (None without coverage: not known)
     names: dict[int, frozenset[str]] | None = None
+    # the named reasons explained in a sentence sure enough to quote (build_feedback sets it)
+    surely: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, result: Marking, coverage: Coverage | None) -> Reading:
@@ -135,14 +137,14 @@ def _praised_explanation(
 
 def _surely_explained(
     fs: tuple[FactorCoverage, ...], rubric: Rubric, reading: Reading
-) -> list[FactorCoverage]:
+) -> frozenset[str]:
     """The named reasons explained in a sentence sure enough to be quoted as explaining them:
     the only ones a bullet may name as explained (status alone is read for recall)."""
-    return [
-        f
+    return frozenset(
+        f.id
         for f in fs
         if f.named and f.status in EXPLAINING and _praised_explanation(f, rubric, reading, set())
-    ]
+    )
 
 
 def _might_explain(f: FactorCoverage, reading: Reading) -> bool:
@@ -179,7 +181,7 @@ def _www(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
         and j.main_factor
         and rubric.factor(j.main_factor).named
         # "Backed up": the main reason is explained in a sentence sure enough to quote.
-        and any(f.id == j.main_factor for f in _surely_explained(result.factors, rubric, reading))
+        and j.main_factor in reading.surely
     ):
         main = rubric.factor(j.main_factor).short
         out.append(
@@ -257,7 +259,7 @@ def _ebi(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
         )
     # Only reasons surely explained are named as ones to link (on the blind dev set, none
     # of four such bullets held when any explained reason could be named).
-    explained = _surely_explained(result.factors, rubric, reading)
+    explained = [f for f in result.factors if f.id in reading.surely]
     if len(explained) >= 2 and not reading.linked:
         a, b = (rubric.factor(f.id).short for f in explained[:2])
         out.append(
@@ -373,7 +375,7 @@ def _next_step(result: Marking, rubric: Rubric, reading: Reading) -> str:
     if not result.judgement.supported:
         main = rubric.factor(main_id).short
         return f"Explain how {main} {rubric.outcome}, so that your judgement is backed up."
-    others = [f for f in _surely_explained(fs, rubric, reading) if f.id != main_id]
+    others = [f for f in fs if f.id in reading.surely and f.id != main_id]
     if others:
         return (
             f"Sharpen your judgement: give a criterion (which reason did the others depend "
@@ -423,6 +425,8 @@ def build_feedback(
     if not rubric.factors:
         return _levels_only(result, rubric, hide_mark)
     reading = Reading.of(result, coverage)
+    # Asked by three kinds of bullet: worked out once.
+    reading = replace(reading, surely=_surely_explained(result.factors, rubric, reading))
     return Feedback(
         www=tuple(_www(result, rubric, reading)),
         ebi=tuple(_ebi(result, rubric, reading)),

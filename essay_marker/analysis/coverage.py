@@ -376,10 +376,11 @@ def analyse_coverage(
         for fid, n in c.factors:
             if n in found:
                 hits[fid] = min(found[n])[0]
+        cued = set(hits)  # named by a cue phrase, before the sentence model adds its own
         # The sentence model may name a reason no cue found, in a sentence with words to
         # name it in: "1929" or "- 1926" alone is about nothing in particular.
         if sum(t.norm.isalpha() for t in sent.tokens) >= _MODEL_WORDS:
-            for fid in hint.factors - set(hits):
+            for fid in hint.factors - cued:
                 hits[fid] = len(sent_stems)
         opener = c.openers.first(sent_stems[:4])
         opens_on_previous = (
@@ -399,8 +400,7 @@ def analyse_coverage(
             judged.append((sent.index, judged_here, verdict))
             if len(in_play) == 1:
                 single_judged.add(sent.index)
-            named_here = {fid for fid, n in c.factors if n in found} | inherited | previous
-            if judged_here and judged_here not in named_here:
+            if judged_here and judged_here not in cued | inherited | previous:
                 guessed.add(sent.index)
 
         shown = _shown_factors(
