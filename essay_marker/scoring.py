@@ -167,14 +167,21 @@ def _result(
                 "The model's mark and its checklist of the reasons disagree by two levels or more."
             )
         elif doc.word_count < SHORT_ANSWER and checklist_mark - mark >= SHORT_GAP:
+            # With marks hidden, the reasons (shown in the class report) name no mark.
+            gives = (
+                "marks well above what the model gives"
+                if hide_mark
+                else f"gives {checklist_mark} and the model {mark}"
+            )
             reasons.append(
-                f"A short answer the checklist of reasons gives {checklist_mark} and the model "
-                f"{mark}: the model can under-mark short, dense answers."
+                f"A short answer the checklist of reasons {gives}: the model can under-mark "
+                "short, dense answers."
             )
         if level >= max(2, rubric.top_level - 1) and causal_share(analysis) < FEW_EXPLAIN:
+            marked = "Marked high" if hide_mark else f"Marked at Level {level}"
             reasons.append(
-                f"Marked at Level {level}, but few of its sentences say how a reason "
-                f"{rubric.outcome}: the model can over-mark an account of events for its knowledge."
+                f"{marked}, but few of its sentences say how a reason {rubric.outcome}: the "
+                "model can over-mark an account of events for its knowledge."
             )
     # Only what the essay surely lacks: unmet even when what it might do counts as done.
     summary = summarise(coverage, doc, generous=True)
