@@ -141,6 +141,11 @@ class Rubric:
     # The rubric's own SPaG bands ([spag_bands], the format of essay_marker/data/spag_bands.toml)
     # as JSON; "" for the shipped ones.
     spag_bands: str = ""
+    # A trained model's marks may not rise with length among scripts marked alike: the
+    # length credit its out-of-fold errors show is taken back (model.ordinal). For a
+    # question whose mark scheme rewards what an answer does, not how much it says; it
+    # costs agreement where a class's marks follow length (RESULTS.md).
+    length_neutral: bool = False
     path: str = ""
     sha256: str = field(default="", compare=False)
 
@@ -545,6 +550,7 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
         if "mark_scheme" in data
         else "",
         spag_bands=_spag_bands(r, spag_max),
+        length_neutral=r.get("length_neutral", bool, False),
         path=path,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
@@ -675,6 +681,9 @@ def rubric_template(
         "specialist_terms = []",
         "# An essay naming none of these is flagged off-topic (leave empty to skip the check).",
         "topic_terms = []",
+        "# true: a trained model may not give a longer answer more than a shorter one you",
+        "# marked the same (costs agreement where your marks follow length).",
+        "length_neutral = false",
         "",
     ]
     for level, (low, high) in enumerate(_bands(max_mark, levels)):

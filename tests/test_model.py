@@ -27,7 +27,9 @@ from essay_marker.model.ordinal import (
     OrdinalRegressor,
     _trial_qwks,
     apply_thresholds,
+    corrected,
     fit_thresholds,
+    length_correction,
 )
 from essay_marker.model.persist import ALLOWED_TYPES, bundled_model, load_model, save_model
 from essay_marker.model.pipeline import CANDIDATES
@@ -126,6 +128,59 @@ def test_ordinal_regressor_follows_scikit_learn_conventions():
     back = OrdinalRegressor.from_dict(from_oof.to_dict())
     back.check()
     assert list(back.predict(X)) == list(from_oof.predict(X))
+
+
+def _leaning_on_length(seed: int, lean: float, n: int = 300):
+    """True marks, log lengths independent of them, and outputs that credit length by `lean`."""
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(0, 9, n)
+    log_words = rng.normal(6.0, 0.5, n)
+    raw = truth + lean * (log_words - 6.0) + rng.normal(0, 0.7, n)
+    return truth, raw, log_words
+
+
+def _partial(raw, log_words, truth):
+    """Correlation of raw and length once the true mark is taken out of both."""
+    z = np.column_stack([np.ones(len(truth)), truth])
+    res = [v - z @ np.linalg.lstsq(z, v, rcond=None)[0] for v in (raw, log_words)]
+    return float(np.corrcoef(*res)[0, 1])
+
+
+def test_length_correction_takes_back_what_length_alone_earns():
+    truth, raw, log_words = _leaning_on_length(3, lean=1.2)
+    slope, centre = length_correction(truth, raw, log_words)
+    assert slope == pytest.approx(1.2, abs=0.2) and centre == pytest.approx(log_words.mean())
+    assert _partial(raw, log_words, truth) > 0.4
+    assert abs(_partial(corrected(raw, log_words, slope, centre), log_words, truth)) < 0.05
+    # Repeats of the out-of-fold outputs are averaged per script, not counted as scripts.
+    twice = np.vstack([raw, raw])
+    assert length_correction(truth, twice, log_words) == (slope, centre)
+
+
+@pytest.mark.parametrize("lean", [0.0, -1.2])
+def test_no_length_correction_when_length_earns_nothing_or_less(lean):
+    truth, raw, log_words = _leaning_on_length(4, lean)
+    assert length_correction(truth, raw, log_words) == (0.0, 0.0)
+    assert list(corrected(raw, log_words, 0.0, 0.0)) == list(raw)
+
+
+def test_ordinal_regressor_learns_and_keeps_its_length_correction():
+    truth, raw, log_words = _leaning_on_length(5, lean=1.0)
+    X = pd.DataFrame({"a": truth + np.random.default_rng(5).normal(0, 0.5, len(truth))})
+    X["log_words"] = log_words
+    model = OrdinalRegressor(LinearRegression(), 0, 8).fit(
+        X, truth, oof=(truth, raw), oof_length=log_words
+    )
+    assert model.length_slope_ == pytest.approx(1.0, abs=0.2)
+    plain = model.estimator_.predict(X)
+    expected = plain - model.length_slope_ * (log_words - model.length_centre_)
+    assert model.predict_raw(X) == pytest.approx(expected)
+    back = OrdinalRegressor.from_dict(model.to_dict())
+    back.check()
+    assert back.predict_raw(X) == pytest.approx(expected)
+    # A model file from before the correction existed marks as it did.
+    older = {k: v for k, v in model.to_dict().items() if not k.startswith("length_")}
+    assert OrdinalRegressor.from_dict(older).predict_raw(X) == pytest.approx(plain)
 
 
 @pytest.fixture(scope="module")

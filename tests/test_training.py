@@ -15,6 +15,7 @@ from essay_marker.dataset import MarkedSet, load_marked
 from essay_marker.model.pipeline import CANDIDATES, SMALL_SET_CANDIDATES, mark_pipeline
 from essay_marker.rubric import parse_rubric, rubric_template
 from essay_marker.training.crossval import cross_validate
+from essay_marker.training.fit import train
 from essay_marker.training.folds import FoldFeatures, fold_plan, hashed_counts, kernel_ridge
 from essay_marker.training.sets import TEACHER_SHARE, with_base
 
@@ -165,6 +166,29 @@ def test_nested_figures_and_their_parts(holdout):
     }
     # Outer folds in two processes give the same figures.
     assert cross_validate(holdout, plain, 3, jobs=2).figures == f
+    # A rubric that is not length-neutral learns no length correction in any fold.
+    assert f["length_correction"] == {"folds_corrected": 0, "folds": 15, "mean_slope": 0.0}
+
+
+def test_a_length_neutral_rubric_learns_its_correction_inside_every_fold(holdout):
+    """Each outer fold learns the correction from its inner folds' outputs, as the final
+    model does from the outer ones; the card says what the saved model takes off.
+
+    With no factors the model has little but length-led features to go on, and in these
+    scripts longer answers are better ones: it credits length beyond the marks, and a
+    length-neutral rubric takes that back (which costs agreement here: RESULTS.md)."""
+    neutral = replace(_plain_rubric(), length_neutral=True)
+    figures = cross_validate(holdout, neutral, 3, (CANDIDATES[2],)).figures
+    correction = figures["length_correction"]
+    assert correction["folds"] == 15 and correction["folds_corrected"] > 0
+    assert correction["mean_slope"] > 0
+    model = train(holdout, neutral, "neutral", folds=3, candidates=(CANDIDATES[2],))
+    card = model.card["estimator"]["length_correction"]
+    assert card["length_neutral"] is True
+    assert card["slope"] == round(model.mark.length_slope_, 4) and model.mark.length_slope_ > 0
+    plain = train(holdout, _plain_rubric(), "plain", folds=3, candidates=(CANDIDATES[2],))
+    assert plain.mark.length_slope_ == 0.0
+    assert plain.card["estimator"]["length_correction"]["length_neutral"] is False
 
 
 def test_cross_validated_marks_are_the_marks_check_gives(rubric):

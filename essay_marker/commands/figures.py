@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from essay_marker.commands.common import out
@@ -99,6 +100,15 @@ def print_figures(
             f"  saved: {figures['chosen']}; chosen inside the {sum(won.values())} folds: "
             + ", ".join(f"{k} {v}" for k, v in sorted(won.items(), key=lambda kv: -kv[1]))
         )
+        length = figures.get("length_correction") or {}
+        if length.get("folds_corrected"):
+            # log(2) of log words is twice the words: the figure a teacher can picture.
+            doubled = length["mean_slope"] * math.log(2)
+            out.print(
+                f"  length-neutral rubric: in {length['folds_corrected']} of {length['folds']} "
+                f"folds the model gave longer answers more than their marks; taken back "
+                f"(on average {doubled:.1f} marks for twice the words)"
+            )
     pooled = " (all repeats pooled)" if repeats > 1 else ""
     out.print(f"  level confusion{pooled} (rows: given, columns: predicted)")
     for level, row in zip(m["levels"], m["confusion"], strict=True):

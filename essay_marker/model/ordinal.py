@@ -15,6 +15,54 @@ from essay_marker.model.metrics import Marks
 
 SIGMA_FLOOR = 0.25
 
+# The length correction is applied only when the out-of-fold errors rise with length at
+# least this many standard errors above zero: on a class set the estimate is noisy, and
+# a correction that is not clearly there would only move marks at random.
+LENGTH_T_MIN = 2.0
+LENGTH_COLUMN = "log_words"
+
+
+def length_slope(truth: Marks, raw: np.ndarray, log_words: np.ndarray) -> tuple[float, float]:
+    """How much more the model gives a longer script than a shorter one of the same true
+    mark: the coefficient of log words when the out-of-fold error is regressed on the true
+    mark and log words, and its t statistic.
+
+    `raw` may hold several repeats of the out-of-fold outputs (one row each); they are
+    averaged per script first, so repeats do not count as more scripts than there are.
+    """
+    raw = np.asarray(raw, dtype=float)
+    mean = raw.mean(axis=0) if raw.ndim == 2 else raw
+    truth = np.asarray(truth, dtype=float)
+    x = np.column_stack([np.ones(len(truth)), truth, np.asarray(log_words, dtype=float)])
+    if len(truth) <= x.shape[1] or np.linalg.matrix_rank(x) < x.shape[1]:
+        return 0.0, 0.0
+    coef, *_ = np.linalg.lstsq(x, mean - truth, rcond=None)
+    resid = mean - truth - x @ coef
+    var = float(resid @ resid) / (len(truth) - x.shape[1])
+    se = math.sqrt(var * float(np.linalg.inv(x.T @ x)[2, 2]))
+    return float(coef[2]), float(coef[2] / se) if se > 0 else 0.0
+
+
+def length_correction(truth: Marks, raw: np.ndarray, log_words: np.ndarray) -> tuple[float, float]:
+    """The slope to take off and the log length it is centred on: what `length_slope`
+    finds when the model clearly credits length beyond the marks, else no correction.
+
+    The mark may follow length only through what a longer essay does; whatever the model
+    gives for length alone among scripts of the same true mark is taken back. A negative
+    slope (shorter scripts favoured) is left alone: adding marks for length is never right.
+    """
+    slope, t = length_slope(truth, raw, log_words)
+    if slope <= 0 or t < LENGTH_T_MIN:
+        return 0.0, 0.0
+    return slope, float(np.mean(log_words))
+
+
+def corrected(raw: np.ndarray, log_words: np.ndarray, slope: float, centre: float) -> np.ndarray:
+    """Continuous outputs with the length correction taken off."""
+    if not slope:
+        return np.asarray(raw, dtype=float)
+    return np.asarray(raw, dtype=float) - slope * (np.asarray(log_words, dtype=float) - centre)
+
 
 def apply_thresholds(
     pred: np.ndarray, thresholds: Sequence[float] | np.ndarray, low: int
@@ -78,6 +126,11 @@ class OrdinalRegressor(RegressorMixin, BaseEstimator):
     and `sigma_` (the spread of its errors, for the confidence of a level). Both are
     learned from out-of-fold predictions when `fit` is given them (`oof`): the in-sample
     predictions of a ridge regression on text are too good to set cuts by.
+
+    Given the out-of-fold scripts' log word counts too (`oof_length`), it also learns a
+    length correction (`length_correction`): `length_slope_` per unit of log words, taken
+    off around `length_centre_` before the cuts. The thresholds and spread are fitted on
+    the corrected outputs.
     """
 
     def __init__(self, estimator: Any = None, low: int = 0, high: int = 1) -> None:
@@ -91,22 +144,40 @@ class OrdinalRegressor(RegressorMixin, BaseEstimator):
         y: Marks,
         *,
         oof: tuple[Marks, np.ndarray] | None = None,
+        oof_length: np.ndarray | None = None,
         **fit_params: Any,
     ) -> OrdinalRegressor:
-        """Fit the regression on X, y; thresholds and spread from `oof` = (marks, predictions)."""
+        """Fit the regression on X, y; thresholds and spread from `oof` = (marks, predictions).
+
+        With `oof_length` (log words of the out-of-fold scripts), the predictions may be
+        several repeats, one row per repeat, and `oof`'s marks are each script's once.
+        """
         self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
         truth, raw = oof if oof is not None else (y, self.estimator_.predict(X))
         truth = np.asarray(truth, dtype=float)
         raw = np.asarray(raw, dtype=float)
+        self.length_slope_, self.length_centre_ = 0.0, 0.0
+        if oof_length is not None:
+            self.length_slope_, self.length_centre_ = length_correction(truth, raw, oof_length)
+            raw = corrected(raw, oof_length, self.length_slope_, self.length_centre_)
+            truth = np.tile(truth, raw.shape[0]) if raw.ndim == 2 else truth
+            raw = raw.reshape(-1)
         self.thresholds_ = fit_thresholds(truth, raw, self.low, self.high)
         # Floor: a tiny spread on a small set would make every level look certain.
         self.sigma_ = float(max(np.sqrt(np.mean((raw - truth) ** 2)), SIGMA_FLOOR))
         return self
 
     def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
-        """The continuous prediction."""
+        """The continuous prediction (length correction taken off)."""
         check_is_fitted(self)
-        return np.asarray(self.estimator_.predict(X))
+        return self.adjust(self.estimator_.predict(X), X)
+
+    def adjust(self, raw: np.ndarray, X: pd.DataFrame) -> np.ndarray:
+        """The regression's outputs for X with the learned length correction taken off."""
+        slope = getattr(self, "length_slope_", 0.0)
+        if not slope:
+            return np.asarray(raw, dtype=float)
+        return corrected(raw, X[LENGTH_COLUMN].to_numpy(float), slope, self.length_centre_)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Integer marks."""
@@ -125,7 +196,8 @@ class OrdinalRegressor(RegressorMixin, BaseEstimator):
             raise ValueError("mark range")
         if not isinstance(self.thresholds_, list) or len(self.thresholds_) != self.high - self.low:
             raise ValueError("thresholds")
-        if not all(isinstance(t, int | float) for t in [*self.thresholds_, self.sigma_]):
+        numbers = [*self.thresholds_, self.sigma_, self.length_slope_, self.length_centre_]
+        if not all(isinstance(t, int | float) for t in numbers):
             raise TypeError("thresholds")
         if not self.sigma_ > 0 or not hasattr(self.estimator_, "predict"):
             raise ValueError("sigma or pipeline")
@@ -136,6 +208,8 @@ class OrdinalRegressor(RegressorMixin, BaseEstimator):
             "pipeline": self.estimator_,
             "thresholds": self.thresholds_,
             "sigma": self.sigma_,
+            "length_slope": self.length_slope_,
+            "length_centre": self.length_centre_,
             "low": self.low,
             "high": self.high,
         }
@@ -147,6 +221,9 @@ class OrdinalRegressor(RegressorMixin, BaseEstimator):
         model.estimator_ = stored["pipeline"]
         model.thresholds_ = stored["thresholds"]
         model.sigma_ = stored["sigma"]
+        # Files saved before the correction existed have none.
+        model.length_slope_ = stored.get("length_slope", 0.0)
+        model.length_centre_ = stored.get("length_centre", 0.0)
         return model
 
 

@@ -88,7 +88,7 @@ class TrainedModel:
         if not self._shared_features:
             return self.mark.predict_raw(table), self.spag.predict_raw(table)
         features = mark[:-1].transform(table)
-        return mark[-1].predict(features), spag[-1].predict(features)
+        return self.mark.adjust(mark[-1].predict(features), table), spag[-1].predict(features)
 
 
 def _same_fitted(a: Any, b: Any) -> bool:

@@ -38,7 +38,13 @@ from essay_marker.analysis.features import (
 )
 from essay_marker.dataset import MarkedSet
 from essay_marker.model.metrics import agreement, qwk, spag_agreement
-from essay_marker.model.ordinal import apply_thresholds, fit_thresholds
+from essay_marker.model.ordinal import (
+    LENGTH_COLUMN,
+    apply_thresholds,
+    corrected,
+    fit_thresholds,
+    length_correction,
+)
 from essay_marker.model.pipeline import (
     CANDIDATES,
     LENGTH_COLUMNS,
@@ -130,6 +136,7 @@ class _OuterJob:
     tops: dict[str, int]  # highest mark of each target
     inner_repeats: int
     inner_splits: list[tuple[np.ndarray, np.ndarray]]  # positions among the evaluated
+    log_words: np.ndarray | None  # of every script: learn a length correction (else none)
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,7 @@ class _OuterResult:
     raw: dict[str, np.ndarray]  # each fit, trained on the whole training part: test outputs
     chosen: str  # the candidate the inner folds chose
     marks: dict[str, np.ndarray]  # the procedure's test marks: "model", BASELINE, "spag"
+    length_slope: float  # the chosen model's length correction (0: none)
 
 
 @one_blas_thread
@@ -144,9 +152,10 @@ def _outer_fold(job: _OuterJob) -> _OuterResult:
     """Every fit on the fold's training part, and the whole procedure scored on its test part.
 
     The procedure is what `train` does with all the scripts: choose a candidate by
-    cross-validated QWK (here on the inner folds of the training part), cut its output
-    by thresholds fitted on its out-of-fold outputs, fit it on the whole training part.
-    The length baseline and SPaG go through the same steps, without the choice.
+    cross-validated QWK (here on the inner folds of the training part), learn its length
+    correction and cut its output by thresholds, both from its out-of-fold outputs, fit
+    it on the whole training part. The length baseline and SPaG go through the same
+    steps, without the choice and the correction.
     """
     fold = FoldFeatures(job.numeric, job.counts, job.train, job.test)
     n_in = job.evaluated
@@ -169,14 +178,21 @@ def _outer_fold(job: _OuterJob) -> _OuterResult:
     qwks = _selection_qwks(job.candidates, y_in, inner, inner_tests, job.tops["mark"])
     chosen = _choose(job.candidates, qwks)
     marks = {}
+    slope = 0.0
     for key, name in (("model", chosen), (BASELINE, BASELINE), ("spag", "spag")):
         if name not in raw:
             continue
         target = "spag" if name == "spag" else "mark"
+        fitted, tested = inner[name], raw[name]
+        if key == "model" and job.log_words is not None:
+            length_in = job.log_words[job.train[:n_in]]
+            slope, centre = length_correction(y_in, fitted, length_in)
+            fitted = corrected(fitted, length_in, slope, centre)
+            tested = corrected(tested, job.log_words[job.test], slope, centre)
         truth = np.tile(job.targets[target][job.train[:n_in]], job.inner_repeats)
-        cuts = fit_thresholds(truth, inner[name].reshape(-1), 0, job.tops[target])
-        marks[key] = apply_thresholds(raw[name], cuts, 0)
-    return _OuterResult(raw, chosen, marks)
+        cuts = fit_thresholds(truth, fitted.reshape(-1), 0, job.tops[target])
+        marks[key] = apply_thresholds(tested, cuts, 0)
+    return _OuterResult(raw, chosen, marks, slope)
 
 
 @dataclass
@@ -285,6 +301,7 @@ def cross_validate(
                 tops,
                 inner_repeats,
                 inner_splits,
+                numeric[:, cols.index(LENGTH_COLUMN)] if rubric.length_neutral else None,
             )
         )
     workers = _workers(jobs, len(outer_jobs))
@@ -298,6 +315,7 @@ def cross_validate(
     raw = {f.name: np.zeros((repeats, n_eval)) for f in fits}
     nested = {k: np.zeros((repeats, n_eval), dtype=int) for k in ("model", BASELINE, "spag")}
     winners: Counter[str] = Counter()
+    slopes = [result.length_slope for result in results]
     for k, ((_, te), result) in enumerate(zip(splits, results, strict=True)):
         r = k // per_repeat
         for name, values in result.raw.items():
@@ -337,6 +355,13 @@ def cross_validate(
         "length_qwk": length_outer["qwk"],
         "spread": spread,
         "winners": {n: winners[n] for n in names if winners[n]},
+        # Marks per unit of log words taken back from the chosen model in each outer fold
+        # (a length-neutral rubric's; no fold is corrected for other rubrics).
+        "length_correction": {
+            "folds_corrected": sum(s > 0 for s in slopes),
+            "folds": len(slopes),
+            "mean_slope": round(float(np.mean(slopes)), 3),
+        },
         "beats_length": _beats_length(outer["qwk"], length_outer["qwk"], spread),
         "inner_best": inner_best,
         "selection": {n: scores[n]["qwk"] for n in names},

@@ -19,7 +19,7 @@ from essay_marker.analysis.features import (
 from essay_marker.dataset import MarkedSet
 from essay_marker.errors import DataError
 from essay_marker.model.metrics import agreement, spag_agreement
-from essay_marker.model.ordinal import OrdinalRegressor
+from essay_marker.model.ordinal import LENGTH_COLUMN, OrdinalRegressor
 from essay_marker.model.persist import FORMAT_VERSION
 from essay_marker.model.pipeline import (
     SEED,
@@ -133,6 +133,7 @@ def train(
         evaluation.pooled_y["mark"],
         evaluation.raw[chosen.name],
         rubric.max_mark,
+        table[LENGTH_COLUMN].to_numpy(float)[: ts.evaluated] if rubric.length_neutral else None,
     )
     spag = None
     if "spag" in evaluation.figures:
@@ -180,6 +181,13 @@ def train(
             "text_features": chosen.text,
             "ordinal": "ridge regression, thresholds tuned for QWK on out-of-fold predictions",
             "candidates": list(evaluation.figures["selection"]),
+            # Marks per unit of log words taken off (0: the rubric is not length-neutral, or
+            # the model did not clearly credit length), centred on the mean log length.
+            "length_correction": {
+                "length_neutral": rubric.length_neutral,
+                "slope": round(mark.length_slope_, 4),
+                "centre": round(mark.length_centre_, 4),
+            },
             "seed": SEED,
         },
         "cross_validation": evaluation.figures,
@@ -256,8 +264,17 @@ def _final(
     pooled_y: np.ndarray,
     pooled_raw: np.ndarray,
     high: int,
+    length: np.ndarray | None = None,
 ) -> OrdinalRegressor:
-    """Fit on every script; thresholds and error spread from the pooled out-of-fold outputs."""
+    """Fit on every script; thresholds and error spread from the pooled out-of-fold outputs.
+
+    With `length` (log words of the evaluated scripts) a length correction is learned too;
+    the pooled outputs are then one row per repeat.
+    """
+    oof: tuple[Any, np.ndarray] = (pooled_y, pooled_raw)
+    if length is not None:
+        repeats = len(pooled_y) // len(length)
+        oof = (pooled_y[: len(length)], np.reshape(pooled_raw, (repeats, len(length))))
     return OrdinalRegressor(pipeline, 0, high).fit(
-        table, y, oof=(pooled_y, pooled_raw), ridge__sample_weight=weights
+        table, y, oof=oof, oof_length=length, ridge__sample_weight=weights
     )
