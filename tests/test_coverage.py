@@ -200,3 +200,22 @@ def test_a_verdict_the_student_names_outweighs_one_the_sentence_model_guesses(ru
     j = analyse_coverage(doc, rubric, hints=guess).judgement
     assert j.main_factor == "general_secretary"
     assert j.consistent is not False
+
+
+def test_the_sentence_model_alone_names_one_of_the_six_other_reasons_only_when_fairly_sure(
+    rubric,
+):
+    """With no cue in the sentence, a guess at 0.5 may name one of the four reasons the
+    question's teaching names; one of the other six it must be fairly sure of (AGREES)."""
+    from essay_marker.records import Hint
+
+    doc = analyse("People were frightened of what he might do to anyone who stood up to him.")
+    assert analyse_coverage(doc, rubric).factor("ruthlessness").status == "absent"  # no cue
+
+    def status(fid: str, agrees: frozenset[str]) -> str:
+        hint = [Hint(factors=frozenset({fid}), agrees=agrees)]
+        return analyse_coverage(doc, rubric, hints=hint).factor(fid).status
+
+    assert status("ruthlessness", frozenset()) == "absent"
+    assert status("ruthlessness", frozenset({"ruthlessness"})) != "absent"
+    assert status("general_secretary", frozenset()) != "absent"  # one of the named four
