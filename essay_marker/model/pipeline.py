@@ -13,6 +13,8 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from essay_marker.model.ordinal import LENGTH_COLUMN
+
 SEED = 0
 
 
@@ -72,7 +74,7 @@ def _tfidf(analyzer: str, ngrams: tuple[int, int], bits: int) -> Pipeline:
 TEXT_VIEWS = (("words", "word", (1, 2), 17), ("chars", "char_wb", (4, 4), 17))
 
 
-LENGTH_COLUMNS = ("log_words",)
+LENGTH_COLUMNS = (LENGTH_COLUMN,)  # the length-led candidates' and the baseline's
 
 
 def hashers() -> list[HashingVectorizer]:

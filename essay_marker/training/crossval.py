@@ -39,7 +39,6 @@ from essay_marker.analysis.features import (
 from essay_marker.dataset import MarkedSet
 from essay_marker.model.metrics import agreement, qwk, spag_agreement
 from essay_marker.model.ordinal import (
-    LENGTH_COLUMN,
     apply_thresholds,
     corrected,
     fit_thresholds,
@@ -301,7 +300,7 @@ def cross_validate(
                 tops,
                 inner_repeats,
                 inner_splits,
-                numeric[:, cols.index(LENGTH_COLUMN)] if rubric.length_neutral else None,
+                numeric[:, length[0]] if rubric.length_neutral else None,
             )
         )
     workers = _workers(jobs, len(outer_jobs))
