@@ -49,6 +49,16 @@ class FactorFeedback:
 
 
 @dataclass(frozen=True)
+class Instead:
+    """Where a factor's cues name another factor: in a sentence naming one of `when` and
+    none of `unless` ("Trotsky made mistakes" is about his weaknesses, not his rivals')."""
+
+    factor: str
+    when: tuple[str, ...]
+    unless: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Factor:
     """A reason the student may argue, with the phrases that show it is there."""
 
@@ -59,6 +69,7 @@ class Factor:
     cues: tuple[str, ...]
     evidence: tuple[str, ...]
     feedback: FactorFeedback
+    instead: Instead | None = None
 
 
 @dataclass(frozen=True)
@@ -291,6 +302,11 @@ def _factor(t: _Reader) -> Factor:
     feedback = FactorFeedback(*(fb.text(s) for s in STATUSES))
     fb.done()
     name = t.text("name")
+    instead = None
+    if "instead" in t.table:
+        r = t.sub("instead")
+        instead = Instead(r.text("factor"), _cues(r, "when"), _cues(r, "unless", allow_empty=True))
+        r.done()
     factor = Factor(
         id=fid,
         name=name,
@@ -299,6 +315,7 @@ def _factor(t: _Reader) -> Factor:
         cues=_cues(t, "cues"),
         evidence=_cues(t, "evidence", allow_empty=True),
         feedback=feedback,
+        instead=instead,
     )
     t.done()
     return factor
@@ -516,6 +533,13 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
         if f.id in seen:
             raise r.fail(f"factors[{i}].id", f"duplicate factor id {f.id!r}")
         seen.add(f.id)
+    for i, f in enumerate(factors):
+        if f.instead and (f.instead.factor not in seen or f.instead.factor == f.id):
+            raise r.fail(
+                f"factors[{i}].instead.factor",
+                f"{f.instead.factor!r} is not another factor's id",
+                "name one of the rubric's other factors",
+            )
     misconceptions = tuple(_misconception(t) for t in r.tables("misconceptions"))
     dates = tuple(_date(t) for t in r.tables("dates"))
     ids = [m.id for m in misconceptions] + [d.id for d in dates]

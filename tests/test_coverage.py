@@ -219,3 +219,25 @@ def test_the_sentence_model_alone_names_one_of_the_six_other_reasons_only_when_f
     assert status("ruthlessness", frozenset()) == "absent"
     assert status("ruthlessness", frozenset({"ruthlessness"})) != "absent"
     assert status("general_secretary", frozenset()) != "absent"  # one of the named four
+
+
+@pytest.mark.parametrize(
+    ("text", "factor"),
+    [
+        ("Trotsky also made a lot of mistakes.", "trotsky_unpopularity"),
+        ("- T made mistakes", "trotsky_unpopularity"),
+        (
+            "Zinoviev and Kamenev made a big mistake when they kept the Testament quiet.",
+            "rivals_mistakes",
+        ),
+        ("Z+K and T made mistakes.", "rivals_mistakes"),
+    ],
+)
+def test_trotskys_own_mistakes_are_his_weaknesses_not_his_rivals_mistakes(text, factor, rubric):
+    """The rubric's `instead`: "mistakes" in a sentence naming Trotsky and no other rival
+    name the reason his weaknesses are, as the domain guide files his missed funeral."""
+    cov = analyse_coverage(analyse(text), rubric)
+    other = {"trotsky_unpopularity": "rivals_mistakes", "rivals_mistakes": None}[factor]
+    assert cov.factor(factor).status != "absent"
+    if other:
+        assert cov.factor(other).status == "absent"

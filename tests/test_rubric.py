@@ -113,6 +113,21 @@ def test_factorless_rubric_is_valid():
         (MINIMAL + FACTOR.replace('absent = "x"\n', ""), "factors[0].feedback.absent", "missing"),
         (MINIMAL + FACTOR.replace('["alpha"]', '["* alpha"]'), "factors[0].cues[0]", "cue phrase"),
         (MINIMAL + FACTOR.replace('id = "a"', 'id = "Bad Id"'), "factors[0].id", "valid id"),
+        (
+            MINIMAL + FACTOR + '[factors.instead]\nfactor = "b"\nwhen = ["beta"]\n',
+            "factors[0].instead.factor",
+            "not another factor",
+        ),
+        (
+            MINIMAL + FACTOR + '[factors.instead]\nfactor = "a"\nwhen = ["beta"]\n',
+            "factors[0].instead.factor",
+            "not another factor",
+        ),
+        (
+            MINIMAL + FACTOR + '[factors.instead]\nfactor = "a"\n',
+            "factors[0].instead.when",
+            "missing",
+        ),
         ("id = ", "", "not valid TOML"),
         (MINIMAL + DATE.replace("[1924]", "[]"), "dates[0].years", "four-digit years"),
         (MINIMAL + DATE.replace("[1924]", '["1924"]'), "dates[0].years", "four-digit years"),

@@ -195,6 +195,8 @@ class _Compiled:
     concession: int
     misconceptions: tuple[tuple[Misconception, tuple[int, ...], int], ...]
     dates: tuple[tuple[DateFact, int], ...]
+    # Factor cue sets whose matches go to another's (Factor.instead): (from, to, when, unless).
+    instead: tuple[tuple[int, int, int, int], ...]
     openers: CueSet  # matched on a sentence's first words only
     lexicon: Lexicon
 
@@ -208,8 +210,10 @@ def _compile(rubric: Rubric) -> _Compiled:
         sets.append(CueSet(phrases))
         return len(sets) - 1
 
+    factors = tuple((f.id, add(f.cues)) for f in rubric.factors)
+    number = dict(factors)
     return _Compiled(
-        factors=tuple((f.id, add(f.cues)) for f in rubric.factors),
+        factors=factors,
         named=frozenset(f.id for f in rubric.factors if f.named),
         evidence=add(e for f in rubric.factors for e in f.evidence),
         causal=add(lang.causal),
@@ -223,6 +227,11 @@ def _compile(rubric: Rubric) -> _Compiled:
             (m, tuple(add(g) for g in m.all_of), add(m.none_of)) for m in rubric.misconceptions
         ),
         dates=tuple((d, add(d.cues)) for d in rubric.dates),
+        instead=tuple(
+            (number[f.id], number[f.instead.factor], add(f.instead.when), add(f.instead.unless))
+            for f in rubric.factors
+            if f.instead
+        ),
         openers=CueSet(lang.causal_openers),
         lexicon=Lexicon(rubric.terms),
         index=CueIndex(sets),
@@ -353,7 +362,7 @@ def analyse_coverage(
     if hints is None:
         hints = extra_factors(all_stems) if extra_factors else [Hint() for _ in all_stems]
 
-    matches = [c.index.find(stems) for stems in all_stems]
+    matches = [_redirected(c.index.find(stems), c) for stems in all_stems]
     misconceptions = _misconceptions(doc, matches, c)
     corrected = {m.start for m in misconceptions}
     roles_by_factor: dict[str, list[Evidence]] = {f.id: [] for f in rubric.factors}
@@ -476,6 +485,15 @@ def analyse_coverage(
         misconceptions=misconceptions,
         sentences=tuple(sentence_roles),
     )
+
+
+def _redirected(found: Matches, c: _Compiled) -> Matches:
+    """A sentence's matches, with those of a factor whose cues name another here
+    (`Factor.instead`) moved to that one's, so every reader of the matches sees the same."""
+    for source, target, when, unless in c.instead:
+        if source in found and when in found and unless not in found:
+            found[target] = sorted(found.get(target, []) + found.pop(source))
+    return found
 
 
 def _shown_factors(
