@@ -926,13 +926,16 @@ def _wrong_dates(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[Miscon
             opens = _opens_clause(norms, i)
             # "from when Lenin died to 1929": a bound of the writer's period, not the event's.
             bound = i > 0 and norms[i - 1] in _RANGE_BOUNDS
+            # "…starts in 1921 when Stalin…": the year opens a "when" clause (no break).
+            then_when = norms[i + 1 : i + 2] == ["when"]
             nearest: tuple[int, DateFact] | None = None
             for a, b, fact in events:
-                when = 0
+                when = 0  # a "when" after the year, skipped as a clause break
                 if i >= b and not bound:
                     first, last, most = b - 1, i, _DATE_GAP
-                elif i < a and (opens or (when := int(norms[i + 1 : i + 2] == ["when"]))):
+                elif i < a and (opens or then_when):
                     # "In 1921 Stalin was given the job…", "…starts in 1921 when Stalin…"
+                    when = int(not opens)
                     first, last, most = i, a, _DATE_GAP_BEFORE + when
                 else:
                     continue

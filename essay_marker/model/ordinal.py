@@ -174,10 +174,10 @@ class OrdinalRegressor(RegressorMixin, BaseEstimator):
 
     def adjust(self, raw: np.ndarray, X: pd.DataFrame) -> np.ndarray:
         """The regression's outputs for X with the learned length correction taken off."""
-        slope = getattr(self, "length_slope_", 0.0)
-        if not slope:
+        if not self.length_slope_:
             return np.asarray(raw, dtype=float)
-        return corrected(raw, X[LENGTH_COLUMN].to_numpy(float), slope, self.length_centre_)
+        lengths = X[LENGTH_COLUMN].to_numpy(float)
+        return corrected(raw, lengths, self.length_slope_, self.length_centre_)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Integer marks."""
