@@ -71,36 +71,105 @@ def test_same_input_same_output_whatever_the_hash_seed():
 
 
 class _Harsh:
-    """A confident scorer that gives every essay the same low mark."""
+    """A scorer that gives every essay the same mark, with the confidence it is given."""
 
     scorer_name = "harsh"
 
-    def __init__(self, mark):
+    def __init__(self, mark, confidence=0.95):
         self.mark = mark
+        self.confidence = confidence
 
     def hook(self):
         return None
 
     def score(self, analysis, rubric):
-        return self.mark, 2, 0.95
+        return self.mark, 2, self.confidence
 
     def score_many(self, analyses, rubric):
         return [self.score(a, rubric) for a in analyses]
 
 
-def test_a_short_answer_the_checklist_rates_well_above_the_model_is_referred(rubric):
-    """The model can under-mark a short, dense answer with confidence; where the checklist
-    of what the argument does gives it SHORT_GAP marks more, a person looks."""
+def _checklist(text, rubric):
     from essay_marker.analysis.features import analyse_essay
-    from essay_marker.scoring import SHORT_ANSWER, SHORT_GAP, RulesScorer
+    from essay_marker.levels import RulesScorer
+
+    return RulesScorer().score(analyse_essay(text, rubric), rubric)[0]
+
+
+def test_a_short_answer_the_checklist_rates_well_apart_from_the_model_is_referred(rubric):
+    """The model reads little of a short answer and can misplace it either way; where the
+    checklist of what the argument does is SHORT_GAP marks above or below it, a person
+    looks, and a smaller gap is no referral."""
+    from essay_marker.scoring import SHORT_ANSWER, SHORT_GAP
 
     text = (EXAMPLES / "two-reasons-short.txt").read_text(encoding="utf-8")
     assert len(text.split()) < SHORT_ANSWER
-    checklist = RulesScorer().score(analyse_essay(text, rubric), rubric)[0]
+    checklist = _checklist(text, rubric)
+    assert checklist - SHORT_GAP >= 1 and checklist + SHORT_GAP <= rubric.max_mark
     low = score_essay(text, rubric, _Harsh(checklist - SHORT_GAP))
-    assert any("short answer" in why for why in low.refer_reasons), low.refer_reasons
-    close = score_essay(text, rubric, _Harsh(checklist - SHORT_GAP + 1))
-    assert not any("short answer" in why for why in close.refer_reasons)
+    assert any("under-mark short" in why for why in low.refer_reasons), low.refer_reasons
+    high = score_essay(text, rubric, _Harsh(checklist + SHORT_GAP))
+    assert any("over-mark short" in why for why in high.refer_reasons), high.refer_reasons
+    hidden = score_essay(text, rubric, _Harsh(checklist + SHORT_GAP), hide_mark=True)
+    assert any("well below what the model gives" in why for why in hidden.refer_reasons)
+    for near in (checklist - SHORT_GAP + 1, checklist + SHORT_GAP - 1):
+        close = score_essay(text, rubric, _Harsh(near))
+        assert not any("short answer" in why for why in close.refer_reasons)
+
+
+def test_a_close_call_on_the_level_is_referred_only_when_the_checklist_disagrees(rubric):
+    """Low confidence says the level is a close call; it goes to a person when the
+    checklist of reasons puts the script in another level, not when it agrees."""
+    text = (EXAMPLES / "two-reasons-short.txt").read_text(encoding="utf-8")
+    checklist = _checklist(text, rubric)
+    same = rubric.level_for(checklist)
+    other = rubric.level_for(same.low - 1)
+    agreed = score_essay(text, rubric, _Harsh(same.low, confidence=0.45))
+    assert not any("not confident" in why for why in agreed.refer_reasons), agreed.refer_reasons
+    disputed = score_essay(text, rubric, _Harsh(other.high, confidence=0.45))
+    assert any("not confident" in why for why in disputed.refer_reasons), disputed.refer_reasons
+    sure = score_essay(text, rubric, _Harsh(other.high, confidence=0.9))
+    assert not any("not confident" in why for why in sure.refer_reasons)
+
+
+def test_the_rules_scorer_refers_its_close_calls_without_a_second_opinion(rubric):
+    from essay_marker.levels import RulesScorer
+
+    class _Unsure(RulesScorer):
+        def score(self, analysis, rubric):
+            mark, spag, _ = super().score(analysis, rubric)
+            return mark, spag, 0.3
+
+        def score_many(self, analyses, rubric):
+            return [self.score(a, rubric) for a in analyses]
+
+    text = (EXAMPLES / "two-reasons-short.txt").read_text(encoding="utf-8")
+    result = score_essay(text, rubric, _Unsure())
+    assert any("not confident" in why for why in result.refer_reasons), result.refer_reasons
+
+
+OFF_LIST = (
+    "Stalin won power for several reasons, but I think luck was the main reason. "
+    "In 1922 he became General Secretary, which let him give party jobs to his "
+    "supporters, so they voted for him at the Party Congress. "
+    "Lenin died in January 1924 before he could remove Stalin, and the Testament was "
+    "never published. That was luck, because if Lenin had lived a year longer Stalin "
+    "would have lost his post. In conclusion, luck was the main reason he won."
+)
+
+
+def test_a_judgement_on_a_reason_off_the_list_is_referred(rubric):
+    """essaymark cannot weigh an argument for a reason the mark scheme does not list:
+    a person does. A judgement on a listed reason is not referred for it."""
+    off = score_essay(OFF_LIST, rubric, _Harsh(9))
+    assert off.judgement.present and off.judgement.main_factor is None
+    assert any("not on the mark scheme's list" in why for why in off.refer_reasons)
+    listed = OFF_LIST.replace("luck", "being General Secretary").replace(
+        "That was being General Secretary", "That was lucky"
+    )
+    on = score_essay(listed, rubric, _Harsh(9))
+    assert on.judgement.main_factor == "general_secretary", on.judgement
+    assert not any("not on the mark scheme's list" in why for why in on.refer_reasons)
 
 
 NARRATIVE = (
