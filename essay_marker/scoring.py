@@ -25,7 +25,7 @@ REFER_BELOW = 0.5  # confidence under which the level is a close call
 # A close call on the level goes to a person when the checklist of reasons, a second
 # opinion, puts the script in another level; a trained model's close calls on their own
 # are no sign of a wrong mark (blind dev set, each writer left out: of 15 scripts under
-# 0.5, 9 had the level right and none was 3 or more marks off; held-out set, 5 of 6 right).
+# 0.5, 9 had the level right and none was 4 or more marks off; held-out set, 5 of 6 right).
 # The model reads little of a short answer and can misplace a short, dense one either way
 # (the length correction lifts short answers). Where the checklist of what the argument
 # does gives a short answer SHORT_GAP marks more or less than the model, a person looks.
