@@ -765,11 +765,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--in-sample", action="store_true", help="run even on essays the model was trained on"
     )
+    parser.add_argument(
+        "--writers", help="only these writers, comma-separated (e.g. w11,w12): a fresh batch"
+    )
     args = parser.parse_args(argv)
     from essay_marker.rubric import find_rubric
 
     rubric = find_rubric("stalin-main-reason")
     golds = load_gold(args.set, args.split)
+    if args.writers:
+        wanted = {w.strip() for w in args.writers.split(",") if w.strip()}
+        golds = [g for g in golds if g.writer in wanted]
     if not golds:
         sys.exit(f"no essays in split {args.split} of {args.set}")
     looks = None
