@@ -29,6 +29,7 @@ from essay_marker.model.ordinal import (
     apply_thresholds,
     corrected,
     fit_thresholds,
+    length_bounds,
     length_correction,
 )
 from essay_marker.model.persist import ALLOWED_TYPES, bundled_model, load_model, save_model
@@ -157,6 +158,22 @@ def test_length_correction_takes_back_what_length_alone_earns():
     assert length_correction(truth, twice, log_words) == (slope, centre)
 
 
+def test_length_correction_is_not_drawn_out_beyond_the_scripts_it_was_learned_on():
+    """Beyond the bounds (the middle of the training lengths) the nearest end counts: a
+    20-word note gets the lift of the shortest usual script, not a line drawn out to it."""
+    truth, raw, log_words = _leaning_on_length(3, lean=1.2)
+    slope, centre = length_correction(truth, raw, log_words)
+    bounds = length_bounds(log_words)
+    assert bounds[0] < centre < bounds[1]
+    at_low = corrected(np.array([0.0]), np.array([bounds[0]]), slope, centre, bounds)
+    tiny = corrected(np.array([0.0]), np.array([bounds[0] - 3.0]), slope, centre, bounds)
+    assert tiny == pytest.approx(at_low)
+    unbounded = corrected(np.array([0.0]), np.array([bounds[0] - 3.0]), slope, centre)
+    assert unbounded[0] == pytest.approx(at_low[0] + 3.0 * slope)
+    inside = np.array([centre])
+    assert corrected(inside, inside, slope, centre, bounds) == pytest.approx(inside)
+
+
 @pytest.mark.parametrize("lean", [0.0, -1.2])
 def test_no_length_correction_when_length_earns_nothing_or_less(lean):
     truth, raw, log_words = _leaning_on_length(4, lean)
@@ -172,8 +189,12 @@ def test_ordinal_regressor_learns_and_keeps_its_length_correction():
         X, truth, oof=(truth, raw), oof_length=log_words
     )
     assert model.length_slope_ == pytest.approx(1.0, abs=0.2)
+    low, high = model.length_bounds_
+    assert low == pytest.approx(np.percentile(log_words, 5))
+    assert high == pytest.approx(np.percentile(log_words, 95))
     plain = model.estimator_.predict(X)
-    expected = plain - model.length_slope_ * (log_words - model.length_centre_)
+    held = np.clip(log_words, low, high)
+    expected = plain - model.length_slope_ * (held - model.length_centre_)
     assert model.predict_raw(X) == pytest.approx(expected)
     back = OrdinalRegressor.from_dict(model.to_dict())
     back.check()

@@ -57,11 +57,30 @@ def length_correction(truth: Marks, raw: np.ndarray, log_words: np.ndarray) -> t
     return slope, float(np.mean(log_words))
 
 
-def corrected(raw: np.ndarray, log_words: np.ndarray, slope: float, centre: float) -> np.ndarray:
-    """Continuous outputs with the length correction taken off."""
+def length_bounds(log_words: np.ndarray) -> tuple[float, float]:
+    """The log lengths a correction learned on these scripts holds between: the middle
+    LENGTH_SPAN of them. Beyond, the nearest end counts, so a line fitted where the
+    scripts are is not drawn out to a 20-word note (it lifted one to a mark)."""
+    low, high = np.percentile(np.asarray(log_words, dtype=float), LENGTH_SPAN)
+    return float(low), float(high)
+
+
+LENGTH_SPAN = (5.0, 95.0)  # percentiles of the training scripts' log lengths
+UNBOUNDED = (-math.inf, math.inf)
+
+
+def corrected(
+    raw: np.ndarray,
+    log_words: np.ndarray,
+    slope: float,
+    centre: float,
+    bounds: tuple[float, float] = UNBOUNDED,
+) -> np.ndarray:
+    """Continuous outputs with the length correction taken off, lengths held to `bounds`."""
     if not slope:
         return np.asarray(raw, dtype=float)
-    return np.asarray(raw, dtype=float) - slope * (np.asarray(log_words, dtype=float) - centre)
+    lengths = np.clip(np.asarray(log_words, dtype=float), *bounds)
+    return np.asarray(raw, dtype=float) - slope * (lengths - centre)
 
 
 def apply_thresholds(
@@ -157,9 +176,13 @@ class OrdinalRegressor(RegressorMixin, BaseEstimator):
         truth = np.asarray(truth, dtype=float)
         raw = np.asarray(raw, dtype=float)
         self.length_slope_, self.length_centre_ = 0.0, 0.0
+        self.length_bounds_ = UNBOUNDED
         if oof_length is not None:
             self.length_slope_, self.length_centre_ = length_correction(truth, raw, oof_length)
-            raw = corrected(raw, oof_length, self.length_slope_, self.length_centre_)
+            self.length_bounds_ = length_bounds(oof_length)
+            raw = corrected(
+                raw, oof_length, self.length_slope_, self.length_centre_, self.length_bounds_
+            )
             truth = np.tile(truth, raw.shape[0]) if raw.ndim == 2 else truth
             raw = raw.reshape(-1)
         self.thresholds_ = fit_thresholds(truth, raw, self.low, self.high)
@@ -177,7 +200,7 @@ class OrdinalRegressor(RegressorMixin, BaseEstimator):
         if not self.length_slope_:
             return np.asarray(raw, dtype=float)
         lengths = X[LENGTH_COLUMN].to_numpy(float)
-        return corrected(raw, lengths, self.length_slope_, self.length_centre_)
+        return corrected(raw, lengths, self.length_slope_, self.length_centre_, self.length_bounds_)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """Integer marks."""
@@ -199,6 +222,14 @@ class OrdinalRegressor(RegressorMixin, BaseEstimator):
         numbers = [*self.thresholds_, self.sigma_, self.length_slope_, self.length_centre_]
         if not all(isinstance(t, int | float) for t in numbers):
             raise TypeError("thresholds")
+        bounds = self.length_bounds_
+        if not (
+            isinstance(bounds, tuple)
+            and len(bounds) == 2
+            and all(isinstance(b, int | float) for b in bounds)
+            and bounds[0] <= bounds[1]
+        ):
+            raise ValueError("length bounds")
         if not self.sigma_ > 0 or not hasattr(self.estimator_, "predict"):
             raise ValueError("sigma or pipeline")
 
@@ -210,6 +241,10 @@ class OrdinalRegressor(RegressorMixin, BaseEstimator):
             "sigma": self.sigma_,
             "length_slope": self.length_slope_,
             "length_centre": self.length_centre_,
+            # None for no bounds: a file holds no infinities.
+            "length_bounds": None
+            if self.length_bounds_ == UNBOUNDED
+            else [float(b) for b in self.length_bounds_],
             "low": self.low,
             "high": self.high,
         }
@@ -224,6 +259,8 @@ class OrdinalRegressor(RegressorMixin, BaseEstimator):
         # Files saved before the correction existed have none.
         model.length_slope_ = stored.get("length_slope", 0.0)
         model.length_centre_ = stored.get("length_centre", 0.0)
+        bounds = stored.get("length_bounds")
+        model.length_bounds_ = UNBOUNDED if bounds is None else tuple(bounds)
         return model
 
 

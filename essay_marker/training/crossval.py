@@ -42,6 +42,7 @@ from essay_marker.model.ordinal import (
     apply_thresholds,
     corrected,
     fit_thresholds,
+    length_bounds,
     length_correction,
 )
 from essay_marker.model.pipeline import (
@@ -186,8 +187,9 @@ def _outer_fold(job: _OuterJob) -> _OuterResult:
         if key == "model" and job.log_words is not None:
             length_in = job.log_words[job.train[:n_in]]
             slope, centre = length_correction(y_in, fitted, length_in)
-            fitted = corrected(fitted, length_in, slope, centre)
-            tested = corrected(tested, job.log_words[job.test], slope, centre)
+            bounds = length_bounds(length_in)
+            fitted = corrected(fitted, length_in, slope, centre, bounds)
+            tested = corrected(tested, job.log_words[job.test], slope, centre, bounds)
         truth = np.tile(job.targets[target][job.train[:n_in]], job.inner_repeats)
         cuts = fit_thresholds(truth, fitted.reshape(-1), 0, job.tops[target])
         marks[key] = apply_thresholds(tested, cuts, 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -182,11 +183,15 @@ def train(
             "ordinal": "ridge regression, thresholds tuned for QWK on out-of-fold predictions",
             "candidates": list(evaluation.figures["selection"]),
             # Marks per unit of log words taken off (0: the rubric is not length-neutral, or
-            # the model did not clearly credit length), centred on the mean log length.
+            # the model did not clearly credit length), centred on the mean log length, with
+            # lengths held to the middle of the training scripts' (`words`, when bounded).
             "length_correction": {
                 "length_neutral": rubric.length_neutral,
                 "slope": round(mark.length_slope_, 4),
                 "centre": round(mark.length_centre_, 4),
+                "words": [round(math.exp(b)) for b in mark.length_bounds_]
+                if math.isfinite(mark.length_bounds_[0])
+                else None,
             },
             "seed": SEED,
         },
