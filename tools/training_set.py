@@ -95,7 +95,7 @@ def training_set(folder: Path, rubric: Any) -> Any:
 def _rules_spag(marked: Any) -> Any:
     """The scripts without their SPaG marks, so the model learns no SPaG regression and
     `check` gives the rule-based estimate (calibrated on real conventions marks, issue 17).
-    Six writers wrote the 126 dev essays, and a SPaG regression learns each one's style: on
+    The dev essays come from a few writers, and a SPaG regression learns each one's style: on
     dev, each writer left out, it agreed at QWK 0.62 against 0.76 for the rules (session 8),
     while cross-validation by script (a writer's other essays in training) said 0.81. A
     teacher's class, one script per student, has no such clusters: `essaymark train` keeps
