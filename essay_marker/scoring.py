@@ -24,7 +24,7 @@ from essay_marker.screen.flags import screen
 REFER_BELOW = 0.5  # confidence under which the level is a close call
 # A close call on the level goes to a person when the checklist of reasons, a second
 # opinion, puts the script in another level; a trained model's close calls on their own
-# are no sign of a wrong mark (blind dev set, each writer left out: of 15 scripts under
+# are little sign of a wrong mark (blind dev set, each writer left out: of 15 under
 # 0.5, 9 had the level right and none was 4 or more marks off; held-out set, 5 of 6 right).
 # The model reads little of a short answer and can misplace a short, dense one either way
 # (the length correction lifts short answers). Where the checklist of what the argument
