@@ -218,9 +218,12 @@ class ClaimReader:
             if bullet.startswith("In “") and fb.mentioned in bullet and quotes:
                 return [Claim("quote_about", f.id, *q), Claim("not_explained", f.id)]
             if bullet.startswith(fb.absent):
-                out.append(Claim("absent", f.id))
+                # The bundled rubric's `absent` text asks for the reason ("Bring in…"):
+                # what it claims is that the reason is not yet explained.
+                claim = "absent" if fb.absent.startswith("You have not") else "not_explained"
+                out.append(Claim(claim, f.id))
                 rest = bullet[len(fb.absent) :]
-                out += [Claim("absent", fid) for fid in self.factors_in(rest)]
+                out += [Claim(claim, fid) for fid in self.factors_in(rest)]
                 return out
         named = self.factors_in(bullet)
         if bullet.startswith("You make a clear judgement that"):
@@ -243,6 +246,9 @@ class ClaimReader:
             "Add a judgement"
         ):
             return [Claim("no_judgement")]
+        if bullet.startswith("Make your answer to the question clear"):
+            # Asks for an argued main reason: true unless the essay already argues one.
+            return [Claim("no_supported_judgement")]
         if bullet.startswith("Your introduction and conclusion argue") or bullet.startswith(
             "Rewrite your introduction so it argues"
         ):
@@ -342,6 +348,7 @@ def claim_true(c: Claim, g: Gold) -> bool:
         "unsupported": lambda: g.main_reason != "none" and g.supported is False,
         "judgement": lambda: g.main_reason != "none",
         "no_judgement": lambda: g.main_reason == "none",
+        "no_supported_judgement": lambda: g.main_reason == "none" or g.supported is False,
         "inconsistent": lambda: g.consistent is False,
         "not_linked": lambda: not g.weighs(),
         "no_reason": lambda: not any(u.factors for u in g.units),

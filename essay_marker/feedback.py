@@ -228,17 +228,20 @@ def _ebi(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
         # A note of names ("- Zinoviev and Kamenev") is no sentence to say "you describe" of.
         if e and sum(w.isalpha() for w in e.text.split()) >= _QUOTED_WORDS:
             out.append(f"In {quote(e)}: {rubric.factor(f.id).feedback.mentioned}")
+    # Reasons no cue found: a student may have put one in words the cues miss ("his job in
+    # the government"), so the bullet asks for it rather than saying it is not there.
     absent = [f for f in result.factors if f.named and f.status == Status.ABSENT]
     if absent:
         left_out = rubric.factor(absent[0].id)
         others = [rubric.factor(f.id).short for f in absent[1:]]
-        extra = f" You also leave out {join_words(others)}." if others else ""
+        extra = f" You could also bring in {join_words(others)}." if others else ""
         out.append(f"{left_out.feedback.absent}{extra}")
     j = result.judgement
     if not j.present and result.factors:
         out.append(
-            "Answer the question directly: say which reason was the MAIN one in your "
-            "introduction, keep arguing for it, and come back to it in your conclusion."
+            "Make your answer to the question clear: say which reason was the MAIN one in "
+            "your introduction, say why, keep arguing for it, and come back to it in your "
+            "conclusion."
         )
     elif j.present and j.consistent is False:
         out.append(

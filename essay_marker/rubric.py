@@ -732,7 +732,7 @@ def rubric_template(
         '# cues = ["phrase a student would write", "another * phrase"]',
         '# evidence = ["1914", "a name"]',
         "# [factors.feedback]",
-        '# absent = "You have not considered ..."',
+        '# absent = "Bring in ... (said when no cue finds it: ask for it, it may be there)"',
         '# mentioned = "You name ... but do not explain how it led to the outcome."',
         '# explained = "You explain how ..."',
         '# weighed = "You weigh ... against other reasons."',

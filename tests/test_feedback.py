@@ -109,7 +109,11 @@ def test_a_verdict_on_an_unlisted_reason_is_a_judgement_and_never_asked_for(rubr
     r = score_essay(UNLISTED_MAIN_REASON, rubric, input_name="luck.txt")
     assert r.judgement.present and r.judgement.main_factor is None
     said = " ".join([*r.feedback.www, *r.feedback.ebi, r.feedback.next_step])
-    for asks in ("Add a judgement", "Answer the question directly", "name the ONE reason"):
+    for asks in (
+        "Add a judgement",
+        "Make your answer to the question clear",
+        "name the ONE reason",
+    ):
         assert asks not in said, said
     assert "You make a clear judgement that" not in said
 
