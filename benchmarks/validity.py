@@ -218,13 +218,10 @@ class ClaimReader:
             if bullet.startswith("In “") and fb.mentioned in bullet and quotes:
                 return [Claim("quote_about", f.id, *q), Claim("not_explained", f.id)]
             if bullet.startswith(fb.absent):
-                # The bundled rubric's `absent` text asks for the reason ("Bring in…"):
-                # what it claims is that the reason is not yet explained.
-                claim = "absent" if fb.absent.startswith("You have not") else "not_explained"
-                out.append(Claim(claim, f.id))
+                # The rubric's `absent` text asks for the reason ("Bring in…", "You could
+                # also bring in…"): it claims only that the reason is not yet explained.
                 rest = bullet[len(fb.absent) :]
-                out += [Claim(claim, fid) for fid in self.factors_in(rest)]
-                return out
+                return [Claim("not_explained", fid) for fid in (f.id, *self.factors_in(rest))]
         named = self.factors_in(bullet)
         if bullet.startswith("You make a clear judgement that"):
             main = named[0] if named else ""
@@ -331,7 +328,6 @@ def claim_true(c: Claim, g: Gold) -> bool:
         "explained": lambda: g.explains(c.factor),
         "weighed": lambda: any(c.factor in u.factors and u.role == "weighs" for u in g.units),
         "not_explained": lambda: not g.explains(c.factor),
-        "absent": lambda: not g.mentions(c.factor),
         "quote_about": lambda: any(c.factor in u.factors for u in under),
         "quote_explains": lambda: any(
             c.factor in u.factors and u.role in EXPLAINING | {"judges"} for u in under
