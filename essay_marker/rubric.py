@@ -580,7 +580,24 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
     )
     r.done()
     _check_size(rubric)
+    _check_outside_cues(rubric)
     return rubric
+
+
+def _check_outside_cues(rubric: Rubric) -> None:
+    """Refuse a reason's cue that is also an event outside the question's years: a sentence
+    about the purges of the 1930s would be evidence for a reason in a 1920s question."""
+    outside = {" ".join(t.lower().split()) for t in rubric.outside_terms}
+    for i, f in enumerate(rubric.factors):
+        for cue in f.cues:
+            if " ".join(cue.lower().split()) in outside:
+                raise RubricError(
+                    rubric.path,
+                    f"factors[{i}].cues",
+                    f'"{cue}" is also in outside_terms',
+                    "a reason's cue cannot be an event outside the question's years: "
+                    "remove it from one of the two",
+                )
 
 
 # What `rubric new` writes where the teacher is to fill in their own wording.

@@ -94,6 +94,15 @@ def test_period_and_outside_terms_are_read():
         parse_rubric('outside_terms = ["* purge"]\n' + MINIMAL, "mini.toml")
 
 
+def test_a_reasons_cue_may_not_be_an_event_outside_the_question():
+    """A cue that is also an outside term would credit a sentence about the purges of the
+    1930s as evidence for a reason in a question about the 1920s."""
+    text = 'period = [1917, 1929]\noutside_terms = ["Purge"]\n' + MINIMAL
+    parse_rubric(text + FACTOR, "mini.toml")
+    with pytest.raises(RubricError, match=r"factors\[0\]\.cues.*also in outside_terms"):
+        parse_rubric(text + FACTOR.replace('"alpha"', '"alpha", "purge"'), "mini.toml")
+
+
 def test_factorless_rubric_is_valid():
     rubric = parse_rubric(MINIMAL, "mini.toml")
     assert rubric.factors == () and rubric.top_level == 1

@@ -365,6 +365,10 @@ def analyse_coverage(
     matches = [_redirected(c.index.find(stems), c) for stems in all_stems]
     misconceptions = _misconceptions(doc, matches, c)
     corrected = {m.start for m in misconceptions}
+    outside = _out_of_period(doc, rubric.period)
+    # Quoted for no reason: a corrected fact, and a sentence dated outside the question
+    # ("Trotsky was murdered in Mexico in 1940" is no evidence of how Stalin won in the 1920s).
+    unquotable = corrected | {s.start for s in outside}
     roles_by_factor: dict[str, list[Evidence]] = {f.id: [] for f in rubric.factors}
     shown_by_factor: dict[str, list[Evidence]] = {f.id: [] for f in rubric.factors}
     previous_shown: set[str] = set()
@@ -416,7 +420,7 @@ def analyse_coverage(
                 guessed.add(sent.index)
 
         shown = _shown_factors(
-            hits, found, hint, c, inherited, previous_shown, sent.start in corrected
+            hits, found, hint, c, inherited, previous_shown, sent.start in unquotable
         )
         pairs = []
         # Ties (inherited factors, one cue naming two) in the rubric's order: set order
@@ -471,10 +475,9 @@ def analyse_coverage(
 
     causal_at = {r.index for r in sentence_roles if r.causal}
     judgement = _judgement(doc, judged, factors_t, single_judged, causal_at, guessed)
-    outside = _out_of_period(doc, rubric.period)
     # Knowledge is credited from sentences that are right, inside the question and about a
     # reason: "In 1917 there were two revolutions" sets a scene; it supports no argument.
-    skip = corrected | {s.start for s in outside} | {r.start for r in sentence_roles if not r.roles}
+    skip = unquotable | {r.start for r in sentence_roles if not r.roles}
     return Coverage(
         factors=factors_t,
         judgement=judgement,
@@ -503,17 +506,17 @@ def _shown_factors(
     c: _Compiled,
     inherited: set[str],
     previous_shown: set[str],
-    corrected: bool,
+    unquotable: bool,
 ) -> set[str]:
     """The factors a sentence may be quoted as evidence for: precision before recall.
 
     A cue phrase and the sentence model must agree (where there is a model: a cue alone
     was right four times in five on the blind dev set, with the model nine in ten); a
     sentence carrying on the one before ("This meant…") counts for the factor that one was
-    shown for, when it was a single factor; a sentence whose fact is corrected counts for
-    none.
+    shown for, when it was a single factor; a sentence whose fact is corrected, or dated
+    outside the question, counts for none.
     """
-    if corrected:
+    if unquotable:
         return set()
     agrees, sure = hint.agrees, hint.sure
     cued = {fid for fid, n in c.factors if n in found}
