@@ -69,6 +69,15 @@ LENGTH_SPAN = (5.0, 95.0)  # percentiles of the training scripts' log lengths
 UNBOUNDED = (-math.inf, math.inf)
 
 
+def fit_length(
+    truth: Marks, raw: np.ndarray, log_words: np.ndarray
+) -> tuple[float, float, tuple[float, float]]:
+    """Everything a length correction learns from out-of-fold outputs, for `corrected`:
+    its slope and centre (`length_correction`) and the lengths it holds to (`length_bounds`).
+    Cross-validation's folds and the final fit both learn it here, so they learn the same."""
+    return (*length_correction(truth, raw, log_words), length_bounds(log_words))
+
+
 def corrected(
     raw: np.ndarray,
     log_words: np.ndarray,
@@ -178,8 +187,9 @@ class OrdinalRegressor(RegressorMixin, BaseEstimator):
         self.length_slope_, self.length_centre_ = 0.0, 0.0
         self.length_bounds_ = UNBOUNDED
         if oof_length is not None:
-            self.length_slope_, self.length_centre_ = length_correction(truth, raw, oof_length)
-            self.length_bounds_ = length_bounds(oof_length)
+            self.length_slope_, self.length_centre_, self.length_bounds_ = fit_length(
+                truth, raw, oof_length
+            )
             raw = corrected(
                 raw, oof_length, self.length_slope_, self.length_centre_, self.length_bounds_
             )

@@ -41,9 +41,8 @@ from essay_marker.model.metrics import agreement, qwk, spag_agreement
 from essay_marker.model.ordinal import (
     apply_thresholds,
     corrected,
+    fit_length,
     fit_thresholds,
-    length_bounds,
-    length_correction,
 )
 from essay_marker.model.pipeline import (
     CANDIDATES,
@@ -186,8 +185,7 @@ def _outer_fold(job: _OuterJob) -> _OuterResult:
         fitted, tested = inner[name], raw[name]
         if key == "model" and job.log_words is not None:
             length_in = job.log_words[job.train[:n_in]]
-            slope, centre = length_correction(y_in, fitted, length_in)
-            bounds = length_bounds(length_in)
+            slope, centre, bounds = fit_length(y_in, fitted, length_in)
             fitted = corrected(fitted, length_in, slope, centre, bounds)
             tested = corrected(tested, job.log_words[job.test], slope, centre, bounds)
         truth = np.tile(job.targets[target][job.train[:n_in]], job.inner_repeats)
