@@ -113,10 +113,11 @@ def _bool(value: str) -> bool | None:
     return {"true": True, "false": False}.get(value)
 
 
-def load_gold(folder: Path, split: str = "all") -> list[Gold]:
-    """The blind set's essays of one split (dev, test or all) with their annotation."""
+def load_gold(folder: Path, split: str = "all", sentences: str = "sentences.csv") -> list[Gold]:
+    """The blind set's essays of one split (dev, test or all) with their annotation
+    (`sentences`: the reference sentence labels, or a second annotator's)."""
     units: dict[str, list[Unit]] = defaultdict(list)
-    with open(folder / "sentences.csv", newline="", encoding="utf-8") as fh:
+    with open(folder / sentences, newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
             units[row["file"]].append(
                 Unit(
