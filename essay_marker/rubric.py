@@ -144,8 +144,13 @@ class Rubric:
     # named to the student as outside the question and never credited as knowledge.
     period: tuple[int, int] | None = None
     # Events and terms of other years (the purges, the Five-Year Plans): a sentence naming
-    # one is about another question, like a sentence dated outside the period.
+    # one is about another question, like a sentence dated outside the period, and is
+    # neither quoted as evidence nor credited as knowledge unless a year of the period is in it.
     outside_terms: tuple[str, ...] = ()
+    # Words that mark a sentence as about other years without naming an event ("killed": no
+    # rival was killed in the 1920s): such a sentence is neither quoted nor credited, as with
+    # outside_terms, but it is not counted towards other_question, and nothing names them.
+    outside_signs: tuple[str, ...] = ()
     # The rubric's own levels of response, as JSON of a [mark_scheme] table in the format of
     # essay_marker/data/levels.toml (levels.py reads it); "" for the default scheme.
     mark_scheme: str = ""
@@ -449,6 +454,7 @@ def _check_size(rubric: Rubric) -> None:
         + len(rubric.topic_terms)
         + len(rubric.subject_terms)
         + len(rubric.outside_terms)
+        + len(rubric.outside_signs)
     )
     if phrases > LIMITS["cue phrases"]:
         raise _over("cue phrases", phrases, "", p)
@@ -570,6 +576,7 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
         outcome=r.text("outcome", default=Rubric.outcome),
         period=_period(r),
         outside_terms=_cues(r, "outside_terms", allow_empty=True),
+        outside_signs=_cues(r, "outside_signs", allow_empty=True),
         mark_scheme=json.dumps(r.get("mark_scheme", dict, {}), sort_keys=True)
         if "mark_scheme" in data
         else "",
@@ -587,14 +594,19 @@ def parse_rubric(text: str, path: str = "<rubric>") -> Rubric:
 def _check_outside_cues(rubric: Rubric) -> None:
     """Refuse a reason's cue that is also an event outside the question's years: a sentence
     about the purges of the 1930s would be evidence for a reason in a 1920s question."""
-    outside = {" ".join(t.lower().split()) for t in rubric.outside_terms}
+    outside = {
+        " ".join(t.lower().split()): key
+        for key in ("outside_terms", "outside_signs")
+        for t in getattr(rubric, key)
+    }
     for i, f in enumerate(rubric.factors):
         for cue in f.cues:
-            if " ".join(cue.lower().split()) in outside:
+            key = outside.get(" ".join(cue.lower().split()))
+            if key:
                 raise RubricError(
                     rubric.path,
                     f"factors[{i}].cues",
-                    f'"{cue}" is also in outside_terms',
+                    f'"{cue}" is also in {key}',
                     "a reason's cue cannot be an event outside the question's years: "
                     "remove it from one of the two",
                 )

@@ -99,8 +99,8 @@ def test_specific_evidence_counts_dates_names_and_events(rubric):
 
 def test_years_outside_the_question_are_no_knowledge_of_it(rubric):
     _, cov = _coverage(
-        "In 1922 Stalin was General Secretary. Trotsky was expelled in 1927 and killed in "
-        "1940. In the 1930s came the purges of Zinoviev and Kamenev.",
+        "In 1922 Stalin was General Secretary. The unpopular Trotsky was expelled in 1927 "
+        "and killed in 1940. In the 1930s came the purges of Zinoviev and Kamenev.",
         rubric,
     )
     found = {s.text for s in cov.specific_evidence}
@@ -110,6 +110,22 @@ def test_years_outside_the_question_are_no_knowledge_of_it(rubric):
     assert [s.text for s in cov.out_of_period] == [
         "In the 1930s came the purges of Zinoviev and Kamenev."
     ]
+
+
+def test_what_came_after_the_question_is_neither_quoted_nor_credited(rubric):
+    text = (
+        "Stalin was ruthless and had Zinoviev and Kamenev killed, so nobody dared oppose him. "
+        "Stalin was ruthless: he expelled the United Opposition in 1927, so nobody could "
+        "oppose him, and later he had them killed."
+    )
+    _, cov = _coverage(text, rubric)
+    ruthless = next(f for f in cov.factors if f.id == "ruthlessness")
+    # The first names a later event and no year of the question: no evidence, no knowledge.
+    # The second is dated inside it, so it stands.
+    assert [e.text[:26] for e in ruthless.evidence] == ["Stalin was ruthless: he ex"]
+    found = {s.text for s in cov.specific_evidence}
+    assert "1927" in found and not found & {"Zinoviev", "Kamenev"}
+    assert not cov.out_of_period  # nothing is called outside the question without a year
 
 
 def test_combined_cue_index_finds_what_each_cue_set_finds():

@@ -101,6 +101,10 @@ def test_a_reasons_cue_may_not_be_an_event_outside_the_question():
     parse_rubric(text + FACTOR, "mini.toml")
     with pytest.raises(RubricError, match=r"factors\[0\]\.cues.*also in outside_terms"):
         parse_rubric(text + FACTOR.replace('"alpha"', '"alpha", "purge"'), "mini.toml")
+    signs = 'period = [1917, 1929]\noutside_signs = ["killed"]\n' + MINIMAL
+    assert parse_rubric(signs + FACTOR, "mini.toml").outside_signs == ("killed",)
+    with pytest.raises(RubricError, match=r"factors\[0\]\.cues.*also in outside_signs"):
+        parse_rubric(signs + FACTOR.replace('"alpha"', '"alpha", "killed"'), "mini.toml")
 
 
 def test_factorless_rubric_is_valid():

@@ -193,6 +193,7 @@ class _Compiled:
     hedging: int
     contrast: int
     concession: int
+    later: int  # the rubric's outside_terms and outside_signs: other years than the question's
     misconceptions: tuple[tuple[Misconception, tuple[int, ...], int], ...]
     dates: tuple[tuple[DateFact, int], ...]
     # Factor cue sets whose matches go to another's (Factor.instead): (from, to, when, unless).
@@ -223,6 +224,7 @@ def _compile(rubric: Rubric) -> _Compiled:
         hedging=add(lang.hedging),
         contrast=add(lang.contrast),
         concession=add(lang.concession),
+        later=add(rubric.outside_terms + rubric.outside_signs),
         misconceptions=tuple(
             (m, tuple(add(g) for g in m.all_of), add(m.none_of)) for m in rubric.misconceptions
         ),
@@ -366,9 +368,17 @@ def analyse_coverage(
     misconceptions = _misconceptions(doc, matches, c)
     corrected = {m.start for m in misconceptions}
     outside = _out_of_period(doc, rubric.period)
-    # Quoted for no reason: a corrected fact, and a sentence dated outside the question
-    # ("Trotsky was murdered in Mexico in 1940" is no evidence of how Stalin won in the 1920s).
-    unquotable = corrected | {s.start for s in outside}
+    # Quoted for no reason and credited as no knowledge: a corrected fact, a sentence dated
+    # outside the question ("Trotsky was murdered in Mexico in 1940" is no evidence of how
+    # Stalin won in the 1920s), and one naming what came after it (the purges, the Five-Year
+    # Plans, the killing of his rivals) with no year inside the question. Saying less only:
+    # the student is told a sentence is outside the question only when its years say so.
+    later = {
+        s.start
+        for s, m in zip(doc.sentences, matches, strict=True)
+        if c.later in m and not _dated_within(s, rubric.period)
+    }
+    unquotable = corrected | {s.start for s in outside} | later
     roles_by_factor: dict[str, list[Evidence]] = {f.id: [] for f in rubric.factors}
     shown_by_factor: dict[str, list[Evidence]] = {f.id: [] for f in rubric.factors}
     previous_shown: set[str] = set()
@@ -814,6 +824,13 @@ def year_of(word: str) -> int | None:
 def within_period(year: int, period: tuple[int, int]) -> bool:
     """Inside the question's years, with a year's grace either side."""
     return period[0] - 1 <= year <= period[1] + 1
+
+
+def _dated_within(sent: Sentence, period: tuple[int, int] | None) -> bool:
+    """Some year in the sentence lies inside the question's period (or near it)."""
+    return period is not None and any(
+        (y := year_of(t.norm)) is not None and within_period(y, period) for t in sent.tokens
+    )
 
 
 def _out_of_period(doc: Doc, period: tuple[int, int] | None) -> tuple[Span, ...]:
