@@ -34,19 +34,14 @@ def factor_agreement(
 ) -> dict[str, Any]:
     """Mentioned and explained F1 of one annotation against the other, pooled as validity.py
     pools essaymark's (F1 is symmetric: it does not matter which is called the reference)."""
-    out: dict[str, Any] = {}
-    for kind, test in (("mentioned_f1", "mentions"), ("explained_f1", "explains")):
-        pooled: dict[str, tuple[list[bool], list[bool]]] = {"named": ([], []), "others": ([], [])}
-        by_factor = {}
-        for fid in factor_ids:
-            a = [getattr(g, test)(fid) for g in first]
-            b = [getattr(g, test)(fid) for g in second]
-            by_factor[fid] = validity._f1(a, b)
-            group = pooled["named" if fid in validity.NAMED else "others"]
-            group[0].extend(a)
-            group[1].extend(b)
-        out[kind] = {k: validity._f1(*v) for k, v in pooled.items()} | {"by_factor": by_factor}
-    return out
+    return {
+        f"{kind}_f1": validity.pooled_f1(
+            factor_ids,
+            lambda fid, test=test: [getattr(g, test)(fid) for g in first],
+            lambda fid, test=test: [getattr(g, test)(fid) for g in second],
+        )
+        for kind, test in (("mentioned", "mentions"), ("explained", "explains"))
+    }
 
 
 def role_agreement(
@@ -120,9 +115,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     print(f"{fig['essays']} essays, {fig['units']} sentences annotated twice")
     for kind in ("mentioned_f1", "explained_f1"):
-        f = fig[kind]
-        print(f"{kind}: four named {f['named']}, six others {f['others']}")
-        print("  " + ", ".join(f"{k} {v}" for k, v in f["by_factor"].items()))
+        pooled, each = validity.f1_lines(fig[kind])
+        print(f"{kind}: {pooled}")
+        print(f"  {each}")
     print(
         f"role kappa {fig['role_kappa']} (exact {fig['role_exact']}); "
         f"explains-or-weighs kappa {fig['explaining_kappa']}"

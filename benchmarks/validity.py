@@ -27,7 +27,7 @@ import re
 import sys
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -438,28 +438,45 @@ def _f1(gold: list[bool], pred: list[bool]) -> float | None:
     return round(float(f1_score(gold, pred, zero_division=0)), 3)
 
 
+def pooled_f1(
+    factor_ids: Sequence[str],
+    truth: Callable[[str], list[bool]],
+    guess: Callable[[str], list[bool]],
+) -> dict[str, Any]:
+    """F1 for each factor (over essays), and pooled over the four named factors and over the
+    others: `truth` and `guess` give, for a factor, one bool per essay."""
+    by_factor: dict[str, Any] = {}
+    pooled: dict[str, tuple[list[bool], list[bool]]] = {"named": ([], []), "others": ([], [])}
+    for fid in factor_ids:
+        t, p = truth(fid), guess(fid)
+        by_factor[fid] = _f1(t, p)
+        group = pooled["named" if fid in NAMED else "others"]
+        group[0].extend(t)
+        group[1].extend(p)
+    return {k: _f1(*v) for k, v in pooled.items()} | {"by_factor": by_factor}
+
+
 def factor_figures(
     golds: Sequence[Gold], records: Sequence[dict[str, Any]], rubric: Any
 ) -> dict[str, Any]:
     """Mentioned and explained F1 per factor and pooled, and evidence precision."""
-    others = [f.id for f in rubric.factors if f.id not in NAMED]
-    mentioned: dict[str, Any] = {}
-    explained: dict[str, Any] = {}
-    pooled: dict[str, dict[str, list[bool]]] = {
-        k: {"gm": [], "pm": [], "ge": [], "pe": []} for k in ("named", "others")
-    }
-    for fid in [*NAMED, *others]:
-        group = "named" if fid in NAMED else "others"
-        gm, pm, ge, pe = [], [], [], []
-        for g, r in zip(golds, records, strict=True):
-            status = next((f["status"] for f in r["factors"] if f["id"] == fid), "absent")
-            gm.append(g.mentions(fid))
-            pm.append(status != "absent")
-            ge.append(g.explains(fid))
-            pe.append(status in ("explained", "weighed"))
-        mentioned[fid], explained[fid] = _f1(gm, pm), _f1(ge, pe)
-        for key, vals in zip(("gm", "pm", "ge", "pe"), (gm, pm, ge, pe), strict=True):
-            pooled[group][key] += vals
+    ids = [*NAMED, *(f.id for f in rubric.factors if f.id not in NAMED)]
+
+    def statuses(fid: str) -> list[str]:
+        return [
+            next((f["status"] for f in r["factors"] if f["id"] == fid), "absent") for r in records
+        ]
+
+    mentioned = pooled_f1(
+        ids,
+        lambda fid: [g.mentions(fid) for g in golds],
+        lambda fid: [s != "absent" for s in statuses(fid)],
+    )
+    explained = pooled_f1(
+        ids,
+        lambda fid: [g.explains(fid) for g in golds],
+        lambda fid: [s in ("explained", "weighed") for s in statuses(fid)],
+    )
     hits = total = 0
     wrong: list[str] = []
     for g, r in zip(golds, records, strict=True):
@@ -471,16 +488,8 @@ def factor_figures(
                 elif len(wrong) < 40:
                     wrong.append(f"{g.file} [{f['id']}] {e['text'][:90]}")
     return {
-        "mentioned_f1": {
-            "named": _f1(pooled["named"]["gm"], pooled["named"]["pm"]),
-            "others": _f1(pooled["others"]["gm"], pooled["others"]["pm"]),
-            "by_factor": mentioned,
-        },
-        "explained_f1": {
-            "named": _f1(pooled["named"]["ge"], pooled["named"]["pe"]),
-            "others": _f1(pooled["others"]["ge"], pooled["others"]["pe"]),
-            "by_factor": explained,
-        },
+        "mentioned_f1": mentioned,
+        "explained_f1": explained,
         "evidence_precision": round(hits / total, 3) if total else None,
         "evidence_sentences": total,
         "evidence_not_about_factor": wrong,
@@ -709,6 +718,14 @@ def count_test_look(argv: Sequence[str]) -> int:
     return len(looks) + 1
 
 
+def f1_lines(by: dict[str, Any]) -> tuple[str, str]:
+    """pooled_f1's figures as two lines: the pooled pair, then each factor's."""
+    return (
+        f"named {by['named']}  others {by['others']}",
+        ", ".join(f"{k} {v}" for k, v in by["by_factor"].items()),
+    )
+
+
 def _print(fig: dict[str, Any], split: str, looks: int | None) -> None:
     base = fig.get("length_baseline", {})
     print(f"Blind validity set, split {split}: {fig['n']} essays by {len(fig['writers'])} writers")
@@ -718,9 +735,9 @@ def _print(fig: dict[str, Any], split: str, looks: int | None) -> None:
     for key in ("qwk", "exact", "adjacent", "mae", "qwk_longer", "qwk_shorter", "length_leak"):
         print(f"  {key:22}{fig[key]!s:>10}{base.get(key, '')!s:>13}")
     for key in ("mentioned_f1", "explained_f1"):
-        by = fig[key]
-        print(f"  {key:22}named {by['named']}  others {by['others']}")
-        print("    " + ", ".join(f"{k} {v}" for k, v in by["by_factor"].items()))
+        pooled, each = f1_lines(fig[key])
+        print(f"  {key:22}{pooled}")
+        print(f"    {each}")
     print(
         f"  evidence precision    {fig['evidence_precision']} "
         f"({fig['evidence_sentences']} evidence sentences)"
