@@ -826,11 +826,13 @@ def within_period(year: int, period: tuple[int, int]) -> bool:
     return period[0] - 1 <= year <= period[1] + 1
 
 
+def _years(sent: Sentence) -> list[int]:
+    return [y for t in sent.tokens if (y := year_of(t.norm)) is not None]
+
+
 def _dated_within(sent: Sentence, period: tuple[int, int] | None) -> bool:
     """Some year in the sentence lies inside the question's period (or near it)."""
-    return period is not None and any(
-        (y := year_of(t.norm)) is not None and within_period(y, period) for t in sent.tokens
-    )
+    return period is not None and any(within_period(y, period) for y in _years(sent))
 
 
 def _out_of_period(doc: Doc, period: tuple[int, int] | None) -> tuple[Span, ...]:
@@ -839,7 +841,7 @@ def _out_of_period(doc: Doc, period: tuple[int, int] | None) -> tuple[Span, ...]
         return ()
     out = []
     for sent in doc.sentences:
-        years = [y for t in sent.tokens if (y := year_of(t.norm)) is not None]
+        years = _years(sent)
         if years and not any(within_period(y, period) for y in years):
             out.append(Span(sent.text, sent.start, sent.end))
     return tuple(out)
