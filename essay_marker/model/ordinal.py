@@ -57,16 +57,16 @@ def length_correction(truth: Marks, raw: np.ndarray, log_words: np.ndarray) -> t
     return slope, float(np.mean(log_words))
 
 
+LENGTH_SPAN = (5.0, 95.0)  # percentiles of the training scripts' log lengths
+UNBOUNDED = (-math.inf, math.inf)
+
+
 def length_bounds(log_words: np.ndarray) -> tuple[float, float]:
     """The log lengths a correction learned on these scripts holds between: the middle
     LENGTH_SPAN of them. Beyond, the nearest end counts, so a line fitted where the
     scripts are is not drawn out to a 20-word note (it lifted one to a mark)."""
     low, high = np.percentile(np.asarray(log_words, dtype=float), LENGTH_SPAN)
     return float(low), float(high)
-
-
-LENGTH_SPAN = (5.0, 95.0)  # percentiles of the training scripts' log lengths
-UNBOUNDED = (-math.inf, math.inf)
 
 
 def fit_length(

@@ -184,12 +184,13 @@ def train(
             "candidates": list(evaluation.figures["selection"]),
             # Marks per unit of log words taken off (0: the rubric is not length-neutral, or
             # the model did not clearly credit length), centred on the mean log length, with
-            # lengths held to the middle of the training scripts' (`words`, when bounded).
+            # lengths held to the middle of the training scripts' (`words`, when bounded; the
+            # length column is log(1 + words)).
             "length_correction": {
                 "length_neutral": rubric.length_neutral,
                 "slope": round(mark.length_slope_, 4),
                 "centre": round(mark.length_centre_, 4),
-                "words": [round(math.exp(b)) for b in mark.length_bounds_]
+                "words": [round(math.expm1(b)) for b in mark.length_bounds_]
                 if math.isfinite(mark.length_bounds_[0])
                 else None,
             },
