@@ -70,6 +70,9 @@ class Factor:
     evidence: tuple[str, ...]
     feedback: FactorFeedback
     instead: Instead | None = None
+    # Phrases in which a cue means something else ("the right moment" is no faction):
+    # a cue match inside one of these is no sign of the factor.
+    not_cues: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,10 @@ class Language:
     contrast: tuple[str, ...] = ()
     verdict: tuple[str, ...] = ()
     concession: tuple[str, ...] = ()
+    # The writer's doubt about a fact ("not sure", "can't remember"), and tags that doubt
+    # only where they close a clause ("in 1917 (I think)", not "I think the main…").
+    doubt: tuple[str, ...] = ()
+    doubt_tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -321,6 +328,7 @@ def _factor(t: _Reader) -> Factor:
         evidence=_cues(t, "evidence", allow_empty=True),
         feedback=feedback,
         instead=instead,
+        not_cues=_cues(t, "not_cues", allow_empty=True),
     )
     t.done()
     return factor
@@ -384,8 +392,10 @@ LANGUAGE_KEYS = (
     "contrast",
     "verdict",
     "concession",
+    "doubt",
+    "doubt_tags",
 )
-_OPTIONAL_LANGUAGE = ("hedging", "contrast", "verdict", "concession")
+_OPTIONAL_LANGUAGE = ("hedging", "contrast", "verdict", "concession", "doubt", "doubt_tags")
 _default_language: Language | None = None
 
 

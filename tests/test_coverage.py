@@ -97,6 +97,23 @@ def test_specific_evidence_counts_dates_names_and_events(rubric):
     assert {"1922", "1924", "Lenin Enrolment"} <= found
 
 
+@pytest.mark.parametrize(
+    "doubted",
+    [
+        "Stalin took over the Party's records office in 1923 (I think), so he knew every member.",
+        "Trotsky was ill in 1924 I think, and so he missed Lenin's funeral.",
+        "Kamenev lost his post in 1926, but I can't remember the month.",
+    ],
+)
+def test_a_fact_the_writer_doubts_is_no_specific_knowledge(doubted, rubric):
+    """Praise for "specific knowledge" lists facts the student stands behind, not a guess
+    they flag themselves; an "I think" that opens a judgement doubts nothing."""
+    _, cov = _coverage(doubted, rubric)
+    assert cov.specific_evidence == ()
+    _, sure = _coverage("I think that in 1926 Kamenev lost his post, so Stalin was safe.", rubric)
+    assert {"1926", "Kamenev"} <= {s.text for s in sure.specific_evidence}
+
+
 def test_years_outside_the_question_are_no_knowledge_of_it(rubric):
     _, cov = _coverage(
         "In 1922 Stalin was General Secretary. The unpopular Trotsky was expelled in 1927 "

@@ -149,3 +149,69 @@ def test_no_fact_is_to_be_corrected_where_none_was_found(rubric):
     assert build_feedback(
         replace(nothing_wrong, misconceptions=r.misconceptions), rubric
     ).next_step.startswith("Correct the facts")
+
+
+def test_the_link_asked_for_names_only_reasons_surely_explained(rubric):
+    """ "Add sentences linking X and Y" says X and Y are explained: it names them only when
+    each is explained in a sentence sure enough to quote, and otherwise asks for a link
+    between two of the student's reasons without naming any."""
+    from dataclasses import replace
+
+    from essay_marker.feedback import build_feedback
+    from essay_marker.records import Evidence, Judgement, Role, Status
+
+    r = _result("two-reasons-short.txt", rubric)
+    says_how = {
+        "general_secretary": "As General Secretary he could appoint his supporters, "
+        "which meant that they voted for him at the Party Congress.",
+        "trotsky_unpopularity": "Trotsky was seen as arrogant, so the other leaders "
+        "sided with Stalin against him.",
+    }
+
+    def explained(shown: bool):
+        out = []
+        for f in r.factors:
+            if f.id not in says_how:
+                out.append(replace(f, status=Status.ABSENT, evidence=(), support=()))
+                continue
+            text = says_how[f.id]
+            e = Evidence(text, 0, len(text), Role.EXPLAIN)
+            out.append(
+                replace(f, status=Status.EXPLAINED, evidence=(e,) if shown else (), support=(e,))
+            )
+        judged = Judgement(True, "general_secretary", True, None, ())
+        return replace(r, factors=tuple(out), judgement=judged, misconceptions=())
+
+    unsure = build_feedback(explained(shown=False), rubric).next_step
+    assert unsure.startswith("Add two or three sentences linking two of your reasons"), unsure
+    sure = build_feedback(explained(shown=True), rubric).next_step
+    assert sure.startswith(
+        "Add two or three sentences linking the General Secretary post and Trotsky's unpopularity"
+    ), sure
+
+
+def test_knowledge_is_praised_where_it_supports_a_point(rubric):
+    """ "You support your points with specific knowledge" lists what the essay uses where it
+    explains, weighs or judges; a timeline that argues nothing has points to support none."""
+    told = (
+        "In 1922 Stalin became General Secretary. In 1924 Lenin died and Stalin spoke at the "
+        "funeral. In 1925 Trotsky lost his post as War Commissar. In 1926 Zinoviev and Kamenev "
+        "joined the United Opposition. In 1927 Trotsky was expelled and in 1929 Bukharin was "
+        "removed from the Politburo."
+    )
+    argued = (
+        "Stalin became General Secretary in 1922, which meant he could appoint loyal "
+        "secretaries who picked the delegates to Party Congresses, so by 1925 the votes were "
+        "his. Because Trotsky had been a Menshevik until 1917, many Bolsheviks distrusted him, "
+        "so Zinoviev and Kamenev sided with Stalin in the Troika. This allowed Stalin to use "
+        "the Congress of 1927 to expel the United Opposition, and then turn on Bukharin in 1929."
+    )
+    praise = "You support your points with specific knowledge"
+    timeline = score_essay(told, rubric)
+    assert len(timeline.specific_evidence) >= 5
+    assert not any(w.startswith(praise) for w in timeline.feedback.www), timeline.feedback.www
+    r = score_essay(argued, rubric)
+    said = [w for w in r.feedback.www if w.startswith(praise)]
+    assert said, r.feedback.www
+    listed = said[0].split("such as ", 1)[1].rstrip(".")
+    assert "1922" in listed and "Party Congresses" in listed

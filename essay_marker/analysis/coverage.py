@@ -193,11 +193,15 @@ class _Compiled:
     hedging: int
     contrast: int
     concession: int
+    doubt: int
+    doubt_tags: int
     later: int  # the rubric's outside_terms and outside_signs: other years than the question's
     misconceptions: tuple[tuple[Misconception, tuple[int, ...], int], ...]
     dates: tuple[tuple[DateFact, int], ...]
     # Factor cue sets whose matches go to another's (Factor.instead): (from, to, when, unless).
     instead: tuple[tuple[int, int, int, int], ...]
+    # Factor cue sets and the sets of phrases that mask them (Factor.not_cues).
+    masks: tuple[tuple[int, int], ...]
     openers: CueSet  # matched on a sentence's first words only
     lexicon: Lexicon
 
@@ -224,6 +228,8 @@ def _compile(rubric: Rubric) -> _Compiled:
         hedging=add(lang.hedging),
         contrast=add(lang.contrast),
         concession=add(lang.concession),
+        doubt=add(lang.doubt),
+        doubt_tags=add(lang.doubt_tags),
         later=add(rubric.outside_terms + rubric.outside_signs),
         misconceptions=tuple(
             (m, tuple(add(g) for g in m.all_of), add(m.none_of)) for m in rubric.misconceptions
@@ -234,6 +240,7 @@ def _compile(rubric: Rubric) -> _Compiled:
             for f in rubric.factors
             if f.instead
         ),
+        masks=tuple((number[f.id], add(f.not_cues)) for f in rubric.factors if f.not_cues),
         openers=CueSet(lang.causal_openers),
         lexicon=Lexicon(rubric.terms),
         index=CueIndex(sets),
@@ -487,7 +494,11 @@ def analyse_coverage(
     judgement = _judgement(doc, judged, factors_t, single_judged, causal_at, guessed)
     # Knowledge is credited from sentences that are right, inside the question and about a
     # reason: "In 1917 there were two revolutions" sets a scene; it supports no argument.
-    skip = unquotable | {r.start for r in sentence_roles if not r.roles}
+    # Nor from a sentence whose writer doubts it ("in 1917 (I think)").
+    doubted = {
+        sent.start for sent, m in zip(doc.sentences, matches, strict=True) if _doubts(sent, m, c)
+    }
+    skip = unquotable | doubted | {r.start for r in sentence_roles if not r.roles}
     return Coverage(
         factors=factors_t,
         judgement=judgement,
@@ -501,8 +512,16 @@ def analyse_coverage(
 
 
 def _redirected(found: Matches, c: _Compiled) -> Matches:
-    """A sentence's matches, with those of a factor whose cues name another here
-    (`Factor.instead`) moved to that one's, so every reader of the matches sees the same."""
+    """A sentence's matches, less a factor's cues inside its `not_cues`, and with those of
+    a factor whose cues name another here (`Factor.instead`) moved to that one's, so every
+    reader of the matches sees the same."""
+    for cues, masks in c.masks:
+        if cues in found and masks in found:
+            kept = [(a, b) for a, b in found[cues] if not any(x <= a < y for x, y in found[masks])]
+            if kept:
+                found[cues] = kept
+            else:
+                del found[cues]
     for source, target, when, unless in c.instead:
         if source in found and when in found and unless not in found:
             found[target] = sorted(found.get(target, []) + found.pop(source))
@@ -564,9 +583,23 @@ def _judged(
         return None, False  # "So which was the main reason?" asks; it does not judge
     # "The main ones were Trotsky, Zinoviev…" lists people: stems cannot tell "ones" from
     # "one", the words can.
-    verdicts = [(a, b) for a, b in found.get(c.verdict, []) if sent.tokens[b - 1].norm != "ones"]
+    norms = [t.norm for t in sent.tokens]
+    # "…so it can't be the main reason" denies a verdict; it does not give one.
+    verdicts = [
+        (a, b)
+        for a, b in found.get(c.verdict, [])
+        if sent.tokens[b - 1].norm != "ones"
+        and not _NEGATIONS.intersection(norms[max(0, a - 3) : a])
+    ]
     verdict_at = [a for a, _ in verdicts]
-    cues = verdicts or found.get(c.judgement)
+    # "…led the Whites I think, or…" doubts a fact; it judges nothing.
+    tags = _closing_tags(sent, found, c)
+    denied = [(a, b) for a, b in found.get(c.verdict, []) if (a, b) not in verdicts]
+    cues = verdicts or [
+        m
+        for m in found.get(c.judgement, [])
+        if m not in tags and not any(x <= m[0] < y for x, y in denied)
+    ]
     if not cues:
         return None, False
     judge_at = [a for a, _ in cues]
@@ -581,7 +614,6 @@ def _judged(
         if at:
             free[fid] = min(at)[0]
             widest[fid] = max(b - a for a, b in at)
-    norms = [t.norm for t in sent.tokens]
     first = judge_at[0]
     if verdict and _names_unlisted(norms, cue_end, found, c):
         # "The main reason was luck and his rivals' mistakes": the reason it leads with is
@@ -599,7 +631,12 @@ def _judged(
     turns = [t for t in turns if not any(x == t for x, _ in conceded)]
     hedges = [a for a, _ in found.get(c.hedging, [])]
     if hedges:
-        turns = [t for t in turns if t > min(hedges)]
+        # A turn inside the reason for the hedge ("half and half, because without X… but
+        # without Y…") weighs both; only one followed by a judgement, or before the reason
+        # is given, takes the hedge back.
+        hedge = min(hedges)
+        reason = _gives_reason(norms, hedge)
+        turns = [t for t in turns if t > hedge and (t < reason or any(a > t for a in judge_at))]
         if not turns:
             return None, False
     if turns:
@@ -628,6 +665,10 @@ def _judged(
     stop = _gives_reason(norms, cue_end)
     after = [(pos, f) for f, pos in free.items() if first <= pos < stop]
     before = [(first - pos, f) for f, pos in free.items() if pos < first]
+    if named_before and _unlisted_subject(norms, first, found, c):
+        # "…he was lucky, and I think the luck is the main reason": the reason named just
+        # before the verdict is one the rubric does not list.
+        return "", verdict
     if named_before and before:
         after = []
     if not after and not before:
@@ -663,6 +704,35 @@ def _names_unlisted(norms: Sequence[str], cue_end: int, found: Matches, c: _Comp
 
 
 _NOT_A_REASON = frozenset({"stalin", "trotsky", "due", "being", "having"})
+_NEGATIONS = frozenset(
+    {"not", "never", "cant", "cannot", "wasnt", "isnt", "couldnt", "wouldnt", "werent", "arent"}
+)
+
+
+def _unlisted_subject(norms: Sequence[str], verdict_at: int, found: Matches, c: _Compiled) -> bool:
+    """Whether the subject of "X was the main reason" is a plain word naming no listed
+    reason ("luck is the main reason"; not "this is", "his job was", "the General
+    Secretary post was", nor "his victory was mainly due to…", which names it after)."""
+    if verdict_at < 3 or norms[verdict_at - 1] != "the" or norms[verdict_at - 2] not in _COPULA:
+        return False
+    k = verdict_at - 3
+    word = norms[k]
+    # "his position was the main reason" is Stalin's, most likely a reason named nearby.
+    if k > 0 and norms[k - 1] in _POSSESSIVES:
+        return False
+    if not word.isalpha() or word.endswith("ly") or word in _NOT_A_REASON or word in stop_words():
+        return False
+    if not c.lexicon.known(word):
+        return False
+    # No reason named in the subject's clause: "the General Secretary post", "Linking
+    # himself to Lenin was the main reason".
+    j = k
+    while j > 0 and norms[j - 1] not in _NEW_CLAUSE:
+        j -= 1
+    return not any(a <= k and b > j for _, n in c.factors for a, b in found.get(n, ()))
+
+
+_POSSESSIVES = frozenset({"his", "her", "their", "its", "stalins", "trotskys"})
 
 
 def _points_back(norms: Sequence[str], verdict_at: int) -> bool:
@@ -845,6 +915,27 @@ def _out_of_period(doc: Doc, period: tuple[int, int] | None) -> tuple[Span, ...]
         if years and not any(within_period(y, period) for y in years):
             out.append(Span(sent.text, sent.start, sent.end))
     return tuple(out)
+
+
+def _closing_tags(sent: Sentence, found: Matches, c: _Compiled) -> list[tuple[int, int]]:
+    """Doubt tags ("I think") that close their clause ("…in 1917 (I think)", "…the Whites
+    I think, or…") rather than open one ("I think the main reason…")."""
+    toks = sent.tokens
+
+    def closes(b: int) -> bool:
+        gap = (
+            ""
+            if b == len(toks)
+            else sent.text[toks[b - 1].end - sent.start : toks[b].start - sent.start]
+        )
+        return b == len(toks) or bool(_CLAUSE_END.search(gap))
+
+    return [(a, b) for a, b in found.get(c.doubt_tags, ()) if closes(b)]
+
+
+def _doubts(sent: Sentence, found: Matches, c: _Compiled) -> bool:
+    """Whether the writer doubts what the sentence says: a doubt, or a closing tag."""
+    return c.doubt in found or bool(_closing_tags(sent, found, c))
 
 
 def _specific_evidence(
