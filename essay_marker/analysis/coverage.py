@@ -920,15 +920,12 @@ def _out_of_period(doc: Doc, period: tuple[int, int] | None) -> tuple[Span, ...]
 def _closing_tags(sent: Sentence, found: Matches, c: _Compiled) -> list[tuple[int, int]]:
     """Doubt tags ("I think") that close their clause ("…in 1917 (I think)", "…the Whites
     I think, or…") rather than open one ("I think the main reason…")."""
-    toks = sent.tokens
+    toks, at = sent.tokens, sent.start
 
     def closes(b: int) -> bool:
-        gap = (
-            ""
-            if b == len(toks)
-            else sent.text[toks[b - 1].end - sent.start : toks[b].start - sent.start]
-        )
-        return b == len(toks) or bool(_CLAUSE_END.search(gap))
+        if b == len(toks):
+            return True
+        return bool(_CLAUSE_END.search(sent.text[toks[b - 1].end - at : toks[b].start - at]))
 
     return [(a, b) for a, b in found.get(c.doubt_tags, ()) if closes(b)]
 
