@@ -118,6 +118,9 @@ class Language:
     judgement: tuple[str, ...]
     connectives: tuple[str, ...]
     hedging: tuple[str, ...] = ()
+    undecided: tuple[str, ...] = ()  # hedges that leave the main reason open ("hard to say")
+    # Someone else's view or the writer's earlier one ("some would say", "at first I thought").
+    others_view: tuple[str, ...] = ()
     contrast: tuple[str, ...] = ()
     verdict: tuple[str, ...] = ()
     concession: tuple[str, ...] = ()
@@ -389,13 +392,24 @@ LANGUAGE_KEYS = (
     "judgement",
     "connectives",
     "hedging",
+    "undecided",
+    "others_view",
     "contrast",
     "verdict",
     "concession",
     "doubt",
     "doubt_tags",
 )
-_OPTIONAL_LANGUAGE = ("hedging", "contrast", "verdict", "concession", "doubt", "doubt_tags")
+_OPTIONAL_LANGUAGE = (
+    "hedging",
+    "undecided",
+    "others_view",
+    "contrast",
+    "verdict",
+    "concession",
+    "doubt",
+    "doubt_tags",
+)
 _default_language: Language | None = None
 
 

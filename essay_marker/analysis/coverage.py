@@ -191,6 +191,8 @@ class _Compiled:
     judgement: int
     verdict: int
     hedging: int
+    undecided: int
+    others_view: int
     contrast: int
     concession: int
     doubt: int
@@ -204,6 +206,11 @@ class _Compiled:
     masks: tuple[tuple[int, int], ...]
     openers: CueSet  # matched on a sentence's first words only
     lexicon: Lexicon
+
+    @property
+    def hedges(self) -> tuple[int, int, int]:
+        """The cue sets that keep a sentence from judging unless it turns."""
+        return self.hedging, self.undecided, self.others_view
 
 
 @cache
@@ -226,6 +233,8 @@ def _compile(rubric: Rubric) -> _Compiled:
         judgement=add(lang.judgement),
         verdict=add(lang.verdict),
         hedging=add(lang.hedging),
+        undecided=add(lang.undecided),
+        others_view=add(lang.others_view),
         contrast=add(lang.contrast),
         concession=add(lang.concession),
         doubt=add(lang.doubt),
@@ -396,13 +405,15 @@ def analyse_coverage(
     judged: list[tuple[int, str, bool]] = []
     single_judged: set[int] = set()  # judgement sentences about one factor only
     guessed: set[int] = set()  # judgement sentences whose reason only the sentence model names
+    hedged: set[int] = set()  # sentences that ask which reason was the main one and leave it open
     previous: set[str] = set()
+    previous_lead: set[str] = set()  # what a pronoun in the next verdict may point back to
     rank = {f.id: i for i, f in enumerate(rubric.factors)}
     for sent, sent_stems, hint, found in zip(doc.sentences, all_stems, hints, matches, strict=True):
         if sent.heading:
             # "Trotsky" or "Left and Right" as a heading names a topic; it says nothing.
             sentence_roles.append(SentenceRoles(sent.index, sent.start, sent.end, (), False, False))
-            previous, previous_shown = set(), set()
+            previous, previous_shown, previous_lead = set(), set(), set()
             continue
         hits: dict[str, int] = {}
         for fid, n in c.factors:
@@ -430,13 +441,15 @@ def analyse_coverage(
         if hint.explains is not None:
             causal = reads_as_explaining(hint.explains, causal, sent.text)
         weighing = c.weighing in found
-        judged_here, verdict = _judged(sent, found, c, hint, inherited, previous)
+        judged_here, verdict = _judged(sent, found, c, hint, inherited, previous_lead)
         if judged_here is not None:
             judged.append((sent.index, judged_here, verdict))
             if len(in_play) == 1:
                 single_judged.add(sent.index)
             if judged_here and judged_here not in cued | inherited | previous:
                 guessed.add(sent.index)
+        elif _leaves_open(sent, found, c):
+            hedged.add(sent.index)
 
         shown = _shown_factors(
             hits, found, hint, c, inherited, previous_shown, sent.start in unquotable
@@ -472,6 +485,11 @@ def analyse_coverage(
         )
         previous = in_play if in_play else set()
         previous_shown = shown
+        # "…, but the mistakes of his rivals explain why. That is why they are the main
+        # reason": what "that" points back to is the reason after the sentence's turn.
+        turns = [a for a, _ in found.get(c.contrast, [])]
+        turned = {f for f in cued if turns and hits[f] > max(turns)}
+        previous_lead = turned or previous
 
     factors = []
     for f in rubric.factors:
@@ -493,7 +511,7 @@ def analyse_coverage(
     factors_t = tuple(factors)
 
     causal_at = {r.index for r in sentence_roles if r.causal}
-    judgement = _judgement(doc, judged, factors_t, single_judged, causal_at, guessed)
+    judgement = _judgement(doc, judged, factors_t, single_judged, causal_at, guessed, hedged)
     # Knowledge is credited from sentences that are right, inside the question and about a
     # reason: "In 1917 there were two revolutions" sets a scene; it supports no argument.
     # Nor from a sentence whose writer doubts it ("in 1917 (I think)").
@@ -580,9 +598,16 @@ def _judged(
     turn ("X gave him the means, but it was Y that…") the reason after the turn is judged,
     unless a verdict names one before it ("The main reason was X, but Y helped too"). A
     hedge ("it is hard to say which") is no judgement unless the sentence turns after it.
+    `previous` is what a pronoun may point back to: the reasons of the sentence before, or
+    the one it turned to.
     """
     if sent.text.rstrip().endswith("?"):
         return None, False  # "So which was the main reason?" asks; it does not judge
+    # Stems drop punctuation: "it mattered most, because…" is not "mostly because".
+    found = {
+        k: _unbroken(sent, v) if k in (c.verdict, c.judgement, *c.hedges) else v
+        for k, v in found.items()
+    }
     # "The main ones were Trotsky, Zinoviev…" lists people: stems cannot tell "ones" from
     # "one", the words can.
     norms = [t.norm for t in sent.tokens]
@@ -631,7 +656,7 @@ def _judged(
     # A turn word that opened a conceded clause ("While X gave him the means, …") is not
     # a turn itself.
     turns = [t for t in turns if not any(x == t for x, _ in conceded)]
-    hedges = [a for a, _ in found.get(c.hedging, [])]
+    hedges = _hedges(norms, [m for k in c.hedges for m in found.get(k, [])])
     if hedges:
         # A turn inside the reason for the hedge ("half and half, because without X… but
         # without Y…") weighs both; only one followed by a judgement, or before the reason
@@ -657,7 +682,8 @@ def _judged(
                 return None, False
     if not free:
         if inherited:
-            return sorted(inherited)[0], verdict
+            # `previous` holds the reason the sentence before turned to, where it turned.
+            return sorted(inherited & previous or inherited)[0], verdict
         return ("", True) if verdict else (None, False)
     # "X was the main reason": the reason comes before the verdict; "the main reason was
     # X, because Y…": after it, but not in the reasons given for it.
@@ -678,6 +704,35 @@ def _judged(
             return "", True
         after = [(pos, f) for f, pos in free.items()]
     return _spelled_out(min(after or before)[1], free, widest, norms), verdict
+
+
+def _hedges(norms: Sequence[str], spans: list[tuple[int, int]]) -> list[int]:
+    """Where the hedges start. "Out of all the reasons, X was the main one" picks one of
+    them; it does not hedge."""
+    return [a for a, _ in spans if not (a and norms[a] == "all" and norms[a - 1] == "of")]
+
+
+def _leaves_open(sent: Sentence, found: Matches, c: _Compiled) -> bool:
+    """Whether a sentence takes up the main reason and leaves it undecided ("…so it is hard
+    to pick just one main reason"): not one that reports another view, hedges only a
+    conceded clause, or leans before it hedges ("the main one was probably X, but it is
+    hard to say for certain", "I think X was slightly more important, but…")."""
+    cues = _unbroken(sent, found.get(c.verdict, []) + found.get(c.judgement, []))
+    turns = [a for a, _ in found.get(c.contrast, [])]
+    conceded = _conceded(sent, [a for a, _ in found.get(c.concession, [])], turns)
+    hedges = [
+        a
+        for a in _hedges([t.norm for t in sent.tokens], _unbroken(sent, found.get(c.undecided, [])))
+        if not any(x <= a < y for x, y in conceded)
+    ]
+    if not (cues and hedges):
+        return False
+    # A verdict, or an opinion on a reason it names, before the hedge: it leans, it judges.
+    first = min(hedges)
+    named = [m[0] for _, k in c.factors for m in found.get(k, [])]
+    return not any(a < first for a, _ in _unbroken(sent, found.get(c.verdict, []))) and not (
+        any(a < first for a, _ in cues) and any(p < first for p in named)
+    )
 
 
 def _names_unlisted(norms: Sequence[str], cue_end: int, found: Matches, c: _Compiled) -> bool:
@@ -740,12 +795,29 @@ _POSSESSIVES = frozenset({"his", "her", "their", "its", "stalins", "trotskys"})
 
 
 def _points_back(norms: Sequence[str], verdict_at: int) -> bool:
-    """Whether a pronoun just before the verdict is its subject ("that is the main reason",
-    "I think this was the main reason")."""
-    return any(norms[k] in _POINTERS for k in range(max(0, verdict_at - 4), verdict_at))
+    """Whether a pronoun just before the verdict is its subject and points to the sentence
+    before ("that is the main reason", "I think this was the main reason"), not to a
+    clause of its own ("he had the most power of anyone, so that is the main reason")."""
+    at = [k for k in range(max(0, verdict_at - 4), verdict_at) if norms[k] in _POINTERS]
+    if not at:
+        return False
+    k = at[0]
+    return not (k >= _OWN_CLAUSE and norms[k - 1] in _JOINS)
 
 
-_POINTERS = frozenset({"this", "that", "it", "these", "those"})
+_POINTERS = frozenset({"this", "that", "it", "these", "those", "they"})
+_JOINS = frozenset({"so", "and"})
+_OWN_CLAUSE = 4  # words before "so that…" that make a clause for the pronoun to point at
+
+
+def _unbroken(sent: Sentence, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The cue matches no punctuation breaks."""
+    toks, at = sent.tokens, sent.start
+    return [
+        (a, b)
+        for a, b in spans
+        if not _CLAUSE_END.search(sent.text[toks[a].end - at : toks[b - 1].start - at])
+    ]
 
 
 def _gives_reason(norms: Sequence[str], start: int) -> int:
@@ -828,6 +900,7 @@ def _judgement(
     single: set[int] = frozenset(),  # type: ignore[assignment]
     causal: set[int] = frozenset(),  # type: ignore[assignment]
     guessed: set[int] = frozenset(),  # type: ignore[assignment]
+    hedged: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> Judgement:
     """The essay's judgement from its judging sentences.
 
@@ -837,6 +910,7 @@ def _judgement(
     factor), supported when its own sentence gives a reason ("because…"). A reason only the
     sentence model reads into a verdict (`guessed`) counts only when no verdict names one.
     """
+    last = max((i for i, _, _ in judged), default=-1)  # the last sentence that judges at all
     if any(v for _, _, v in judged):
         judged = [j for j in judged if j[2]]
     if any(f for _, f, _ in judged):
@@ -858,6 +932,10 @@ def _judgement(
         outro = {s.index for s in doc.sentences if s.paragraph == last_p}
     else:
         intro, outro = set(range(min(2, n))), set(range(max(0, n - 2), n))
+    if any(i in outro and i > last for i in hedged):
+        # "…so it is hard to pick just one main reason": the conclusion ends undecided,
+        # whatever the essay leaned towards on the way.
+        return Judgement(False, None, False, None, ())
     intro_f = [f for i, f in pairs if i in intro]
     outro_f = [f for i, f in pairs if i in outro]
     counts: dict[str, int] = {}
