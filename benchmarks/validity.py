@@ -429,7 +429,30 @@ def mark_figures(
         "qwk_longer": qwk([y[i] for i in longer], [marks[i] for i in longer], marks_range),
         "qwk_shorter": qwk([y[i] for i in shorter], [marks[i] for i in shorter], marks_range),
         "length_leak": partial_corr(marks, [math.log(max(g.words, 1)) for g in golds], y),
+        "length_leak_interval": leak_interval(golds, marks),
     }
+
+
+LEAK_ROUNDS = 1000  # bootstrap resamples for the length leak's interval
+
+
+def leak_interval(golds: Sequence[Gold], marks: Sequence[int]) -> list[float] | None:
+    """A 95% bootstrap interval for the length leak, resampling essays. Essays by one
+    writer are not independent, so the real interval is wider still: on a split of a few
+    dozen essays, read a leak as a range, not a point."""
+    rng = np.random.default_rng(0)
+    y = np.array([g.mark for g in golds], float)
+    x = np.array(marks, float)
+    logw = np.array([math.log(max(g.words, 1)) for g in golds])
+    draws = []
+    for _ in range(LEAK_ROUNDS):
+        i = rng.integers(0, len(golds), len(golds))
+        r = partial_corr(x[i], logw[i], y[i])
+        if r is not None:
+            draws.append(r)
+    if len(draws) < LEAK_ROUNDS // 2:
+        return None
+    return [round(float(v), 3) for v in np.percentile(draws, [2.5, 97.5])]
 
 
 def _f1(gold: list[bool], pred: list[bool]) -> float | None:
@@ -734,6 +757,9 @@ def _print(fig: dict[str, Any], split: str, looks: int | None) -> None:
     print(f"  {'':22}{'essaymark':>10}{'length only':>13}")
     for key in ("qwk", "exact", "adjacent", "mae", "qwk_longer", "qwk_shorter", "length_leak"):
         print(f"  {key:22}{fig[key]!s:>10}{base.get(key, '')!s:>13}")
+    if fig.get("length_leak_interval"):
+        low, high = fig["length_leak_interval"]
+        print(f"    length leak, 95% bootstrap interval over essays: {low} to {high}")
     for key in ("mentioned_f1", "explained_f1"):
         pooled, each = f1_lines(fig[key])
         print(f"  {key:22}{pooled}")

@@ -44,6 +44,45 @@ def test_levels_and_referral(figures):
     assert figures["referral_recall"] == 0.0  # b is 7 marks off and not referred
     assert figures["referral_rate"] == 0.0
     assert figures["length_leak"] is None  # two essays: nothing left once the mark is out
+    assert figures["length_leak_interval"] is None
+
+
+def test_the_length_leak_comes_with_an_interval_around_it(validity):
+    """Marks that add a mark per doubling of length over the true ones leak; the bootstrap
+    interval holds the point figure, and marks that ignore length leak nothing."""
+    import math
+    import random
+
+    rng = random.Random(1)
+    golds = [
+        validity.Gold(
+            file=f"x{i}.txt",
+            writer="w",
+            split="dev",
+            text="w " * rng.choice([150, 300, 600, 1200]),
+            mark=rng.randint(2, 14),
+            level=2,
+            spag=None,
+            main_reason="none",
+            supported=None,
+            consistent=None,
+            other_question="",
+            units=(),
+        )
+        for i in range(80)
+    ]
+    noise = [rng.choice([-1, 0, 1]) for _ in golds]
+    padded = [
+        g.mark + round(math.log2(g.words / 150)) + e for g, e in zip(golds, noise, strict=True)
+    ]
+    fair = [g.mark + e for g, e in zip(golds, noise, strict=True)]
+    leak = validity.partial_corr(
+        padded, [math.log(g.words) for g in golds], [g.mark for g in golds]
+    )
+    low, high = validity.leak_interval(golds, padded)
+    assert low <= leak <= high and low > 0.3
+    low, high = validity.leak_interval(golds, fair)
+    assert low < 0 < high
 
 
 def test_factors_and_evidence(figures):
