@@ -698,13 +698,17 @@ def _names_unlisted(norms: Sequence[str], cue_end: int, found: Matches, c: _Comp
     if verb is None or verb + 1 >= len(norms) or _GIVES_REASON & set(norms[cue_end + 1 : verb]):
         return False
     k = verb + 1
-    word = norms[k]
-    # A word the dictionary does not know ("becuase") is no reason to trust.
-    if not word.isalpha() or word.endswith("ly") or word in _NOT_A_REASON or word in stop_words():
-        return False
-    if not c.lexicon.known(word):
+    if not _plain_word(norms[k], c):
         return False
     return not any(a == k for _, n in c.factors for a, _ in found.get(n, ()))
+
+
+def _plain_word(word: str, c: _Compiled) -> bool:
+    """A word that could name a reason: a known word, not "clearly", "he", "being" or a
+    misspelling ("becuase" is no reason to trust)."""
+    if not word.isalpha() or word.endswith("ly") or word in _NOT_A_REASON or word in stop_words():
+        return False
+    return c.lexicon.known(word)
 
 
 _NOT_A_REASON = frozenset({"stalin", "trotsky", "due", "being", "having"})
@@ -724,9 +728,7 @@ def _unlisted_subject(norms: Sequence[str], verdict_at: int, found: Matches, c: 
     # "his position was the main reason" is Stalin's, most likely a reason named nearby.
     if k > 0 and norms[k - 1] in _POSSESSIVES:
         return False
-    if not word.isalpha() or word.endswith("ly") or word in _NOT_A_REASON or word in stop_words():
-        return False
-    if not c.lexicon.known(word):
+    if not _plain_word(word, c):
         return False
     # No reason named in the subject's clause: "the General Secretary post", "Linking
     # himself to Lenin was the main reason".
