@@ -128,6 +128,10 @@ class SentenceRoles:
     # The factors the sentence names itself (a cue or the model), not carried on from the
     # sentence before ("This meant…"): what a quote praised for a factor must do.
     named: frozenset[str] = frozenset()
+    # The factors the sentence model places here (p >= its threshold), and those it is
+    # fairly sure of (AGREES): what the status model reads beside the rules.
+    hinted: frozenset[str] = frozenset()
+    agreed: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -156,6 +156,11 @@ def _result(
     mark, spag_mark, confidence = score
     flags = screening.flags
     mark, spag_mark = final_marks(mark, spag_mark, flags, coverage, rubric)
+    # Marked from the rules' reading; reported (statuses, level gap, feedback) from the
+    # scorer's own, where it has one for some reasons (model.status).
+    revise = getattr(scorer, "revise", None)
+    if revise is not None:
+        coverage = revise(coverage, doc.word_count)
     level = rubric.level_for(mark).level
     reasons = [f.message for f in flags]
     if mark == 0 and not any(f.severity is Severity.ZERO for f in flags):

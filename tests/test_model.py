@@ -405,6 +405,34 @@ def test_credited_pairs_are_the_familiar_ones_of_level_2_answers_and_older_files
     assert load_model(tmp_path / "older.skops", rubric).credited == model.familiar
 
 
+def test_the_status_model_is_saved_and_files_without_one_still_load(tmp_path, rubric):
+    """The shipped model decides "explained" for the reasons beyond the named four (its
+    card says how it did against the rules, cross-validated); a file saved before that
+    part existed loads and reports the rules' statuses."""
+    import shutil
+
+    import skops.io as sio
+
+    shipped = MODELS / "stalin-main-reason.skops"
+    model = load_model(shipped, rubric)
+    status = model.sentence.status
+    card = model.card["sentence_model"]["status"]
+    assert status is not None and card["used"]
+    assert status.factors == card["factors"] == [f.id for f in rubric.factors if not f.named]
+    assert card["f1_model"] > card["f1_rules"]
+    bundle = sio.load(shipped, trusted=list(ALLOWED_TYPES))
+    del bundle["sentence"]["status"]
+    sio.dump(bundle, tmp_path / "older.skops")
+    shutil.copyfile(shipped.with_suffix(".json"), tmp_path / "older.json")
+    older = load_model(tmp_path / "older.skops", rubric)
+    assert older.sentence is not None and older.sentence.status is None
+    analysis = analyse_essay((EXAMPLES / "analytical-four-factors.txt").read_text(), rubric)
+    assert older.revise(analysis.coverage, 300) is analysis.coverage
+    revised = model.revise(analysis.coverage, 300)
+    for before, after in zip(analysis.coverage.factors, revised.factors, strict=True):
+        assert before.status == after.status or before.id in status.factors
+
+
 # ------------------------------------------------------------ damaged files: one error each
 
 
@@ -432,8 +460,19 @@ def _rewritten(tmp_path, change) -> Path:
         lambda b: b["sentence"].update(factors=[1, 2]),
         lambda b: b.pop("columns"),
         lambda b: b.update(mark=[1, 2, 3]),
+        lambda b: b["sentence"]["status"].update(threshold="high"),
+        lambda b: b["sentence"]["status"].update(factors="ruthlessness"),
     ],
-    ids=["rubric-id", "thresholds", "sigma", "factors", "no-columns", "mark-list"],
+    ids=[
+        "rubric-id",
+        "thresholds",
+        "sigma",
+        "factors",
+        "no-columns",
+        "mark-list",
+        "status-threshold",
+        "status-factors",
+    ],
 )
 def test_a_model_with_a_part_of_the_wrong_type_is_refused_with_one_error(tmp_path, rubric, change):
     with pytest.raises(ModelError, match=r"damaged|not an essaymark model"):

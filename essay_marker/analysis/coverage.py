@@ -481,6 +481,8 @@ def analyse_coverage(
                 weighing,
                 hint.explains,
                 frozenset(hits),
+                hint.factors,
+                hint.agrees or frozenset(),
             )
         )
         previous = in_play if in_play else set()

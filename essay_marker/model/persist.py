@@ -15,6 +15,7 @@ from essay_marker.errors import ModelError
 from essay_marker.fsutil import read_card
 from essay_marker.model.ordinal import OrdinalRegressor
 from essay_marker.model.sentence import SentenceModel
+from essay_marker.model.status import StatusModel
 from essay_marker.model.trained import TrainedModel
 from essay_marker.rubric import Rubric, bundled_dirs
 
@@ -109,6 +110,15 @@ def save_model(model: TrainedModel, path: str | Path) -> Path:
                 "factors": model.sentence.factors,
                 "threshold": model.sentence.threshold,
                 "role_pipeline": model.sentence.role_pipeline,
+                "status": (
+                    {
+                        "pipeline": model.sentence.status.pipeline,
+                        "factors": model.sentence.status.factors,
+                        "threshold": model.sentence.status.threshold,
+                    }
+                    if model.sentence.status
+                    else {}
+                ),
             }
             if model.sentence
             else {}
@@ -221,7 +231,11 @@ def load_model(path: str | Path, rubric: Rubric | None) -> TrainedModel:
             "retrain with 'essaymark train' after changing a rubric",
         )
     try:
-        sentence = bundle["sentence"]
+        sentence = dict(bundle["sentence"])
+        # Files saved before the status model have no "status".
+        status = sentence.pop("status", None)
+        if sentence:
+            sentence["status"] = StatusModel(**status) if status else None
         trained = TrainedModel(
             name=bundle["name"],
             rubric_id=bundle["rubric_id"],

@@ -15,6 +15,7 @@ from essay_marker.analysis.coverage import AGREES, SURE, FactorHook
 from essay_marker.analysis.features import analyse_essay
 from essay_marker.dataset import MarkedSet
 from essay_marker.model.pipeline import one_blas_thread, role_pipeline, sentence_pipeline
+from essay_marker.model.status import StatusModel
 from essay_marker.records import Hint, Role
 from essay_marker.rubric import Rubric
 
@@ -27,6 +28,9 @@ class SentenceModel:
     factors: list[str]
     threshold: float
     role_pipeline: Pipeline | None = None
+    # Decides "explained" for the reasons beyond the named ones (model.status); None when
+    # the annotation was too thin to fit one.
+    status: StatusModel | None = None
 
     def predict(self, stems: Sequence[str]) -> list[Hint]:
         """A hint per sentence (each given as its stems joined by spaces)."""
@@ -58,6 +62,8 @@ class SentenceModel:
             raise TypeError("threshold or pipeline")
         if self.role_pipeline is not None and not hasattr(self.role_pipeline, "predict_proba"):
             raise TypeError("role pipeline")
+        if self.status is not None:
+            self.status.check()
 
     def hook(self) -> FactorHook:
         """The coverage hook: hints per sentence, each sentence given by its stems."""
@@ -139,24 +145,39 @@ def fit_sentence_model(
 
 
 @one_blas_thread
-def sentence_figures(marked: MarkedSet, rubric: Rubric, folds: int = 5) -> dict[str, Any]:
-    """F1 of cues alone, the sentence models alone, and both, by script-grouped CV.
-
-    Per factor: is the factor in the sentence? And over sentences about a factor: does the
-    sentence explain (or weigh) it rather than only describe it?
-    """
-    from essay_marker.analysis.coverage import reads_as_explaining
-
-    data = sentence_examples(marked, rubric)
-    factors = [f.id for f in rubric.factors]
+def out_of_fold_hints(data: SentenceData, factors: list[str], folds: int = 5) -> list[Hint]:
+    """Every sentence's hint from a sentence model fitted without its script (grouped
+    folds); empty when there are fewer scripts than folds."""
     if len(set(data.groups)) < folds:
-        return {}
+        return []
     hints: list[Hint] = [Hint() for _ in data.texts]
     for train, test in GroupKFold(n_splits=folds).split(data.texts, groups=data.groups):
         model = fit_sentence_model(data.subset(train), factors)
         if model:
             for i, hint in zip(test, model.predict([data.texts[i] for i in test]), strict=True):
                 hints[i] = hint
+    return hints
+
+
+def sentence_figures(marked: MarkedSet, rubric: Rubric, folds: int = 5) -> dict[str, Any]:
+    """F1 of cues alone, the sentence models alone, and both, by script-grouped CV."""
+    data = sentence_examples(marked, rubric)
+    factors = [f.id for f in rubric.factors]
+    return figures_from_hints(data, out_of_fold_hints(data, factors, folds), factors)
+
+
+def figures_from_hints(
+    data: SentenceData, hints: Sequence[Hint], factors: list[str]
+) -> dict[str, Any]:
+    """F1 of cues alone, the sentence models alone, and both, from out-of-fold hints.
+
+    Per factor: is the factor in the sentence? And over sentences about a factor: does the
+    sentence explain (or weigh) it rather than only describe it?
+    """
+    from essay_marker.analysis.coverage import reads_as_explaining
+
+    if not hints:
+        return {}
     out: dict[str, Any] = {
         "sentences": len(data.texts),
         "scripts": len(set(data.groups)),

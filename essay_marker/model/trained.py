@@ -13,6 +13,7 @@ from essay_marker.analysis.coverage import FactorHook
 from essay_marker.analysis.features import Analysis, feature_table
 from essay_marker.model.ordinal import OrdinalRegressor, apply_thresholds
 from essay_marker.model.sentence import SentenceModel
+from essay_marker.records import Coverage
 from essay_marker.rubric import Rubric
 
 
@@ -48,6 +49,12 @@ class TrainedModel:
     def hook(self) -> FactorHook | None:
         """The sentence model's coverage hook, if there is one."""
         return self.sentence.hook() if self.sentence else None
+
+    def revise(self, coverage: Coverage, words: int) -> Coverage:
+        """The coverage as the result reports it: the status model, if there is one,
+        decides which of its reasons are explained (the mark is read before this)."""
+        status = self.sentence.status if self.sentence else None
+        return status.revise(coverage, words) if status else coverage
 
     def score(self, analysis: Analysis, rubric: Rubric) -> tuple[int, int, float]:
         """Mark, SPaG mark and the probability that the level is right."""

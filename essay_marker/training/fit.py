@@ -6,6 +6,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -32,11 +33,20 @@ from essay_marker.model.pipeline import (
     quiet,
 )
 from essay_marker.model.sentence import (
+    SentenceData,
+    figures_from_hints,
     fit_sentence_model,
+    out_of_fold_hints,
     sentence_examples,
-    sentence_figures,
+)
+from essay_marker.model.status import (
+    StatusModel,
+    cross_fitted_readings,
+    fit_status_model,
+    status_figures,
 )
 from essay_marker.model.trained import TrainedModel
+from essay_marker.records import Hint
 from essay_marker.rubric import Rubric
 from essay_marker.training.crossval import cross_validate
 from essay_marker.training.folds import Analyser
@@ -114,13 +124,21 @@ def train(
     evaluation = cross_validate(ts, rubric, folds, candidates, progress, analyser, jobs)
     sentences: dict[str, Any] = {}
     own_files = {s.file for s in marked.scripts[: ts.evaluated]}
-    if rubric.factors and any(a.file in own_files for a in marked.annotations):
+    factors = [f.id for f in rubric.factors]
+    examples = sentence_examples(marked, rubric) if factors else None
+    status = None
+    if examples is not None and any(a.file in own_files for a in marked.annotations):
         # Labels from the base corpus alone: its figures are in the bundled model's card.
         progress("sentence model figures")
-        sentences = sentence_figures(marked, rubric, folds)
+        hints = out_of_fold_hints(examples, factors, folds)
+        sentences = figures_from_hints(examples, hints, factors)
+        status, sentences["status"] = _status_model(
+            examples, hints, analyser, marked, rubric, folds, own_files
+        )
     progress("fitting the final model on all scripts")
-    factors = [f.id for f in rubric.factors]
-    smodel = fit_sentence_model(sentence_examples(marked, rubric), factors) if factors else None
+    smodel = fit_sentence_model(examples, factors) if examples is not None else None
+    if smodel and status:
+        smodel = replace(smodel, status=status)
     analyses = analyser.with_model(smodel)
     table = feature_table(analyses, rubric)
     cols = numeric_columns(rubric)
@@ -212,6 +230,35 @@ def train(
     return TrainedModel(
         name, rubric.id, rubric.sha256, cols, mark, spag, smodel, card, familiar, credited
     )
+
+
+def _status_model(
+    examples: SentenceData,
+    hints: list[Hint],
+    analyser: Analyser,
+    marked: MarkedSet,
+    rubric: Rubric,
+    folds: int,
+    own: set[str],
+) -> tuple[StatusModel | None, dict[str, Any]]:
+    """The status model for the reasons beyond the named ones, with its cross-validated
+    figures; kept only when it beats the rules there. It learns from the teacher's own
+    annotated scripts alone: what counts as "explained" is their call, and a base corpus
+    annotated by other hands draws the line elsewhere."""
+    others = [f.id for f in rubric.factors if not f.named]
+    if not hints or not others:
+        return None, {}
+    plain = {s.file: a for s, a in zip(marked.scripts, analyser.plain, strict=True)}
+    data = cross_fitted_readings(examples, hints, plain, marked.annotations, rubric, others, own)
+    figures: dict[str, Any] = status_figures(data, others, folds)
+    model = fit_status_model(data, others)
+    if model is None or not figures or figures["f1_model"] <= figures["f1_rules"]:
+        return None, figures | {"used": False}
+    return model, figures | {
+        "used": True,
+        "factors": others,
+        "threshold": round(model.threshold, 3),
+    }
 
 
 FAMILIAR_MIN_DOCS = 2  # a word pair is familiar once this many marked answers use it
