@@ -38,7 +38,6 @@ from essay_marker.records import (
 if TYPE_CHECKING:
     from essay_marker.analysis.features import Analysis
     from essay_marker.dataset import Annotation
-    from essay_marker.model.sentence import SentenceData
     from essay_marker.rubric import Rubric
 
 STATUSES = tuple(Status)
@@ -197,7 +196,7 @@ def status_figures(data: Readings, factors: list[str], folds: int = 5) -> dict[s
 
 
 def cross_fitted_readings(
-    examples: SentenceData,
+    groups: Sequence[str],
     hints: Sequence[Hint],
     analyses: dict[str, Analysis],
     annotations: Sequence[Annotation],
@@ -207,11 +206,11 @@ def cross_fitted_readings(
 ) -> Readings:
     """Every annotated essay's (or only these files') readings of these reasons, its
     coverage redone with the out-of-fold hints (`sentence.out_of_fold_hints`: models that
-    never saw it)."""
+    never saw it); `groups` names the script of each hint's sentence."""
     from essay_marker.analysis.coverage import analyse_coverage
 
     by_file: dict[str, list[Hint]] = {}
-    for file, hint in zip(examples.groups, hints, strict=True):
+    for file, hint in zip(groups, hints, strict=True):
         by_file.setdefault(file, []).append(hint)
     gold: dict[str, set[str]] = {}
     for a in annotations:

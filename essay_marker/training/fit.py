@@ -249,7 +249,9 @@ def _status_model(
     if not hints or not others:
         return None, {}
     plain = {s.file: a for s, a in zip(marked.scripts, analyser.plain, strict=True)}
-    data = cross_fitted_readings(examples, hints, plain, marked.annotations, rubric, others, own)
+    data = cross_fitted_readings(
+        examples.groups, hints, plain, marked.annotations, rubric, others, own
+    )
     figures: dict[str, Any] = status_figures(data, others, folds)
     model = fit_status_model(data, others)
     if model is None or not figures or figures["f1_model"] <= figures["f1_rules"]:
