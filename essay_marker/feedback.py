@@ -220,10 +220,11 @@ def _ebi(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
     out = []
     for m in result.misconceptions[:2]:
         out.append(f"Check this fact: {quote(m)} {m.correction}")
-    if result.out_of_period and rubric.period:
+    later = [s for s in result.out_of_period if not _sets_aside(s, rubric)]
+    if later and rubric.period:
         first, last = rubric.period
         out.append(
-            f"{quote(result.out_of_period[0])} is outside the years this "
+            f"{quote(later[0])} is outside the years this "
             f"question is about ({first}–{last}), so it earns no credit: use evidence from "
             "those years."
         )
@@ -310,6 +311,15 @@ _HOW_WORDS = 8
 _PRAISE_EXPLAINS = 0.75
 _USED_KNOWLEDGE = 3  # items of knowledge in arguing sentences before they are praised
 _ARGUING = frozenset({Role.EXPLAIN, Role.WEIGH, Role.JUDGE})
+
+
+def _sets_aside(s: Span, rubric: Rubric) -> bool:
+    """Whether a sentence sets the later years aside itself ("…the terror came after he
+    had already won"): it uses them rightly, and is not one to call outside the question."""
+    from essay_marker.analysis.coverage import cue_set
+    from essay_marker.text import phrase_stems
+
+    return bool(cue_set(rubric.language.set_aside).find(phrase_stems(s.text)))
 
 
 def _says_how(e: Evidence, rubric: Rubric) -> bool:

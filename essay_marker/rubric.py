@@ -128,6 +128,8 @@ class Language:
     # only where they close a clause ("in 1917 (I think)", not "I think the main…").
     doubt: tuple[str, ...] = ()
     doubt_tags: tuple[str, ...] = ()
+    # Words that set later events aside ("that came after he had won"), not use them.
+    set_aside: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -399,6 +401,7 @@ LANGUAGE_KEYS = (
     "concession",
     "doubt",
     "doubt_tags",
+    "set_aside",
 )
 _OPTIONAL_LANGUAGE = (
     "hedging",
@@ -409,6 +412,7 @@ _OPTIONAL_LANGUAGE = (
     "concession",
     "doubt",
     "doubt_tags",
+    "set_aside",
 )
 _default_language: Language | None = None
 

@@ -215,3 +215,21 @@ def test_knowledge_is_praised_where_it_supports_a_point(rubric):
     assert said, r.feedback.www
     listed = said[0].split("such as ", 1)[1].rstrip(".")
     assert "1922" in listed and "Party Congresses" in listed
+
+
+def test_a_sentence_setting_later_years_aside_is_not_called_outside_the_question(rubric):
+    """ "The purges of 1936 came after he had already won" uses the later years rightly:
+    the student is not told to use evidence from the 1920s instead. The same years used as
+    a reason are named as outside the question."""
+    body = (
+        "Stalin became General Secretary in 1922, so he could appoint his own supporters. "
+        "They voted for him at the Party Congress in 1925, which meant his rivals lost. "
+    )
+    aside = score_essay(
+        body + "The show trials of 1936 came after he had already won, so they are not why.",
+        rubric,
+    )
+    used = score_essay(body + "The show trials of 1936 made everyone afraid of him.", rubric)
+    assert aside.out_of_period and used.out_of_period
+    assert not any("outside the years" in b for b in aside.feedback.ebi)
+    assert any("outside the years" in b for b in used.feedback.ebi)
