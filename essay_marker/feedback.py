@@ -133,6 +133,8 @@ def _praised_explanation(
         for x in f.shown_with(Role.EXPLAIN)
         if x.start not in used
         and _says_how(x, rubric)
+        # "Some people say Trotsky was unpopular and that is why he lost" reports a view.
+        and not _reports_a_view(x, rubric)
         # "This helped Stalin because…" carries on from the sentence before: quoted alone,
         # it may be about something else (on the blind dev set, one quote in seven was).
         and (reading.names is None or f.id in reading.names.get(x.start, ()))
@@ -311,6 +313,14 @@ _HOW_WORDS = 8
 _PRAISE_EXPLAINS = 0.75
 _USED_KNOWLEDGE = 3  # items of knowledge in arguing sentences before they are praised
 _ARGUING = frozenset({Role.EXPLAIN, Role.WEIGH, Role.JUDGE})
+
+
+def _reports_a_view(s: Span, rubric: Rubric) -> bool:
+    """Whether a sentence gives someone else's view, or the writer's earlier one."""
+    from essay_marker.analysis.coverage import cue_set
+    from essay_marker.text import phrase_stems
+
+    return bool(cue_set(rubric.language.others_view).find(phrase_stems(s.text)))
 
 
 def _sets_aside(s: Span, rubric: Rubric) -> bool:

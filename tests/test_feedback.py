@@ -233,3 +233,17 @@ def test_a_sentence_setting_later_years_aside_is_not_called_outside_the_question
     assert aside.out_of_period and used.out_of_period
     assert not any("outside the years" in b for b in aside.feedback.ebi)
     assert any("outside the years" in b for b in used.feedback.ebi)
+
+
+def test_a_view_the_student_reports_is_not_praised_as_their_explanation(rubric):
+    """ "Some people say that Trotsky was arrogant, which meant…" gives another's view: a
+    What went well bullet quotes the student's own explanation, not one they report."""
+    body = "Stalin became General Secretary in 1922, so he could appoint his own supporters. "
+    claim = (
+        "Trotsky was arrogant and missed Lenin's funeral, which meant the other leaders "
+        "distrusted him and voted against him at the Party Congress in 1925."
+    )
+    own = score_essay(body + claim, rubric).feedback.www
+    reported = score_essay(body + "Some people say that " + claim, rubric).feedback.www
+    assert any("Trotsky" in w for w in own)
+    assert not any("Trotsky" in w for w in reported)
