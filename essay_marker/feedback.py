@@ -6,6 +6,7 @@ state a factor is in; nothing here writes the answer for the student.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from essay_marker.levels import might_say_how
@@ -97,9 +98,20 @@ class Reading:
         )
 
     def explains_somewhere(self, f: FactorCoverage) -> bool:
-        """Whether any sentence read as touching the factor might say how or why: before
-        telling a student they have not explained, be sure nothing there looks like it."""
-        return might_say_how(f, self.causal)
+        """Whether any sentence read as touching the factor might say how or why, or weigh
+        it: before telling a student they have not explained, be sure nothing there looks
+        like it."""
+        return might_say_how(f, self.causal) or self.might_weigh(f)
+
+    def might_weigh(self, f: FactorCoverage) -> bool:
+        """Whether a sentence about the factor names another across a turn ("Trotsky's
+        arrogance hurt him, but it was Stalin's control of the party that…"): it may
+        weigh the two, which is more than describing."""
+        if self.names is None:
+            return False
+        return any(
+            len(self.names.get(e.start, ())) >= 2 and _TURN.search(e.text) for e in f.support
+        )
 
 
 def quote(e: Span | Evidence | MisconceptionHit) -> str:
@@ -311,6 +323,7 @@ _HOW_WORDS = 8
 # sentences: at 0.67, 92.5% of What went well bullets were true on the blind dev set, at
 # 0.75 94.3% (94.2% before it learned them).
 _PRAISE_EXPLAINS = 0.75
+_TURN = re.compile(r"\b(but|however|yet|whereas|although|though|while)\b", re.IGNORECASE)
 _USED_KNOWLEDGE = 3  # items of knowledge in arguing sentences before they are praised
 _ARGUING = frozenset({Role.EXPLAIN, Role.WEIGH, Role.JUDGE})
 
@@ -357,7 +370,7 @@ def _next_step(result: Marking, rubric: Rubric, reading: Reading) -> str:
         )
     # A reason is surely unexplained only when nothing said about it might say how.
     maybe = [f for f in fs if f.status in EXPLAINING or _might_explain(f, reading)]
-    unexplained = [f for f in fs if f.status != Status.ABSENT and not _might_explain(f, reading)]
+    unexplained = [f for f in fs if f.status == Status.MENTIONED and not _might_explain(f, reading)]
     unexplained += [f for f in fs if f.status == Status.ABSENT]
     if not maybe and described:
         # Never "keep the fact" of a sentence whose fact was just corrected.

@@ -247,3 +247,29 @@ def test_a_view_the_student_reports_is_not_praised_as_their_explanation(rubric):
     reported = score_essay(body + "Some people say that " + claim, rubric).feedback.www
     assert any("Trotsky" in w for w in own)
     assert not any("Trotsky" in w for w in reported)
+
+
+def test_the_next_step_never_asks_to_explain_a_reason_already_explained(rubric):
+    """The General Secretary post is explained ("…, so he could appoint…"); Trotsky is only
+    described: the next step may ask about Trotsky, never for the post."""
+    r = score_essay(
+        "Stalin became General Secretary in 1922, so he could appoint his own supporters to "
+        "key posts. Trotsky was arrogant and he missed Lenin's funeral in 1924.",
+        rubric,
+    )
+    statuses = {f.id: f.status for f in r.factors}
+    assert statuses["general_secretary"] == "explained"
+    assert "explains the General Secretary post" not in r.feedback.next_step
+
+
+def test_a_reason_set_against_another_across_a_turn_is_not_called_only_described(rubric):
+    """ "Trotsky was arrogant…, but it was Stalin's post that decided the votes" may weigh
+    the two: no "You describe Trotsky but do not explain" for it. Without the turn, the
+    bare description still gets one."""
+    body = "Stalin became General Secretary in 1922, so he could appoint his own supporters. "
+    bare = "Trotsky was arrogant and he missed Lenin's funeral in 1924."
+    turned = bare[:-1] + ", but it was Stalin's post as General Secretary that decided the votes."
+    assert any("You describe Trotsky" in b for b in score_essay(body + bare, rubric).feedback.ebi)
+    assert not any(
+        "You describe Trotsky" in b for b in score_essay(body + turned, rubric).feedback.ebi
+    )
