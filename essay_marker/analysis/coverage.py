@@ -911,6 +911,8 @@ def _judgement(
     no verdict names a reason the rubric lists is the judgement on an unnamed one (no main
     factor), supported when its own sentence gives a reason ("because…"). A reason only the
     sentence model reads into a verdict (`guessed`) counts only when no verdict names one.
+    A conclusion whose last judging sentence leaves the main reason open (`hedged`) makes no
+    judgement.
     """
     last = max((i for i, _, _ in judged), default=-1)  # the last sentence that judges at all
     if any(v for _, _, v in judged):
