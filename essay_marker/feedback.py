@@ -146,7 +146,7 @@ def _praised_explanation(
         if x.start not in used
         and _says_how(x, rubric)
         # "Some people say Trotsky was unpopular and that is why he lost" reports a view.
-        and not _reports_a_view(x, rubric)
+        and not _reports_a_view(x.text, rubric)
         # "This helped Stalin because…" carries on from the sentence before: quoted alone,
         # it may be about something else (on the blind dev set, one quote in seven was).
         and (reading.names is None or f.id in reading.names.get(x.start, ()))
@@ -234,7 +234,7 @@ def _ebi(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
     out = []
     for m in result.misconceptions[:2]:
         out.append(f"Check this fact: {quote(m)} {m.correction}")
-    later = [s for s in result.out_of_period if not _sets_aside(s, rubric)]
+    later = [s for s in result.out_of_period if not _sets_aside(s.text, rubric)]
     if later and rubric.period:
         first, last = rubric.period
         out.append(
@@ -328,21 +328,21 @@ _USED_KNOWLEDGE = 3  # items of knowledge in arguing sentences before they are p
 _ARGUING = frozenset({Role.EXPLAIN, Role.WEIGH, Role.JUDGE})
 
 
-def _reports_a_view(s: Span, rubric: Rubric) -> bool:
+def _reports_a_view(text: str, rubric: Rubric) -> bool:
     """Whether a sentence gives someone else's view, or the writer's earlier one."""
     from essay_marker.analysis.coverage import cue_set
     from essay_marker.text import phrase_stems
 
-    return bool(cue_set(rubric.language.others_view).find(phrase_stems(s.text)))
+    return bool(cue_set(rubric.language.others_view).find(phrase_stems(text)))
 
 
-def _sets_aside(s: Span, rubric: Rubric) -> bool:
+def _sets_aside(text: str, rubric: Rubric) -> bool:
     """Whether a sentence sets the later years aside itself ("…the terror came after he
     had already won"): it uses them rightly, and is not one to call outside the question."""
     from essay_marker.analysis.coverage import cue_set
     from essay_marker.text import phrase_stems
 
-    return bool(cue_set(rubric.language.set_aside).find(phrase_stems(s.text)))
+    return bool(cue_set(rubric.language.set_aside).find(phrase_stems(text)))
 
 
 def _says_how(e: Evidence, rubric: Rubric) -> bool:
