@@ -6,7 +6,6 @@ state a factor is in; nothing here writes the answer for the student.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 
 from essay_marker.levels import might_say_how
@@ -56,6 +55,9 @@ class Reading:
     surely: frozenset[str] = frozenset()
     # (start, end) of the sentences that argue: say how, weigh or judge
     argued: tuple[tuple[int, int], ...] = ()
+    # starts of the sentences about a reason that turn or concede ("but", "although"):
+    # build_feedback sets it from the rubric's language
+    turned: frozenset[int] = frozenset()
 
     @classmethod
     def of(cls, result: Marking, coverage: Coverage | None) -> Reading:
@@ -110,7 +112,7 @@ class Reading:
         if self.names is None:
             return False
         return any(
-            len(self.names.get(e.start, ())) >= 2 and _TURN.search(e.text) for e in f.support
+            len(self.names.get(e.start, ())) >= 2 and e.start in self.turned for e in f.support
         )
 
 
@@ -146,7 +148,7 @@ def _praised_explanation(
         if x.start not in used
         and _says_how(x, rubric)
         # "Some people say Trotsky was unpopular and that is why he lost" reports a view.
-        and not _reports_a_view(x.text, rubric)
+        and not _has_phrase(x.text, rubric.language.others_view)
         # "This helped Stalin because…" carries on from the sentence before: quoted alone,
         # it may be about something else (on the blind dev set, one quote in seven was).
         and (reading.names is None or f.id in reading.names.get(x.start, ()))
@@ -234,7 +236,9 @@ def _ebi(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
     out = []
     for m in result.misconceptions[:2]:
         out.append(f"Check this fact: {quote(m)} {m.correction}")
-    later = [s for s in result.out_of_period if not _sets_aside(s.text, rubric)]
+    # Not a sentence that sets the later years aside itself ("…came after he had won"): it
+    # uses them rightly.
+    later = [s for s in result.out_of_period if not _has_phrase(s.text, rubric.language.set_aside)]
     if later and rubric.period:
         first, last = rubric.period
         out.append(
@@ -323,40 +327,25 @@ _HOW_WORDS = 8
 # sentences: at 0.67, 92.5% of What went well bullets were true on the blind dev set, at
 # 0.75 94.3% (94.2% before it learned them).
 _PRAISE_EXPLAINS = 0.75
-_TURN = re.compile(r"\b(but|however|yet|whereas|although|though|while)\b", re.IGNORECASE)
 _USED_KNOWLEDGE = 3  # items of knowledge in arguing sentences before they are praised
 _ARGUING = frozenset({Role.EXPLAIN, Role.WEIGH, Role.JUDGE})
 
 
-def _reports_a_view(text: str, rubric: Rubric) -> bool:
-    """Whether a sentence gives someone else's view, or the writer's earlier one."""
+def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
+    """Whether a sentence has one of these phrases (matched on stems, as cues are)."""
     from essay_marker.analysis.coverage import cue_set
     from essay_marker.text import phrase_stems
 
-    return bool(cue_set(rubric.language.others_view).find(phrase_stems(text)))
-
-
-def _sets_aside(text: str, rubric: Rubric) -> bool:
-    """Whether a sentence sets the later years aside itself ("…the terror came after he
-    had already won"): it uses them rightly, and is not one to call outside the question."""
-    from essay_marker.analysis.coverage import cue_set
-    from essay_marker.text import phrase_stems
-
-    return bool(cue_set(rubric.language.set_aside).find(phrase_stems(text)))
+    return bool(cue_set(phrases).find(phrase_stems(text)))
 
 
 def _says_how(e: Evidence, rubric: Rubric) -> bool:
     """Whether a quoted sentence says how, in words a reader can see: a causal phrase."""
-    from essay_marker.analysis.coverage import cue_set
-    from essay_marker.text import phrase_stems
-
     if len(e.text.split()) < _HOW_WORDS:
         return False
-    words = phrase_stems(e.text)
-    how = cue_set(rubric.language.causal + rubric.language.causal_openers)
     # Not an arrow alone: "GS 1922 -> appointed secretaries -> they chose delegates" lists
     # the steps; on the blind dev set three of five such quotes were read as describing.
-    return bool(how.find(words))
+    return _has_phrase(e.text, rubric.language.causal + rubric.language.causal_openers)
 
 
 def _next_step(result: Marking, rubric: Rubric, reading: Reading) -> str:
@@ -482,6 +471,11 @@ def build_feedback(
     if not rubric.factors:
         return _levels_only(result, rubric, hide_mark)
     reading = Reading.of(result, coverage)
+    turns = rubric.language.contrast + rubric.language.concession
+    turned = frozenset(
+        e.start for f in result.factors for e in f.support if _has_phrase(e.text, turns)
+    )
+    reading = replace(reading, turned=turned)
     # Asked by three kinds of bullet: worked out once.
     reading = replace(reading, surely=_surely_explained(result.factors, rubric, reading))
     return Feedback(
