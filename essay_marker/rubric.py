@@ -387,22 +387,7 @@ def _language(r: _Reader, base: Language | None) -> Language:
     return Language(**values)
 
 
-LANGUAGE_KEYS = (
-    "causal",
-    "causal_openers",
-    "weighing",
-    "judgement",
-    "connectives",
-    "hedging",
-    "undecided",
-    "others_view",
-    "contrast",
-    "verdict",
-    "concession",
-    "doubt",
-    "doubt_tags",
-    "set_aside",
-)
+# Keys the default language file may leave empty (a rubric's [language] may leave any empty).
 _OPTIONAL_LANGUAGE = (
     "hedging",
     "undecided",
@@ -413,6 +398,14 @@ _OPTIONAL_LANGUAGE = (
     "doubt",
     "doubt_tags",
     "set_aside",
+)
+LANGUAGE_KEYS = (
+    "causal",
+    "causal_openers",
+    "weighing",
+    "judgement",
+    "connectives",
+    *_OPTIONAL_LANGUAGE,
 )
 _default_language: Language | None = None
 
