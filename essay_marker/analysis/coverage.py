@@ -648,9 +648,14 @@ def _judged(
         # "The main reason was luck and his rivals' mistakes": the reason it leads with is
         # one the rubric does not list.
         return "", True
-    if not free and not inherited and previous and _points_back(norms, first):
+    pointer = _pointer(norms, first)
+    if not free and not inherited and previous and pointer == "back":
         # "…and that is the main reason": the reason of the sentence before.
         return min(previous), verdict
+    if not free and not inherited and pointer == "own":
+        # "Stalin was lucky and that is the main reason": the clause the pronoun points at
+        # names no reason the rubric lists (the sentence model would only guess one).
+        return "", verdict
     if not free and not inherited and not conceded and hint.factors:
         # The sentence model's factors have no place in the sentence: they stand in for a
         # named reason only when nothing is named, carried over or conceded.
@@ -796,17 +801,23 @@ def _unlisted_subject(norms: Sequence[str], verdict_at: int, found: Matches, c: 
 _POSSESSIVES = frozenset({"his", "her", "their", "its", "stalins", "trotskys"})
 
 
-def _points_back(norms: Sequence[str], verdict_at: int) -> bool:
-    """Whether a pronoun just before the verdict is its subject and points to the sentence
-    before ("that is the main reason", "I think this was the main reason"), not to a
-    clause of its own ("he had the most power of anyone, so that is the main reason")."""
+def _pointer(norms: Sequence[str], verdict_at: int) -> str | None:
+    """Where a pronoun just before the verdict, its subject, points: "back" to the sentence
+    before ("that is the main reason", "I think this was the main reason"), or to a clause
+    of its "own" ("he had the most power of anyone, so that is the main reason"); None
+    when there is no such pronoun."""
     at = [k for k in range(max(0, verdict_at - 4), verdict_at) if norms[k] in _POINTERS]
     if not at:
-        return False
+        return None
     k = at[0]
-    return not (k >= _OWN_CLAUSE and norms[k - 1] in _JOINS)
+    # "…was lucky and I think that is the main reason": the opinion sits between the join
+    # and the pronoun; the pronoun still points at the clause before the join.
+    if k >= 2 and norms[k - 2] == "i" and norms[k - 1] in _OPINIONS:
+        k -= 2
+    return "own" if k >= _OWN_CLAUSE and norms[k - 1] in _JOINS else "back"
 
 
+_OPINIONS = frozenset({"think", "believe", "reckon", "guess", "feel"})
 _POINTERS = frozenset({"this", "that", "it", "these", "those", "they"})
 _JOINS = frozenset({"so", "and"})
 _OWN_CLAUSE = 4  # words before "so that…" that make a clause for the pronoun to point at
