@@ -265,6 +265,8 @@ class ClaimReader:
             ]
         if bullet.startswith("Correct the facts in your paragraph on") and named:
             return [Claim("none_explained"), Claim("fact_errors_at_least", number=1)]
+        if bullet.startswith("Write a paragraph on") and named:
+            return [Claim("not_explained", named[0])]
         if bullet.startswith("Write one more paragraph that explains") and named:
             return [Claim("not_explained", named[0]), Claim("explained_below", number=2)]
         if bullet.startswith("Explain how") and "so that your judgement is backed up" in bullet:

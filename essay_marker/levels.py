@@ -188,6 +188,16 @@ def might_say_how(f: FactorCoverage, causal: Container[int] = ()) -> bool:
     return any(e.start in causal or MIGHT_EXPLAIN.search(e.text) for e in f.support)
 
 
+def gives_unread_reason(coverage: Coverage) -> bool:
+    """Whether the essay may give a reason that no factor covers: it argues a main reason
+    the factors do not hold, or, with no factor found, some sentence says why."""
+    present = {f.id for f in coverage.factors if f.status != Status.ABSENT}
+    j = coverage.judgement
+    if j.present and j.main_factor not in present:
+        return True
+    return not present and any(s.causal for s in coverage.sentences)
+
+
 def summarise(coverage: Coverage, doc: Doc, *, generous: bool = False) -> Summary:
     """Reduce coverage to the counts the mark scheme is written in.
 
@@ -208,16 +218,22 @@ def summarise(coverage: Coverage, doc: Doc, *, generous: bool = False) -> Summar
             for s in coverage.sentences
         )
     j = coverage.judgement
+    # A reason the rubric's cues do not cover ("because he won the war") is still a reason:
+    # never tell the student there is none, nor that none is explained.
+    unread = int(generous and gives_unread_reason(coverage))
     return Summary(
-        mentioned=sum(f.status != Status.ABSENT for f in fs),
-        explained=len(done),
+        mentioned=sum(f.status != Status.ABSENT for f in fs) + unread,
+        explained=len(done) + unread,
         # Explained and returned to: more than one sentence of the student's own on it.
         developed=sum(f.id in done and len(f.support) >= 2 for f in fs),
         weighed=max(sum(f.status == Status.WEIGHED for f in fs), int(linked)),
         named_explained=sum(f.named and f.id in done for f in fs),
         evidence=len(coverage.specific_evidence),
         judgement=j.present,
-        supported=j.supported or (generous and j.main_factor in done),
+        # Support for a reason the rubric does not list ("luck") cannot be read: generous
+        # takes it as given rather than tell the student it is only asserted.
+        supported=j.supported
+        or (generous and (j.main_factor in done or (j.present and j.main_factor is None))),
         consistent=coverage.judgement.consistent,
         misconceptions=len(coverage.misconceptions),
         words=doc.word_count,

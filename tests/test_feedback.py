@@ -273,3 +273,18 @@ def test_a_reason_set_against_another_across_a_turn_is_not_called_only_described
     assert not any(
         "You describe Trotsky" in b for b in score_essay(body + turned, rubric).feedback.ebi
     )
+
+
+def test_an_answer_giving_a_reason_no_factor_covers_is_not_told_to_pick_reasons(rubric):
+    """A short answer arguing a reason the cues do not cover (the Second World War) does
+    give a reason: the next step builds on the question's factors instead of saying it
+    gives none."""
+    r = score_essay(
+        "Stalin was very famous. I think the main reason he got total power was the war "
+        "against Hitler, because after he won it everybody saw him as a hero.",
+        rubric,
+        input_name="war.txt",
+    )
+    assert not any(f.status != "absent" for f in r.factors)
+    assert not r.feedback.next_step.startswith("Plan before you write"), r.feedback.next_step
+    assert "does not yet give any reason" not in " ".join(r.level_gap)

@@ -123,3 +123,43 @@ def test_depth_is_asked_only_of_an_essay_that_explains_enough_reasons(rubric):
     shallow = unmet_for_level(_summary(explained=4, developed=1), 4, rubric)
     assert any(g.startswith("each reason needs developing") for g in shallow)
     assert not any(g.startswith("several reasons") for g in shallow)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A main reason the rubric does not list, argued in a verdict.
+        "Stalin was a hard man. I think the main reason he got total power was the Second "
+        "World War, because he became a hero after beating Hitler.",
+        # No verdict and no factor found, but a sentence that says why.
+        "Stalin was in the revolution with Lenin. He got power because the Bolsheviks won "
+        "and so he was one of the leaders.",
+    ],
+)
+def test_a_reason_no_factor_covers_is_never_called_no_reason(text):
+    """The cues may not cover the reason a weak answer gives; the feedback then never
+    says it gives none or explains none, while the strict summary (the mark) is unchanged."""
+    rubric = find_rubric("stalin-main-reason")
+    doc = analyse(text)
+    coverage = analyse_coverage(doc, rubric)
+    strict, generous = summarise(coverage, doc), summarise(coverage, doc, generous=True)
+    assert strict.mentioned == 0
+    said = " ".join(unmet_for_level(generous, 2, rubric))
+    assert "does not yet give any reason" not in said and "no reason is explained" not in said
+
+
+def test_a_verdict_on_an_unlisted_reason_is_never_called_asserted():
+    """essaymark cannot read how far a reason it does not list ("luck") is backed up."""
+    rubric = find_rubric("stalin-main-reason")
+    text = (
+        "Stalin was General Secretary, so he appointed his supporters. Trotsky was arrogant, "
+        "so the party did not trust him. But the main reason was luck, because Lenin died "
+        "before he could remove Stalin."
+    )
+    doc = analyse(text)
+    coverage = analyse_coverage(doc, rubric)
+    assert coverage.judgement.present and coverage.judgement.main_factor is None
+    assert summarise(coverage, doc, generous=True).supported
+    assert not any(
+        "asserted" in g for g in unmet_for_level(summarise(coverage, doc, generous=True), 4, rubric)
+    )
