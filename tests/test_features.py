@@ -10,11 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from essay_marker.analysis.features import (
+    SIZE_COLUMNS,
     analyse_essay,
     analyse_essays,
     feature_table,
     model_text,
     numeric_columns,
+    table_columns,
     word_pairs,
 )
 from essay_marker.model.persist import bundled_model
@@ -94,9 +96,13 @@ def _check_row(row, rubric):
 
 def test_feature_table_has_a_row_per_essay_and_the_rubrics_columns(rubric):
     table = feature_table(analyse_essays(EXAMPLE_TEXTS, rubric), rubric)
-    columns = numeric_columns(rubric)
+    columns = table_columns(rubric)
     assert list(table.columns) == [*columns, "text"]
     assert len(columns) == len(set(columns))
+    # A length-neutral rubric's model learns from everything but how much was written.
+    learned = numeric_columns(rubric)
+    assert rubric.length_neutral and set(columns) - set(learned) == SIZE_COLUMNS
+    assert learned == [c for c in columns if c in learned]
     for f in rubric.factors:
         for part in ("status", "describe", "explain", "weigh"):
             assert f"{f.id}__{part}" in columns
@@ -107,7 +113,7 @@ def test_feature_table_has_a_row_per_essay_and_the_rubrics_columns(rubric):
 
 def test_feature_table_of_no_essays_has_the_columns_and_no_rows(rubric):
     table = feature_table([], rubric)
-    assert list(table.columns) == [*numeric_columns(rubric), "text"] and table.empty
+    assert list(table.columns) == [*table_columns(rubric), "text"] and table.empty
 
 
 def test_numeric_columns_are_finite_and_consistent_on_the_examples(rubric, hook):

@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 from sklearn.kernel_ridge import KernelRidge
 
-from essay_marker.analysis.features import analyse_essay, feature_table, numeric_columns
+from essay_marker.analysis.features import (
+    analyse_essay,
+    feature_table,
+    numeric_columns,
+    table_columns,
+)
 from essay_marker.dataset import MarkedSet, load_marked
 from essay_marker.model.pipeline import CANDIDATES, SMALL_SET_CANDIDATES, mark_pipeline
 from essay_marker.rubric import parse_rubric, rubric_template
@@ -36,22 +41,25 @@ def holdout(rubric):
 def test_fold_features_predict_as_the_pipeline_does(holdout, rubric, candidate):
     """Cross-validation hashes each script once; it must fit the very model train() saves."""
     table = feature_table([analyse_essay(s.text, rubric) for s in holdout.scripts], rubric)
-    cols = numeric_columns(rubric)
+    # The table holds every column; a length-neutral rubric's candidates learn from fewer.
+    every, cols = table_columns(rubric), numeric_columns(rubric)
+    assert rubric.length_neutral and "log_words" in every and "log_words" not in cols
+    used = [every.index(c) for c in cols]
     y = np.array(holdout.marks)
     train, test = np.arange(0, 45, 3) % 45, np.setdiff1d(np.arange(45), np.arange(0, 45, 3))
     train, test = test, train  # 30 to learn from, 15 to predict
     weights = np.linspace(1, 3, len(train))
-    numeric = table[cols].to_numpy(float)
+    numeric = table[every].to_numpy(float)
     fold = FoldFeatures(numeric, hashed_counts(table.text.tolist()), train, test)
-    length = [cols.index("log_words")]
+    length = [every.index("log_words")]
     lead = (length, candidate.length_lead) if candidate.length_lead else None
-    fast = fold.fit_predict(candidate.text, candidate.alpha, y[train], weights, lead=lead)
+    fast = fold.fit_predict(candidate.text, candidate.alpha, y[train], weights, used, lead)
     pipeline = mark_pipeline(cols, candidate)
     pipeline.fit(table.iloc[train], y[train], ridge__sample_weight=weights)
     # The pipeline's sparse ridge solver stops at a tolerance (1e-4): agree to 0.01 marks.
     np.testing.assert_allclose(fast, pipeline.predict(table.iloc[test]), atol=0.01)
     if not candidate.length_lead:
-        xtr, _ = fold.matrices(candidate.text)
+        xtr, _ = fold.matrices(candidate.text, used)
         expected = pipeline.named_steps["features"].transform(table.iloc[train])
         assert abs(xtr - expected).max() < 1e-9
 

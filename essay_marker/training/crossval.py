@@ -35,6 +35,7 @@ from essay_marker.analysis.features import (
     Analysis,
     feature_table,
     numeric_columns,
+    table_columns,
 )
 from essay_marker.dataset import MarkedSet
 from essay_marker.model.metrics import agreement, qwk, spag_agreement
@@ -253,7 +254,10 @@ def cross_validate(
     y = y_all[:n_eval]
     spag_all = np.array([-1 if s.spag is None else s.spag for s in marked.scripts])
     has_spag = rubric.spag_max > 0 and bool((spag_all >= 0).all())
-    cols = numeric_columns(rubric)
+    cols = table_columns(rubric)
+    # The columns the candidates learn from (a length-neutral rubric's leave out size).
+    learned = tuple(cols.index(c) for c in numeric_columns(rubric))
+    used = None if len(learned) == len(cols) else learned
     factors = [f.id for f in rubric.factors]
     repeats, splits = fold_plan(rubric, y, folds)
     per_repeat = len(splits) // repeats
@@ -268,14 +272,20 @@ def cross_validate(
     length = tuple(cols.index(col) for col in LENGTH_COLUMNS)
     fits = (
         *(
-            _Fit(c.name, c.text, c.alpha, lead=(length, c.length_lead) if c.length_lead else None)
+            _Fit(
+                c.name,
+                c.text,
+                c.alpha,
+                columns=used,
+                lead=(length, c.length_lead) if c.length_lead else None,
+            )
             for c in candidates
         ),
         _Fit(BASELINE, False, 1.0, columns=length),
     )
     if has_spag:
         s = SPAG_CANDIDATE
-        fits += (_Fit("spag", s.text, s.alpha, target="spag"),)
+        fits += (_Fit("spag", s.text, s.alpha, columns=used, target="spag"),)
     targets = {"mark": y_all, "spag": spag_all}
     tops = {"mark": rubric.max_mark, "spag": rubric.spag_max}
 

@@ -98,13 +98,15 @@ class FoldFeatures:
             self.text.append((tfidf.transform(m[train]), tfidf.transform(m[test])))
         self._kernels: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
 
-    def matrices(self, text: bool) -> tuple[Any, Any]:
-        """The training and test feature matrices, exactly as the pipeline builds them."""
+    def matrices(self, text: bool, columns: Sequence[int] | None = None) -> tuple[Any, Any]:
+        """The training and test feature matrices (all numeric columns or only `columns`),
+        exactly as the pipeline builds them."""
+        a, b = (m if columns is None else m[:, list(columns)] for m in self.numeric)
         if not text:
-            return self.numeric
+            return a, b
         return (
-            sparse.hstack([self.numeric[0]] + [a for a, _ in self.text]).tocsr(),
-            sparse.hstack([self.numeric[1]] + [b for _, b in self.text]).tocsr(),
+            sparse.hstack([a] + [x for x, _ in self.text]).tocsr(),
+            sparse.hstack([b] + [y for _, y in self.text]).tocsr(),
         )
 
     def _kernel(self, key: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -138,7 +140,8 @@ class FoldFeatures:
         k_train, k_test = self._kernel("numeric" if columns is None else tuple(columns))
         if lead:
             led, weight = tuple(lead[0]), lead[1]
-            rest = tuple(i for i in range(self.numeric[0].shape[1]) if i not in led)
+            every = range(self.numeric[0].shape[1]) if columns is None else columns
+            rest = tuple(i for i in every if i not in led)
             (l_train, l_test), (r_train, r_test) = self._kernel(led), self._kernel(rest)
             k_train, k_test = weight**2 * l_train + r_train, weight**2 * l_test + r_test
         if text:
