@@ -129,6 +129,15 @@ def test_years_outside_the_question_are_no_knowledge_of_it(rubric):
     ]
 
 
+def test_a_range_reaching_into_the_question_is_not_outside_it(rubric):
+    """ "1918-21" names 1921 as well: the years the Civil War ran on into are the question's."""
+    _, cov = _coverage(
+        "The party was worn out by the Civil War of 1918-21. Stalin was born in 1878-79.",
+        rubric,
+    )
+    assert [s.text for s in cov.out_of_period] == ["Stalin was born in 1878-79."]
+
+
 def test_what_came_after_the_question_is_neither_quoted_nor_credited(rubric):
     text = (
         "Stalin was ruthless and had Zinoviev and Kamenev killed, so nobody dared oppose him. "

@@ -994,7 +994,23 @@ def within_period(year: int, period: tuple[int, int]) -> bool:
 
 
 def _years(sent: Sentence) -> list[int]:
-    return [y for t in sent.tokens if (y := year_of(t.norm)) is not None]
+    """The years a sentence names, a range's short end among them ("1918-21" is 1918 and
+    1921: the Civil War reaches into the question's years)."""
+    out: list[int] = []
+    last = None  # the year token just before, if any
+    for t in sent.tokens:
+        y = year_of(t.norm)
+        if y is None and last is not None and len(t.norm) == 2 and t.norm.isdigit():
+            between = sent.text[last[1].end - sent.start : t.start - sent.start]
+            end = last[0] // 100 * 100 + int(t.norm)
+            y = end if _RANGE_JOIN.fullmatch(between) and end > last[0] else None
+        if y is not None:
+            out.append(y)
+        last = (y, t) if y is not None else None
+    return out
+
+
+_RANGE_JOIN = re.compile(r"\s*[-–—]\s*")
 
 
 def _dated_within(sent: Sentence, period: tuple[int, int] | None) -> bool:
