@@ -169,8 +169,9 @@ class Rubric:
     # The rubric's own SPaG bands ([spag_bands], the format of essay_marker/data/spag_bands.toml)
     # as JSON; "" for the shipped ones.
     spag_bands: str = ""
-    # A trained model's marks may not rise with length among scripts marked alike: the
-    # length credit its out-of-fold errors show is taken back (model.ordinal). For a
+    # A trained model's marks may not rise with length among scripts marked alike: it does
+    # not learn from the size features (analysis.features.SIZE_COLUMNS), and the length
+    # credit its out-of-fold errors still show is taken back (model.ordinal). For a
     # question whose mark scheme rewards what an answer does, not how much it says; it
     # costs agreement where a class's marks follow length (RESULTS.md).
     length_neutral: bool = False
