@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from essay_marker.levels import might_say_how
+from essay_marker.levels import gives_unread_reason, might_say_how
 from essay_marker.records import (
     EXPLAINING,
     Coverage,
@@ -356,9 +356,9 @@ def _next_step(result: Marking, rubric: Rubric, reading: Reading) -> str:
     described = sorted((f for f in fs if f.status == Status.MENTIONED), key=lambda f: not f.named)
     if not any(f.status != Status.ABSENT for f in fs):
         first = next((f for f in rubric.factors if f.named), None)
-        if first and (result.judgement.present or reading.causal):
-            # It may give a reason no factor covers (as levels.gives_unread_reason): build
-            # on a factor of the question instead of saying it gives none.
+        if first and gives_unread_reason(fs, result.judgement, bool(reading.causal)):
+            # It may give a reason no factor covers: build on a factor of the question
+            # instead of saying it gives none.
             return (
                 f"Write a paragraph on {first.short}: one specific fact (a date, a name or "
                 f"an event), then how it {rubric.outcome}."

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import tomllib
-from collections.abc import Container
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -20,7 +20,14 @@ from typing import Any
 from essay_marker.analysis.coverage import MIGHT_EXPLAIN, FactorHook
 from essay_marker.analysis.features import Analysis
 from essay_marker.errors import RubricError
-from essay_marker.records import EXPLAINING, Coverage, FactorCoverage, Status, Summary
+from essay_marker.records import (
+    EXPLAINING,
+    Coverage,
+    FactorCoverage,
+    Judgement,
+    Status,
+    Summary,
+)
 from essay_marker.rubric import Rubric
 from essay_marker.text import Doc
 
@@ -188,14 +195,15 @@ def might_say_how(f: FactorCoverage, causal: Container[int] = ()) -> bool:
     return any(e.start in causal or MIGHT_EXPLAIN.search(e.text) for e in f.support)
 
 
-def gives_unread_reason(coverage: Coverage) -> bool:
+def gives_unread_reason(
+    factors: Sequence[FactorCoverage], judgement: Judgement, says_why: bool
+) -> bool:
     """Whether the essay may give a reason that no factor covers: it argues a main reason
-    the factors do not hold, or, with no factor found, some sentence says why."""
-    present = {f.id for f in coverage.factors if f.status != Status.ABSENT}
-    j = coverage.judgement
-    if j.present and j.main_factor not in present:
+    the factors do not hold, or, with no factor found, some sentence says why (`says_why`)."""
+    present = {f.id for f in factors if f.status != Status.ABSENT}
+    if judgement.present and judgement.main_factor not in present:
         return True
-    return not present and any(s.causal for s in coverage.sentences)
+    return not present and says_why
 
 
 def summarise(coverage: Coverage, doc: Doc, *, generous: bool = False) -> Summary:
@@ -220,7 +228,8 @@ def summarise(coverage: Coverage, doc: Doc, *, generous: bool = False) -> Summar
     j = coverage.judgement
     # A reason the rubric's cues do not cover ("because he won the war") is still a reason:
     # never tell the student there is none, nor that none is explained.
-    unread = int(generous and gives_unread_reason(coverage))
+    says_why = any(s.causal for s in coverage.sentences)
+    unread = int(generous and gives_unread_reason(fs, j, says_why))
     return Summary(
         mentioned=sum(f.status != Status.ABSENT for f in fs) + unread,
         explained=len(done) + unread,
