@@ -230,8 +230,12 @@ def test_a_sentence_setting_later_years_aside_is_not_called_outside_the_question
         rubric,
     )
     used = score_essay(body + "The show trials of 1936 made everyone afraid of him.", rubric)
-    assert aside.out_of_period and used.out_of_period
-    assert not any("outside the years" in b for b in aside.feedback.ebi)
+    # The later years set against the reason the student gives, not given as one.
+    against = score_essay(
+        body + "So he won by politics rather than by the terror he used in the 1930s.", rubric
+    )
+    assert aside.out_of_period and used.out_of_period and against.out_of_period
+    assert not any("outside the years" in b for b in aside.feedback.ebi + against.feedback.ebi)
     assert any("outside the years" in b for b in used.feedback.ebi)
 
 

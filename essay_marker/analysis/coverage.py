@@ -198,7 +198,9 @@ class _Compiled:
     doubt: int
     doubt_tags: int
     later: int  # the rubric's outside_terms and outside_signs: other years than the question's
-    misconceptions: tuple[tuple[Misconception, tuple[int, ...], int], ...]
+    # Each misconception with, per group of its all_of, the cue sets of its unbroken
+    # phrases and of its gapped ones ("a * b"), and the set of its none_of.
+    misconceptions: tuple[tuple[Misconception, tuple[tuple[int, int], ...], int], ...]
     dates: tuple[tuple[DateFact, int], ...]
     # Factor cue sets whose matches go to another's (Factor.instead): (from, to, when, unless).
     instead: tuple[tuple[int, int, int, int], ...]
@@ -241,7 +243,15 @@ def _compile(rubric: Rubric) -> _Compiled:
         doubt_tags=add(lang.doubt_tags),
         later=add(rubric.outside_terms + rubric.outside_signs),
         misconceptions=tuple(
-            (m, tuple(add(g) for g in m.all_of), add(m.none_of)) for m in rubric.misconceptions
+            (
+                m,
+                tuple(
+                    (add(p for p in g if "*" not in p), add(p for p in g if "*" in p))
+                    for g in m.all_of
+                ),
+                add(m.none_of),
+            )
+            for m in rubric.misconceptions
         ),
         dates=tuple((d, add(d.cues)) for d in rubric.dates),
         instead=tuple(
@@ -293,12 +303,8 @@ def sentence_stems(doc: Doc, rubric: Rubric) -> list[tuple[str, ...]]:
     return [fixer.stems(s) for s in doc.sentences]
 
 
-def _misconception_hit(
-    matches: Matches, groups: tuple[int, ...], none_of: int, m: Misconception
-) -> bool:
-    if none_of in matches:
-        return False
-    spans = [matches.get(g, []) for g in groups]
+def _misconception_hit(spans: list[list[tuple[int, int]]], m: Misconception) -> bool:
+    """Whether a sentence with these matches of each of m's groups makes its claim."""
     if not all(spans):
         return False
     if not m.window and not m.ordered:
@@ -1081,13 +1087,26 @@ def _misconceptions(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[Mis
     hits = []
     for m, groups, none_of in c.misconceptions:
         for sent, found in zip(doc.sentences, matches, strict=True):
-            if _misconception_hit(found, groups, none_of, m):
+            if none_of not in found and _misconception_hit(_claims(sent, found, groups), m):
                 hits.append(
                     MisconceptionHit(m.id, m.claim, m.correction, sent.text, sent.start, sent.end)
                 )
                 break
     # In the order the student wrote them, as a teacher reading down the page finds them.
     return tuple(sorted((*hits, *_wrong_dates(doc, matches, c)), key=lambda h: h.start))
+
+
+def _claims(
+    sent: Sentence, found: Matches, groups: tuple[tuple[int, int], ...]
+) -> list[list[tuple[int, int]]]:
+    """A sentence's matches of each of a misconception's groups. Stems drop punctuation and
+    the possessive, so an unbroken phrase counts only where no punctuation breaks it:
+    "Trotsky's Socialism in One Country" swaps the policies; the list "…, Trotsky,
+    Socialism in One Country and…" does not."""
+    return [
+        sorted(_unbroken(sent, found.get(plain, [])) + found.get(gapped, []))
+        for plain, gapped in groups
+    ]
 
 
 def _breaks(tokens: Sequence[Token], j: int) -> bool:
