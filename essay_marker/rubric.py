@@ -130,6 +130,11 @@ class Language:
     doubt_tags: tuple[str, ...] = ()
     # Words that set later events aside ("that came after he had won"), not use them.
     set_aside: tuple[str, ...] = ()
+    # Judgement cues that give only an opinion or a place in the essay ("I think", "in
+    # conclusion"), and the words that put such a sentence on the question (its reasons,
+    # what mattered most, the outcome): one with no such word judges nothing.
+    opinion: tuple[str, ...] = ()
+    on_question: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -399,6 +404,8 @@ _OPTIONAL_LANGUAGE = (
     "doubt",
     "doubt_tags",
     "set_aside",
+    "opinion",
+    "on_question",
 )
 LANGUAGE_KEYS = (
     "causal",

@@ -193,6 +193,8 @@ class _Compiled:
     hedging: int
     undecided: int
     others_view: int
+    opinion: int
+    on_question: int
     contrast: int
     concession: int
     doubt: int
@@ -237,6 +239,8 @@ def _compile(rubric: Rubric) -> _Compiled:
         hedging=add(lang.hedging),
         undecided=add(lang.undecided),
         others_view=add(lang.others_view),
+        opinion=add(lang.opinion),
+        on_question=add(lang.on_question),
         contrast=add(lang.contrast),
         concession=add(lang.concession),
         doubt=add(lang.doubt),
@@ -650,6 +654,17 @@ def _judged(
             free[fid] = min(at)[0]
             widest[fid] = max(b - a for a, b in at)
     first = judge_at[0]
+    opinions = set(found.get(c.opinion, []))
+    if (
+        not verdict
+        and all(m in opinions for m in cues)
+        and c.on_question not in found
+        and c.weighing not in found
+        and sum(k in found for _, k in c.factors) < 2
+    ):
+        # "I think he was a bit of a show-off": an opinion, but not on the question; one
+        # that weighs or sets reasons side by side is ("while X gave him the means, …").
+        return None, False
     if verdict and _names_unlisted(norms, cue_end, found, c):
         # "The main reason was luck and his rivals' mistakes": the reason it leads with is
         # one the rubric does not list.
@@ -665,7 +680,7 @@ def _judged(
     if not free and not inherited and not conceded and hint.factors:
         # The sentence model's factors have no place in the sentence: they stand in for a
         # named reason only when nothing is named, carried over or conceded.
-        return min(hint.factors), verdict
+        return _likeliest(hint, c), verdict
     # A turn word that opened a conceded clause ("While X gave him the means, …") is not
     # a turn itself.
     turns = [t for t in turns if not any(x == t for x, _ in conceded)]
@@ -717,6 +732,17 @@ def _judged(
             return "", True
         after = [(pos, f) for f, pos in free.items()]
     return _spelled_out(min(after or before)[1], free, widest, norms), verdict
+
+
+def _likeliest(hint: Hint, c: _Compiled) -> str:
+    """The reason the sentence model is surest of, of those it names (then the rubric's
+    order): not the first by name."""
+    order = {fid: i for i, (fid, _) in enumerate(c.factors)}
+    for tier in (hint.sure, hint.agrees):
+        best = sorted((tier or frozenset()) & hint.factors, key=order.__getitem__)
+        if best:
+            return best[0]
+    return min(hint.factors, key=order.__getitem__)
 
 
 def _hedges(norms: Sequence[str], spans: list[tuple[int, int]]) -> list[int]:
