@@ -149,6 +149,7 @@ def _praised_explanation(
         and _says_how(x, rubric)
         # "Some people say Trotsky was unpopular and that is why he lost" reports a view.
         and not _has_phrase(x.text, rubric.language.others_view)
+        and not _image_only(x.text, rubric)
         # "This helped Stalin because…" carries on from the sentence before: quoted alone,
         # it may be about something else (on the blind dev set, one quote in seven was).
         and (reading.names is None or f.id in reading.names.get(x.start, ()))
@@ -185,8 +186,13 @@ def _www(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
         status, e = f.status, None
         if status == Status.WEIGHED:
             # Weighing is praised only where one sentence is quoted for two reasons.
+            # Not the verdict: "X mattered, but I think Y was the main reason" judges; the
+            # judgement has its own bullet.
+            verdicts = {e.start for e in result.judgement.evidence}
             links = [
-                w for w in f.shown_with(Role.WEIGH) if len(reading.shown.get(w.start, ())) >= 2
+                w
+                for w in f.shown_with(Role.WEIGH)
+                if len(reading.shown.get(w.start, ())) >= 2 and w.start not in verdicts
             ]
             e = next((w for w in links if w.start not in used), None)
             status = Status.WEIGHED if e else Status.EXPLAINED
@@ -339,6 +345,13 @@ def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
     from essay_marker.text import phrase_stems
 
     return bool(cue_set(phrases).find(phrase_stems(text)))
+
+
+def _image_only(text: str, rubric: Rubric) -> bool:
+    """Whether a sentence's only result is how someone looked ("so it looked like he did
+    not care about Lenin"), with nothing on who backed or beat whom."""
+    lang = rubric.language
+    return _has_phrase(text, lang.image) and not _has_phrase(text, lang.on_question + lang.standing)
 
 
 def _says_how(e: Evidence, rubric: Rubric) -> bool:

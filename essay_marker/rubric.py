@@ -135,6 +135,10 @@ class Language:
     # what mattered most, the outcome): one with no such word judges nothing.
     opinion: tuple[str, ...] = ()
     on_question: tuple[str, ...] = ()
+    # A result that is only how someone looked, and words of a result for the question's
+    # power struggle (who backed, trusted or beat whom): see language.toml.
+    image: tuple[str, ...] = ()
+    standing: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -406,6 +410,8 @@ _OPTIONAL_LANGUAGE = (
     "set_aside",
     "opinion",
     "on_question",
+    "image",
+    "standing",
 )
 LANGUAGE_KEYS = (
     "causal",

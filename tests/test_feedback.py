@@ -292,3 +292,31 @@ def test_an_answer_giving_a_reason_no_factor_covers_is_not_told_to_pick_reasons(
     assert not any(f.status != "absent" for f in r.factors)
     assert not r.feedback.next_step.startswith("Plan before you write"), r.feedback.next_step
     assert "does not yet give any reason" not in " ".join(r.level_gap)
+
+
+def test_a_result_only_for_how_someone_looked_is_not_praised_as_explaining(rubric):
+    """ "…so it looked like he did not care about Lenin" says how Trotsky looked, not how
+    that helped Stalin: examiners differ, so it is not praised as an explanation; the same
+    sentence carried on to who voted against him is."""
+    body = "Stalin became General Secretary in 1922, so he could appoint his own supporters. "
+    looked = (
+        "Trotsky missed Lenin's funeral because Stalin gave him the wrong date, so it "
+        "looked like he did not care about Lenin"
+    )
+    image = score_essay(body + looked + ".", rubric).feedback.www
+    power = score_essay(
+        body + looked + ", and the party voted against him at the Congress in 1925.", rubric
+    ).feedback.www
+    assert not any("Trotsky" in w for w in image), image
+    assert any("Trotsky" in w for w in power), power
+
+
+def test_weighing_is_not_praised_in_the_verdict_it_judges_with(rubric):
+    """A verdict setting one reason against another has its own bullet (the judgement):
+    "you weigh X" is said of a sentence that weighs, not of the verdict."""
+    r = _result("analytical-four-factors.txt", rubric)
+    verdicts = [" ".join(e.text.split()) for e in r.judgement.evidence]
+    assert verdicts
+    quoted = [w.split("“", 1)[1].split("”")[0].rstrip(" …") for w in r.feedback.www[:2]]
+    assert quoted
+    assert not any(v.startswith(q) for q in quoted for v in verdicts), r.feedback.www
