@@ -109,6 +109,9 @@ class Reading:
         """Whether a sentence about the factor names another across a turn ("Trotsky's
         arrogance hurt him, but it was Stalin's control of the party that…"): it may
         weigh the two, which is more than describing."""
+        if any(e.role == Role.WEIGH for e in f.support):
+            # "Even his link with Lenin depended on the job": set beside another reason.
+            return True
         if self.names is None:
             return False
         return any(

@@ -320,3 +320,23 @@ def test_weighing_is_not_praised_in_the_verdict_it_judges_with(rubric):
     quoted = [w.split("“", 1)[1].split("”")[0].rstrip(" …") for w in r.feedback.www[:2]]
     assert quoted
     assert not any(v.startswith(q) for q in quoted for v in verdicts), r.feedback.www
+
+
+
+def test_a_reason_set_beside_another_might_be_weighed():
+    """A sentence that weighs a reason against another ("Even his link with Lenin depended
+    on the job") is more than description: before "you only describe it" is said, it counts."""
+    from essay_marker.feedback import Reading
+    from essay_marker.records import Evidence, FactorCoverage, Role, Status
+
+    said = "Stalin stood beside Lenin's coffin. "
+    weighs = "Even his link with Lenin depended on the job."
+    told = Evidence(said.strip(), 0, len(said) - 1, Role.DESCRIBE)
+    weighed = Evidence(weighs, len(said), len(said) + len(weighs), Role.WEIGH)
+    reading = Reading(linked=False, causal=frozenset(), shown={})
+    only_told = FactorCoverage("lenin_link", "Lenin", True, Status.MENTIONED, (told,), (told,))
+    both = FactorCoverage(
+        "lenin_link", "Lenin", True, Status.MENTIONED, (told, weighed), (told, weighed)
+    )
+    assert not reading.might_weigh(only_told)
+    assert reading.might_weigh(both)
