@@ -245,7 +245,9 @@ class ClaimReader:
             "Add a judgement"
         ):
             return [Claim("no_judgement")]
-        if bullet.startswith("Make your answer to the question clear"):
+        if bullet.startswith("Make your answer to the question clear") or bullet.startswith(
+            "Make your judgement clear"
+        ):
             # Asks for an argued main reason: true unless the essay already argues one.
             return [Claim("no_supported_judgement")]
         if bullet.startswith("Your introduction and conclusion argue") or bullet.startswith(

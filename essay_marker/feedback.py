@@ -227,7 +227,8 @@ def _www(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
         s for s in result.specific_evidence if any(a <= s.start < b for a, b in reading.argued)
     ]
     if len(result.specific_evidence) >= 5 and len(argued) >= _USED_KNOWLEDGE:
-        items = join_words([s.text for s in argued[:5]])
+        # Three examples, not five: each more is one more chance to praise a slip.
+        items = join_words([s.text for s in argued[:3]])
         out.append(f"You support your points with specific knowledge, such as {items}.")
     if not out:
         # Credit the first named reason the student does identify, in their words.
@@ -241,7 +242,7 @@ def _www(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
     return out[:_MAX_WWW]
 
 
-def _ebi(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
+def _ebi(result: Marking, rubric: Rubric, reading: Reading, next_step: str = "") -> list[str]:
     out = []
     for m in result.misconceptions[:2]:
         out.append(f"Check this fact: {quote(m)} {m.correction}")
@@ -278,7 +279,8 @@ def _ebi(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
         extra = f" You could also bring in {join_words(others)}." if others else ""
         out.append(f"{left_out.feedback.absent}{extra}")
     j = result.judgement
-    if not j.present and result.factors:
+    # Once, not twice: the next step may already ask for the judgement.
+    if not j.present and result.factors and next_step != _MAKE_JUDGEMENT_CLEAR:
         out.append(
             "Make your answer to the question clear: say which reason was the MAIN one in "
             "your introduction, say why, keep arguing for it, and come back to it in your "
@@ -415,10 +417,8 @@ def _next_step(result: Marking, rubric: Rubric, reading: Reading) -> str:
             f"an event) and a sentence on how it {rubric.outcome}."
         )
     if not result.judgement.present:
-        return (
-            "Add a judgement: in your introduction name the reason you think mattered MOST, "
-            "and in your conclusion explain why it mattered more than the others."
-        )
+        # Not "add a judgement": one may be there in words essaymark did not read as one.
+        return _MAKE_JUDGEMENT_CLEAR
     if result.judgement.consistent is False:
         return "Rewrite your introduction so it argues for the same main reason as your conclusion."
     if not any(f.status == Status.WEIGHED for f in fs) and not reading.linked:
@@ -455,6 +455,12 @@ def _next_step(result: Marking, rubric: Rubric, reading: Reading) -> str:
             f"{rubric.factor(others[0].id).short}."
         )
     return "Weigh each reason against your main one, using a clear criterion, in every paragraph."
+
+
+_MAKE_JUDGEMENT_CLEAR = (
+    "Make your judgement clear: in your introduction name the reason you think mattered "
+    "MOST, and in your conclusion explain why it mattered more than the others."
+)
 
 
 def _level_gap(result: Marking, hide_mark: bool) -> str:
@@ -504,9 +510,10 @@ def build_feedback(
     reading = replace(reading, turned=turned)
     # Asked by three kinds of bullet: worked out once.
     reading = replace(reading, surely=_surely_explained(result.factors, rubric, reading))
+    step = _next_step(result, rubric, reading)
     return Feedback(
         www=tuple(_www(result, rubric, reading)),
-        ebi=tuple(_ebi(result, rubric, reading)),
-        next_step=_next_step(result, rubric, reading),
+        ebi=tuple(_ebi(result, rubric, reading, step)),
+        next_step=step,
         level_gap=_level_gap(result, hide_mark),
     )

@@ -110,7 +110,7 @@ def test_a_verdict_on_an_unlisted_reason_is_a_judgement_and_never_asked_for(rubr
     assert r.judgement.present and r.judgement.main_factor is None
     said = " ".join([*r.feedback.www, *r.feedback.ebi, r.feedback.next_step])
     for asks in (
-        "Add a judgement",
+        "Make your judgement clear",
         "Make your answer to the question clear",
         "name the ONE reason",
     ):
@@ -340,3 +340,17 @@ def test_a_reason_set_beside_another_might_be_weighed():
     )
     assert not reading.might_weigh(only_told)
     assert reading.might_weigh(both)
+
+
+def test_the_judgement_is_asked_for_once(rubric):
+    """Two reasons explained and no verdict: the judgement is the next step, and the Even
+    better if bullets do not ask for it again."""
+    text = (
+        "Stalin became General Secretary in 1922, which meant he could appoint his own "
+        "supporters to key posts, so they voted for him at Party Congresses. Trotsky was "
+        "arrogant and missed Lenin's funeral in 1924, which meant the other leaders distrusted "
+        "him and sided with Stalin against him."
+    )
+    fb = score_essay(text, rubric).feedback
+    assert fb.next_step.startswith("Make your judgement clear"), fb.next_step
+    assert not any("MAIN one" in b or "judgement" in b for b in fb.ebi), fb.ebi
