@@ -322,7 +322,6 @@ def test_weighing_is_not_praised_in_the_verdict_it_judges_with(rubric):
     assert not any(v.startswith(q) for q in quoted for v in verdicts), r.feedback.www
 
 
-
 def test_a_reason_set_beside_another_might_be_weighed():
     """A sentence that weighs a reason against another ("Even his link with Lenin depended
     on the job") is more than description: before "you only describe it" is said, it counts."""
