@@ -234,6 +234,10 @@ def _www(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
         # Credit the first named reason the student does identify, in their words.
         for f in (f for f in result.factors if f.named):
             e = best_evidence(f, Role.DESCRIBE, Role.JUDGE, Role.WEIGH)
+            # A sentence that names the reason itself: not "That is the difference."
+            # carrying on from the one before.
+            if e and reading.names is not None and f.id not in reading.names.get(e.start, ()):
+                continue
             if e:
                 out.append(
                     f"You identify {rubric.factor(f.id).short} as part of the story: {quote(e)}"
