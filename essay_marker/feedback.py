@@ -192,10 +192,14 @@ def _www(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
             # Not the verdict: "X mattered, but I think Y was the main reason" judges; the
             # judgement has its own bullet.
             verdicts = {e.start for e in result.judgement.evidence}
+            lang = rubric.language
+            judging = lang.verdict + lang.opinion + lang.hedging + lang.undecided
             links = [
                 w
                 for w in f.shown_with(Role.WEIGH)
-                if len(reading.shown.get(w.start, ())) >= 2 and w.start not in verdicts
+                if len(reading.shown.get(w.start, ())) >= 2
+                and w.start not in verdicts
+                and not _has_phrase(w.text, judging)
             ]
             e = next((w for w in links if w.start not in used), None)
             status = Status.WEIGHED if e else Status.EXPLAINED

@@ -353,3 +353,17 @@ def test_the_judgement_is_asked_for_once(rubric):
     fb = score_essay(text, rubric).feedback
     assert fb.next_step.startswith("Make your judgement clear"), fb.next_step
     assert not any("MAIN one" in b or "judgement" in b for b in fb.ebi), fb.ebi
+
+
+def test_a_conclusion_calling_reasons_all_important_is_not_praised_as_weighing(rubric):
+    """ "X would not have been enough without Y, so they were all important" ends on a
+    hedge: it is not quoted as the weighing top answers do."""
+    text = (
+        "Stalin became General Secretary in 1922, which meant he could appoint his supporters "
+        "to key posts, so they voted for him. Trotsky was arrogant and missed Lenin's funeral, "
+        "which meant the other leaders distrusted him and sided with Stalin against him. "
+        "Overall, the General Secretary post would not have been enough without Trotsky's "
+        "unpopularity, so they were all important."
+    )
+    www = score_essay(text, rubric).feedback.www
+    assert www and not any(w.startswith(("You weigh", "You link")) for w in www), www
