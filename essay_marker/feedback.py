@@ -183,17 +183,18 @@ def _www(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
     out: list[str] = []
     used: set[int] = set()
     ranked = sorted(result.factors, key=lambda f: (f.status != Status.WEIGHED, not f.named))
+    # Weighing is praised in a sentence that weighs, not in the verdict ("X mattered, but I
+    # think Y was the main reason" judges; the judgement has its own bullet) nor in one that
+    # judges or hedges ("…so they were all important").
+    verdicts = {v.start for v in result.judgement.evidence}
+    lang = rubric.language
+    judging = lang.verdict + lang.opinion + lang.hedging + lang.undecided
     for f in ranked:
         if f.status not in EXPLAINING or len(out) >= 2:
             continue
         status, e = f.status, None
         if status == Status.WEIGHED:
             # Weighing is praised only where one sentence is quoted for two reasons.
-            # Not the verdict: "X mattered, but I think Y was the main reason" judges; the
-            # judgement has its own bullet.
-            verdicts = {e.start for e in result.judgement.evidence}
-            lang = rubric.language
-            judging = lang.verdict + lang.opinion + lang.hedging + lang.undecided
             links = [
                 w
                 for w in f.shown_with(Role.WEIGH)
