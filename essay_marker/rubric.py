@@ -86,6 +86,9 @@ class Misconception:
     none_of: tuple[str, ...]
     ordered: bool
     window: int
+    # The groups in one clause: "There was Trotsky, there was the General Secretary job"
+    # lists; it does not say Trotsky was General Secretary.
+    clause: bool = False
 
 
 @dataclass(frozen=True)
@@ -365,6 +368,7 @@ def _misconception(t: _Reader) -> Misconception:
         none_of=_cues(t, "none_of", allow_empty=True),
         ordered=t.get("ordered", bool, False),
         window=t.get("window", int, 0),
+        clause=t.get("clause", bool, False),
     )
     if m.window < 0:
         raise t.fail("window", "must be 0 (whole sentence) or a positive number of words")

@@ -234,8 +234,11 @@ def test_a_sentence_setting_later_years_aside_is_not_called_outside_the_question
     against = score_essay(
         body + "So he won by politics rather than by the terror he used in the 1930s.", rubric
     )
-    assert aside.out_of_period and used.out_of_period and against.out_of_period
-    assert not any("outside the years" in b for b in aside.feedback.ebi + against.feedback.ebi)
+    # A year that dates a historian's book, not an event.
+    cited = score_essay(body + "The historian Alec Nove wrote a book about this in 1969.", rubric)
+    assert all(r.out_of_period for r in (aside, used, against, cited))
+    told = aside.feedback.ebi + against.feedback.ebi + cited.feedback.ebi
+    assert not any("outside the years" in b for b in told)
     assert any("outside the years" in b for b in used.feedback.ebi)
 
 

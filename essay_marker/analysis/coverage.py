@@ -271,7 +271,9 @@ def _compile(rubric: Rubric) -> _Compiled:
 
 
 class _StemFixer:
-    """Maps misspelt names and terms to the rubric's term (Trotski -> trotsky), cached."""
+    """Maps misspelt names and terms to the rubric's term (Trotski -> trotsky), and other
+    misspelt words to their clear correction (ruthles -> ruthless, socalism -> socialism), so
+    a weak speller's reasons are found as surely as anyone's. Cached."""
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
@@ -283,15 +285,21 @@ class _StemFixer:
             s = self.cache.get(t.norm)
             if s is None:
                 s = t.stem
-                if len(t.norm) >= 5 and not t.norm.isdigit() and not self.lexicon.known(t.norm):
+                unknown = len(t.norm) >= 4 and t.norm.isalpha() and not self.lexicon.known(t.norm)
+                term: str | None = None
+                if unknown and len(t.norm) >= 5:
                     # "Lenins" is a possessive without its apostrophe, not a new word.
-                    term: str | None
                     if t.norm.endswith("s") and t.norm[:-1] in self.lexicon.terms:
                         term = t.norm[:-1]
                     else:
                         term = self.lexicon.term_for(t.norm)
-                    if term:
-                        s = stem(term)
+                if unknown and term is None:
+                    # Only a correction the spelling checker is clearly sure of (it offers
+                    # none for "underestermating" or "wich").
+                    fixed = self.lexicon.correction(t.norm)
+                    term = fixed if fixed and fixed.isalpha() else None
+                if term:
+                    s = stem(term)
                 self.cache[t.norm] = s
             out.append(s)
         return tuple(out)
@@ -307,11 +315,14 @@ def sentence_stems(doc: Doc, rubric: Rubric) -> list[tuple[str, ...]]:
     return [fixer.stems(s) for s in doc.sentences]
 
 
-def _misconception_hit(spans: list[list[tuple[int, int]]], m: Misconception) -> bool:
-    """Whether a sentence with these matches of each of m's groups makes its claim."""
+def _misconception_hit(
+    spans: list[list[tuple[int, int]]], m: Misconception, ends: Sequence[int] = ()
+) -> bool:
+    """Whether a sentence with these matches of each of m's groups makes its claim; `ends`
+    are where its clauses end, which a claim kept to one clause (m.clause) may not cross."""
     if not all(spans):
         return False
-    if not m.window and not m.ordered:
+    if not m.window and not m.ordered and not m.clause:
         return True
 
     # Is there a stretch [low, low + window] holding a match of every group (in group order
@@ -319,8 +330,10 @@ def _misconception_hit(spans: list[list[tuple[int, int]]], m: Misconception) -> 
     # earliest fitting match of each group leaves the most room for the next: linear in
     # the matches per stretch, where trying every combination was exponential in the groups.
     starts = sorted({s for group in spans for s, _ in group})
-    for low in starts if m.window else starts[:1]:
+    for low in starts if m.window or m.clause else starts[:1]:
         high = low + m.window if m.window else float("inf")
+        if m.clause:
+            high = min(high, next((e for e in ends if e > low), high))
         after = low
         for group in spans:
             fits = [s for s, e in group if s >= (after if m.ordered else low) and e <= high]
@@ -418,12 +431,15 @@ def analyse_coverage(
     hedged: set[int] = set()  # sentences that ask which reason was the main one and leave it open
     previous: set[str] = set()
     previous_lead: set[str] = set()  # what a pronoun in the next verdict may point back to
+    last_open: int | None = None  # the paragraph of the sentence before, if it ran on
+    lead_judged = False  # whether the sentence before judged the reason it leads with
     rank = {f.id: i for i, f in enumerate(rubric.factors)}
     for sent, sent_stems, hint, found in zip(doc.sentences, all_stems, hints, matches, strict=True):
         if sent.heading:
             # "Trotsky" or "Left and Right" as a heading names a topic; it says nothing.
             sentence_roles.append(SentenceRoles(sent.index, sent.start, sent.end, (), False, False))
             previous, previous_shown, previous_lead = set(), set(), set()
+            last_open, lead_judged = None, False
             continue
         hits: dict[str, int] = {}
         for fid, n in c.factors:
@@ -445,7 +461,9 @@ def analyse_coverage(
             or tuple(sent_stems[:2])
             in {("without", "this"), ("without", "that"), ("because", "of")}
         )
-        inherited = previous - set(hits) if opens_on_previous else set()
+        # What the sentence model alone reads into a sentence ("This, rather than…, was
+        # the main reason") does not stop "This" pointing back: only a named reason does.
+        inherited = previous - cued if opens_on_previous else set()
         in_play = set(hits) | inherited
         causal = c.causal in found or (opener is not None and opener[0] == 0)
         if hint.explains is not None:
@@ -501,7 +519,22 @@ def analyse_coverage(
         # reason": what "that" points back to is the reason after the sentence's turn.
         turns = [a for a, _ in found.get(c.contrast, [])]
         turned = {f for f in cued if turns and hits[f] > max(turns)}
-        previous_lead = turned or previous
+        # A line break mid-sentence ("…was the most important reason / because it…")
+        # starts no new thought: what the sentence before judged stays the lead.
+        continues = lead_judged and last_open == sent.paragraph
+        carried = previous_lead - cued if opens_on_previous or continues else set()
+        if judged_here:
+            # "…Socialism in One Country was the main reason. Without this policy, …"
+            previous_lead = {judged_here}
+        elif carried and not turned:
+            # "It gave him the networks…, made him every faction's ally…. That is why it
+            # was the main reason": the sentence goes on about the reason it opened on.
+            previous_lead = carried
+        else:
+            previous_lead = turned or previous
+        lead_judged = bool(judged_here)
+        ends_open = not sent.text.rstrip().rstrip("\"”’')").endswith((".", "!", "?", "…", ":"))
+        last_open = sent.paragraph if ends_open else None
 
     factors = []
     for f in rubric.factors:
@@ -654,6 +687,10 @@ def _judged(
             free[fid] = min(at)[0]
             widest[fid] = max(b - a for a, b in at)
     first = judge_at[0]
+    if not verdict and not turns and c.weighing not in found and len(free) >= 3:
+        # "In conclusion, Stalin got total power because he was clever, Trotsky was not
+        # liked and he was General Secretary": a list of reasons with none put first.
+        return None, False
     opinions = set(found.get(c.opinion, []))
     if (
         not verdict
@@ -672,19 +709,38 @@ def _judged(
     pointer = _pointer(norms, first)
     if not free and not inherited and previous and pointer == "back":
         # "…and that is the main reason": the reason of the sentence before.
-        return min(previous), verdict
+        return _likeliest_of(previous, hint, c), verdict
     if not free and not inherited and pointer == "own":
         # "Stalin was lucky and that is the main reason": the clause the pronoun points at
         # names no reason the rubric lists (the sentence model would only guess one).
         return "", verdict
-    if not free and not inherited and not conceded and hint.factors:
+    hedging = any(k in found for k in c.hedges)
+    if not free and not inherited and not conceded and not hedging and hint.factors:
         # The sentence model's factors have no place in the sentence: they stand in for a
         # named reason only when nothing is named, carried over or conceded.
         return _likeliest(hint, c), verdict
     # A turn word that opened a conceded clause ("While X gave him the means, …") is not
     # a turn itself.
     turns = [t for t in turns if not any(x == t for x, _ in conceded)]
-    hedges = _hedges(norms, [m for k in c.hedges for m in found.get(k, [])])
+    # "While X, Y and Z were all important reasons, I believe W was the most important":
+    # a hedge inside a conceded clause grants the others; it does not leave W open. List
+    # commas end the clause early, so a hedge after the concession's opener counts as
+    # conceded too when the judgement comes in a later clause (not "…they were all
+    # important and it is hard to say which was the main reason").
+    ends = _clause_ends(sent) if conceded else []
+
+    def _list_conceded(at: int) -> bool:
+        return any(x < at for x, _ in conceded) and any(at < e <= a for e in ends for a in judge_at)
+
+    hedges = _hedges(
+        norms,
+        [
+            m
+            for k in c.hedges
+            for m in found.get(k, [])
+            if not any(x <= m[0] < y for x, y in conceded) and not _list_conceded(m[0])
+        ],
+    )
     if hedges:
         # A turn inside the reason for the hedge ("half and half, because without X… but
         # without Y…") weighs both; only one followed by a judgement, or before the reason
@@ -711,7 +767,7 @@ def _judged(
     if not free:
         if inherited:
             # `previous` holds the reason the sentence before turned to, where it turned.
-            return sorted(inherited & previous or inherited)[0], verdict
+            return _likeliest_of(inherited & previous or inherited, hint, c), verdict
         return ("", True) if verdict else (None, False)
     # "X was the main reason": the reason comes before the verdict; "the main reason was
     # X, because Y…": after it, but not in the reasons given for it.
@@ -734,15 +790,20 @@ def _judged(
     return _spelled_out(min(after or before)[1], free, widest, norms), verdict
 
 
-def _likeliest(hint: Hint, c: _Compiled) -> str:
-    """The reason the sentence model is surest of, of those it names (then the rubric's
-    order): not the first by name."""
+def _likeliest_of(reasons: set[str], hint: Hint, c: _Compiled) -> str:
+    """Which of several reasons a pointer ("so it was the main reason") most likely means:
+    the one the sentence model is surest the sentence is about, then the rubric's order."""
     order = {fid: i for i, (fid, _) in enumerate(c.factors)}
     for tier in (hint.sure, hint.agrees):
-        best = sorted((tier or frozenset()) & hint.factors, key=order.__getitem__)
+        best = sorted((tier or frozenset()) & reasons, key=order.__getitem__)
         if best:
             return best[0]
-    return min(hint.factors, key=order.__getitem__)
+    return min(reasons, key=order.__getitem__)
+
+
+def _likeliest(hint: Hint, c: _Compiled) -> str:
+    """The reason the sentence model is surest of, of those it names: not the first by name."""
+    return _likeliest_of(set(hint.factors), hint, c)
 
 
 def _hedges(norms: Sequence[str], spans: list[tuple[int, int]]) -> list[int]:
@@ -903,11 +964,20 @@ def _spelled_out(
         if 0 < pos - free[pick] <= _PHRASE_GAP
         and not _NEW_CLAUSE.intersection(norms[free[pick] + 1 : pos])
     ]
-    longer = [f for f in near if widest[f] > widest.get(pick, 0) == 1]
+    head = widest.get(pick, 0)
+    longer = [
+        f
+        for f in near
+        if widest[f] > head
+        # "his political skill in playing the Left and Right against each other": a
+        # two-word head spells out only through a word like "in" or "at".
+        and (head == 1 or (head == 2 and set(norms[free[pick] + 2 : free[f]]) <= _HEAD_JOINS))
+    ]
     return min(longer, key=free.__getitem__) if longer else pick
 
 
 _PHRASE_GAP = 3  # words between a one-word cue and a longer one that spells it out
+_HEAD_JOINS = frozenset({"in", "at", "of", "for", "with", "when"})
 _NEW_CLAUSE = frozenset({"and", "but", "or", "because", "so", "which"}) | _SUBJECTS
 
 
@@ -921,11 +991,7 @@ def _conceded(sent: Sentence, opens: list[int], turns: list[int]) -> list[tuple[
     if not opens and not turns:
         return []
     toks = sent.tokens
-    ends = [
-        i + 1
-        for i in range(len(toks) - 1)
-        if _CLAUSE_END.search(sent.text[toks[i].end - sent.start : toks[i + 1].start - sent.start])
-    ]
+    ends = _clause_ends(sent)
     spans = [(a, next((e for e in ends if e > a), len(toks) + 1)) for a in opens]
     for t in turns:
         opens_clause = t == 0 or t in ends
@@ -933,6 +999,16 @@ def _conceded(sent: Sentence, opens: list[int], turns: list[int]) -> list[tuple[
         if opens_clause and close is not None and toks[t].norm in _SUBORDINATE_TURNS:
             spans.append((t, close))
     return spans
+
+
+def _clause_ends(sent: Sentence) -> list[int]:
+    """Indices of the tokens that follow a comma, dash, semicolon or bracket."""
+    toks = sent.tokens
+    return [
+        i + 1
+        for i in range(len(toks) - 1)
+        if _CLAUSE_END.search(sent.text[toks[i].end - sent.start : toks[i + 1].start - sent.start])
+    ]
 
 
 _SUBORDINATE_TURNS = frozenset({"while", "whilst", "whereas"})
@@ -1113,7 +1189,8 @@ def _misconceptions(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[Mis
     hits = []
     for m, groups, none_of in c.misconceptions:
         for sent, found in zip(doc.sentences, matches, strict=True):
-            if none_of not in found and _misconception_hit(_claims(sent, found, groups), m):
+            ends = _clause_ends(sent) if m.clause else ()
+            if none_of not in found and _misconception_hit(_claims(sent, found, groups), m, ends):
                 hits.append(
                     MisconceptionHit(m.id, m.claim, m.correction, sent.text, sent.start, sent.end)
                 )
