@@ -131,6 +131,8 @@ class Language:
     # only where they close a clause ("in 1917 (I think)", not "I think the main…").
     doubt: tuple[str, ...] = ()
     doubt_tags: tuple[str, ...] = ()
+    # Words that only venture a verdict ("maybe that was the real main reason").
+    tentative: tuple[str, ...] = ()
     # Words that set later events aside ("that came after he had won"), not use them.
     set_aside: tuple[str, ...] = ()
     # Judgement cues that give only an opinion or a place in the essay ("I think", "in
@@ -411,6 +413,7 @@ _OPTIONAL_LANGUAGE = (
     "concession",
     "doubt",
     "doubt_tags",
+    "tentative",
     "set_aside",
     "opinion",
     "on_question",

@@ -199,6 +199,7 @@ class _Compiled:
     concession: int
     doubt: int
     doubt_tags: int
+    tentative: int
     later: int  # the rubric's outside_terms and outside_signs: other years than the question's
     # Each misconception with, per group of its all_of, the cue sets of its unbroken
     # phrases and of its gapped ones ("a * b"), and the set of its none_of.
@@ -245,6 +246,7 @@ def _compile(rubric: Rubric) -> _Compiled:
         concession=add(lang.concession),
         doubt=add(lang.doubt),
         doubt_tags=add(lang.doubt_tags),
+        tentative=add(lang.tentative),
         later=add(rubric.outside_terms + rubric.outside_signs),
         misconceptions=tuple(
             (
@@ -429,6 +431,7 @@ def analyse_coverage(
     single_judged: set[int] = set()  # judgement sentences about one factor only
     guessed: set[int] = set()  # judgement sentences whose reason only the sentence model names
     hedged: set[int] = set()  # sentences that ask which reason was the main one and leave it open
+    ventured: set[int] = set()  # verdicts the writer only ventures ("maybe that was…")
     previous: set[str] = set()
     previous_lead: set[str] = set()  # what a pronoun in the next verdict may point back to
     last_open: int | None = None  # the paragraph of the sentence before, if it ran on
@@ -472,6 +475,8 @@ def analyse_coverage(
         judged_here, verdict = _judged(sent, found, c, hint, inherited, previous_lead)
         if judged_here is not None:
             judged.append((sent.index, judged_here, verdict))
+            if c.tentative in found:
+                ventured.add(sent.index)
             if len(in_play) == 1:
                 single_judged.add(sent.index)
             if judged_here and judged_here not in cued | inherited | previous:
@@ -556,7 +561,9 @@ def analyse_coverage(
     factors_t = tuple(factors)
 
     causal_at = {r.index for r in sentence_roles if r.causal}
-    judgement = _judgement(doc, judged, factors_t, single_judged, causal_at, guessed, hedged)
+    judgement = _judgement(
+        doc, judged, factors_t, single_judged, causal_at, guessed, hedged, ventured
+    )
     # Knowledge is credited from sentences that are right, inside the question and about a
     # reason: "In 1917 there were two revolutions" sets a scene; it supports no argument.
     # Nor from a sentence whose writer doubts it ("in 1917 (I think)").
@@ -754,6 +761,10 @@ def _judged(
         turn = turns[-1]
         named_first = verdict and first < turn and any(first <= p < turn for p in free.values())
         if not named_first:
+            if any(a > turn for a, _ in found.get(c.undecided, [])):
+                # "…but now I think it was all of them together": what the writer turns
+                # to leaves the main reason open.
+                return None, False
             stop = _gives_reason(norms, max(turn, cue_end))
             past = [(pos, f) for f, pos in free.items() if turn < pos < stop]
             if past:
@@ -828,9 +839,14 @@ def _leaves_open(sent: Sentence, found: Matches, c: _Compiled) -> bool:
     if not (cues and hedges):
         return False
     # A verdict, or an opinion on a reason it names, before the hedge: it leans, it judges.
+    # Not one the writer reports as an earlier view ("I said at the start that X was the
+    # main reason, but now I think it was all of them together").
     first = min(hedges)
+    reported = [a for a, _ in found.get(c.others_view, [])]
+    cues = [m for m in cues if not any(r < m[0] for r in reported)]
     named = [m[0] for _, k in c.factors for m in found.get(k, [])]
-    return not any(a < first for a, _ in _unbroken(sent, found.get(c.verdict, []))) and not (
+    verdicts = [m for m in _unbroken(sent, found.get(c.verdict, [])) if m in cues]
+    return not any(a < first for a, _ in verdicts) and not (
         any(a < first for a, _ in cues) and any(p < first for p in named)
     )
 
@@ -1022,6 +1038,7 @@ def _judgement(
     causal: set[int] = frozenset(),  # type: ignore[assignment]
     guessed: set[int] = frozenset(),  # type: ignore[assignment]
     hedged: set[int] = frozenset(),  # type: ignore[assignment]
+    ventured: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> Judgement:
     """The essay's judgement from its judging sentences.
 
@@ -1031,7 +1048,8 @@ def _judgement(
     factor), supported when its own sentence gives a reason ("because…"). A reason only the
     sentence model reads into a verdict (`guessed`) counts only when no verdict names one.
     A conclusion whose last judging sentence leaves the main reason open (`hedged`) makes no
-    judgement.
+    judgement, and a verdict it only ventures (`ventured`: "maybe that was the real main
+    reason") does not overturn one it states.
     """
     last = max((i for i, _, _ in judged), default=-1)  # the last sentence that judges at all
     if any(v for _, _, v in judged):
@@ -1064,7 +1082,12 @@ def _judgement(
     counts: dict[str, int] = {}
     for _, f in pairs:
         counts[f] = counts.get(f, 0) + 1
-    main = outro_f[-1] if outro_f else max(counts, key=lambda f: (counts[f], -_first(pairs, f)))
+    stated = [f for i, f in pairs if i in outro and i not in ventured]
+    main = (
+        (stated or outro_f)[-1]
+        if outro_f
+        else max(counts, key=lambda f: (counts[f], -_first(pairs, f)))
+    )
     consistent = None
     if intro_f and outro_f and intro != outro:
         # Only two plain verdicts on one reason each can contradict each other: a sentence
