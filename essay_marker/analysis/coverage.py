@@ -845,7 +845,7 @@ def _leaves_open(sent: Sentence, found: Matches, c: _Compiled) -> bool:
     reported = [a for a, _ in found.get(c.others_view, [])]
     cues = [m for m in cues if not any(r < m[0] for r in reported)]
     named = [m[0] for _, k in c.factors for m in found.get(k, [])]
-    verdicts = [m for m in _unbroken(sent, found.get(c.verdict, [])) if m in cues]
+    verdicts = [m for m in cues if m in found.get(c.verdict, [])]
     return not any(a < first for a, _ in verdicts) and not (
         any(a < first for a, _ in cues) and any(p < first for p in named)
     )
@@ -1212,8 +1212,12 @@ def _misconceptions(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[Mis
     hits = []
     for m, groups, none_of in c.misconceptions:
         for sent, found in zip(doc.sentences, matches, strict=True):
-            ends = _clause_ends(sent) if m.clause else ()
-            if none_of not in found and _misconception_hit(_claims(sent, found, groups), m, ends):
+            if none_of in found:
+                continue
+            spans = _claims(sent, found, groups)
+            if not all(spans):
+                continue
+            if _misconception_hit(spans, m, _clause_ends(sent) if m.clause else ()):
                 hits.append(
                     MisconceptionHit(m.id, m.claim, m.correction, sent.text, sent.start, sent.end)
                 )
