@@ -21,7 +21,7 @@ from essay_marker.records import (
     Span,
     Status,
 )
-from essay_marker.rubric import Rubric
+from essay_marker.rubric import Language, Rubric
 from essay_marker.text import join_words
 
 _QUOTE_WORDS = 22  # long sentences are quoted up to this many words, then "…"
@@ -201,6 +201,7 @@ def _www(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
                 if len(reading.shown.get(w.start, ())) >= 2
                 and w.start not in verdicts
                 and not _has_phrase(w.text, judging)
+                and not _only_adds(w.text, lang)
             ]
             e = next((w for w in links if w.start not in used), None)
             status = Status.WEIGHED if e else Status.EXPLAINED
@@ -359,6 +360,12 @@ def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
     from essay_marker.text import phrase_stems
 
     return bool(cue_set(phrases).find(phrase_stems(text)))
+
+
+def _only_adds(text: str, lang: Language) -> bool:
+    """Whether a sentence's only weighing words add a reason ("X and Y also helped")."""
+    others = tuple(w for w in lang.weighing if w not in lang.additive)
+    return _has_phrase(text, lang.additive) and not _has_phrase(text, others)
 
 
 def _image_only(text: str, rubric: Rubric) -> bool:

@@ -133,6 +133,9 @@ class Language:
     doubt_tags: tuple[str, ...] = ()
     # Words that only venture a verdict ("maybe that was the real main reason").
     tentative: tuple[str, ...] = ()
+    # Weighing words that only add a reason ("also helped", "as well as"): a sentence with
+    # no other weighing word is not praised as weighing.
+    additive: tuple[str, ...] = ()
     # Words that set later events aside ("that came after he had won"), not use them.
     set_aside: tuple[str, ...] = ()
     # Judgement cues that give only an opinion or a place in the essay ("I think", "in
@@ -414,6 +417,7 @@ _OPTIONAL_LANGUAGE = (
     "doubt",
     "doubt_tags",
     "tentative",
+    "additive",
     "set_aside",
     "opinion",
     "on_question",

@@ -370,3 +370,18 @@ def test_a_conclusion_calling_reasons_all_important_is_not_praised_as_weighing(r
     )
     www = score_essay(text, rubric).feedback.www
     assert www and not any(w.startswith(("You weigh", "You link")) for w in www), www
+
+
+def test_two_reasons_that_only_also_helped_are_not_praised_as_weighed(rubric):
+    """ "X and Y also helped" sets two reasons side by side: it is not quoted as comparing
+    one with the others and judging how far it mattered."""
+    text = (
+        "Stalin became General Secretary in 1922, which meant he could appoint his supporters "
+        "to key posts, so they voted for him. Trotsky was arrogant and missed Lenin's funeral, "
+        "which meant the other leaders distrusted him and sided with Stalin against him. Stalin "
+        "was chief mourner at Lenin's funeral, which made party members trust him as Lenin's "
+        "heir, so they backed him against Trotsky. Linking himself to Lenin and his ruthlessness "
+        "also helped."
+    )
+    www = score_essay(text, rubric).feedback.www
+    assert www and not any("also helped" in w for w in www), www

@@ -694,9 +694,12 @@ def _judged(
             free[fid] = min(at)[0]
             widest[fid] = max(b - a for a, b in at)
     first = judge_at[0]
-    if not verdict and not turns and c.weighing not in found and len(free) >= 3:
+    listed = len(free) >= 3 or (len(free) == 2 and len(hint.factors | free.keys()) >= 3)
+    if not verdict and not turns and c.weighing not in found and listed:
         # "In conclusion, Stalin got total power because he was clever, Trotsky was not
-        # liked and he was General Secretary": a list of reasons with none put first.
+        # liked and he was General Secretary": a list of reasons with none put first. A
+        # third reason in words no cue knows ("he hid Lenin's Testament") is the sentence
+        # model's to see.
         return None, False
     opinions = set(found.get(c.opinion, []))
     if (
