@@ -104,9 +104,11 @@ def test_genuine_scripts_are_rarely_flagged(rubric, model):
     assert total >= 280
     assert len(flagged) / total < 0.02, flagged
     assert all(level <= 2 for _, level in elsewhere), elsewhere
-    # At most one in twenty (14 of 280 in session 12, all Level 1-2 answers about the
-    # purges, the gulags or Stalin's life, where the message is true).
-    assert len(elsewhere) / total <= 0.05, elsewhere
+    # About one in sixteen (14 of 280 in session 12; 17 since session 18 flags at half the
+    # sentences, not three in five, which on the annotated blind dev set still refers no
+    # essay read as answering this question): all Level 1-2 answers about the purges, the
+    # gulags or Stalin's life, where the message is true.
+    assert len(elsewhere) / total <= 0.065, elsewhere
 
 
 @pytest.mark.parametrize("path", HONEST + VIVID, ids=[_case(p) for p in HONEST + VIVID])
