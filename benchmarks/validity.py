@@ -115,7 +115,7 @@ def _bool(value: str) -> bool | None:
 
 
 def load_gold(folder: Path, split: str = "all", sentences: str = "sentences.csv") -> list[Gold]:
-    """The blind set's essays of one split (dev, test or all) with their annotation
+    """The blind set's essays of one split (dev, test, fresh or all) with their annotation
     (`sentences`: the reference sentence labels, or a second annotator's)."""
     units: dict[str, list[Unit]] = defaultdict(list)
     with open(folder / sentences, newline="", encoding="utf-8") as fh:
@@ -804,7 +804,9 @@ def _print(fig: dict[str, Any], split: str, looks: int | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("dev", "test", "all"), default="dev")
+    # "fresh": writers a release marked before they were read, waiting to join dev (the
+    # data card says which release); they join dev, and the shipped model, next session.
+    parser.add_argument("--split", choices=("dev", "test", "fresh", "all"), default="dev")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     parser.add_argument("--set", type=Path, default=BLIND, help="the blind set's folder")
     parser.add_argument("--model", type=Path, help="a model file (default: the bundled model)")
