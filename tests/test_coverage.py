@@ -97,6 +97,13 @@ def test_specific_evidence_counts_dates_names_and_events(rubric):
     assert {"1922", "1924", "Lenin Enrolment"} <= found
 
 
+def test_specific_evidence_names_the_thing_not_its_possessive(rubric):
+    """Praise lists "the Politburo", never "Politburo's"."""
+    _, cov = _coverage("Stalin played the Politburo's two factions off against each other.", rubric)
+    found = {s.text for s in cov.specific_evidence}
+    assert "Politburo" in found and not any(t.endswith("'s") for t in found)
+
+
 @pytest.mark.parametrize(
     "doubted",
     [

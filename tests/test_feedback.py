@@ -236,8 +236,14 @@ def test_a_sentence_setting_later_years_aside_is_not_called_outside_the_question
     )
     # A year that dates a historian's book, not an event.
     cited = score_essay(body + "The historian Alec Nove wrote a book about this in 1969.", rubric)
-    assert all(r.out_of_period for r in (aside, used, against, cited))
-    told = aside.feedback.ebi + against.feedback.ebi + cited.feedback.ebi
+    # The later terror named and dismissed in so many words.
+    dismissed = score_essay(
+        body + "The purges of 1937 are shocking, but they cannot explain how he got power, "
+        "because they came afterwards.",
+        rubric,
+    )
+    assert all(r.out_of_period for r in (aside, used, against, cited, dismissed))
+    told = aside.feedback.ebi + against.feedback.ebi + cited.feedback.ebi + dismissed.feedback.ebi
     assert not any("outside the years" in b for b in told)
     assert any("outside the years" in b for b in used.feedback.ebi)
 

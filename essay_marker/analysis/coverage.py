@@ -1207,6 +1207,9 @@ def _specific_evidence(
             key = " ".join(stems[a:b])
             if key not in seen:
                 start, end = sent.tokens[a].start, sent.tokens[b - 1].end
+                # "the Politburo's factions": the knowledge is the Politburo.
+                if doc.text[start:end].endswith(("'s", "’s")):
+                    end -= 2
                 seen[key] = Span(doc.text[start:end], start, end)
     return tuple(sorted(seen.values(), key=lambda s: s.start))
 
