@@ -58,6 +58,8 @@ class Reading:
     # starts of the sentences about a reason that turn or concede ("but", "although"):
     # build_feedback sets it from the rubric's language
     turned: frozenset[int] = frozenset()
+    # sentence start -> the reasons the sentence before it is about (with coverage)
+    before: dict[int, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, result: Marking, coverage: Coverage | None) -> Reading:
@@ -97,6 +99,10 @@ class Reading:
                 for s in sentences
                 if s.causal or s.weighing or any(r in _ARGUING for _, r in s.roles)
             ),
+            before={
+                s.start: frozenset(f for f, _ in prev.roles)
+                for prev, s in zip(sentences, sentences[1:], strict=False)
+            },
         )
 
     def explains_somewhere(self, f: FactorCoverage) -> bool:
@@ -153,6 +159,13 @@ def _praised_explanation(
         # "Some people say Trotsky was unpopular and that is why he lost" reports a view.
         and not _has_phrase(x.text, rubric.language.others_view)
         and not _image_only(x.text, rubric)
+        # "Trotsky was arrogant. This meant Zinoviev and Kamenev teamed up with Stalin":
+        # the factions are what Trotsky's arrogance led to, not a reason explained.
+        and not (
+            reading.before
+            and f.id not in reading.before.get(x.start, ())
+            and _only_a_result(x.text, rubric.factor(f.id).cues, rubric.language)
+        )
         # "This helped Stalin because…" carries on from the sentence before: quoted alone,
         # it may be about something else (on the blind dev set, one quote in seven was).
         and (reading.names is None or f.id in reading.names.get(x.start, ()))
@@ -362,6 +375,18 @@ def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
     from essay_marker.text import phrase_stems
 
     return bool(cue_set(phrases).find(phrase_stems(text)))
+
+
+def _only_a_result(text: str, cues: tuple[str, ...], lang: Language) -> bool:
+    """Whether a sentence names the reason only after it turns to a result ("This meant
+    Zinoviev and Kamenev teamed up with him"): it explains what led there, not the reason."""
+    from essay_marker.analysis.coverage import cue_set
+    from essay_marker.text import phrase_stems
+
+    stems = phrase_stems(text)
+    named = cue_set(cues).find(stems)
+    turns = cue_set(lang.consequence).find(stems)
+    return bool(named and turns) and min(turns)[0] < min(named)[0]
 
 
 def _only_adds(text: str, lang: Language) -> bool:

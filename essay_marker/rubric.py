@@ -136,6 +136,9 @@ class Language:
     # Weighing words that only add a reason ("also helped", "as well as"): a sentence with
     # no other weighing word is not praised as weighing.
     additive: tuple[str, ...] = ()
+    # Words that turn a sentence to a result ("which is why", "this meant"): a reason named
+    # only after one is not praised as explained there.
+    consequence: tuple[str, ...] = ()
     # Words that set later events aside ("that came after he had won"), not use them.
     set_aside: tuple[str, ...] = ()
     # Judgement cues that give only an opinion or a place in the essay ("I think", "in
@@ -418,6 +421,7 @@ _OPTIONAL_LANGUAGE = (
     "doubt_tags",
     "tentative",
     "additive",
+    "consequence",
     "set_aside",
     "opinion",
     "on_question",

@@ -262,6 +262,26 @@ def test_a_view_the_student_reports_is_not_praised_as_their_explanation(rubric):
     assert not any("Trotsky" in w for w in reported)
 
 
+def test_a_reason_that_is_only_what_another_led_to_is_not_praised_as_explained(rubric):
+    """ "Trotsky was arrogant… This meant Zinoviev and Kamenev were happy to team up with
+    Stalin against him": the alliance is what Trotsky's arrogance led to, so the sentence is
+    not quoted as explaining how Stalin played the factions. Said of the factions
+    themselves, the same turn to a result is praise."""
+    led_to = (
+        "Trotsky was arrogant and looked down on the other Bolshevik leaders, who all "
+        "disliked him. This meant Zinoviev and Kamenev were happy to team up with Stalin "
+        "against him in the Troika."
+    )
+    own = (
+        "Stalin played the Left and the Right of the Politburo against each other. This meant "
+        "he could use Bukharin's votes to expel Zinoviev and Kamenev in 1927."
+    )
+    factions = "You explain how Stalin used the Politburo's quarrels"
+    told = score_essay(led_to, rubric).feedback.www
+    assert not any(w.startswith(factions) and "This meant Zinoviev" in w for w in told), told
+    assert any(w.startswith(factions) for w in score_essay(own, rubric).feedback.www)
+
+
 def test_the_next_step_never_asks_to_explain_a_reason_already_explained(rubric):
     """The General Secretary post is explained ("…, so he could appoint…"); Trotsky is only
     described: the next step may ask about Trotsky, never for the post."""
