@@ -7,6 +7,7 @@ state a factor is in; nothing here writes the answer for the student.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 
 from essay_marker.levels import gives_unread_reason, might_say_how
 from essay_marker.records import (
@@ -101,7 +102,7 @@ class Reading:
             ),
             before={
                 s.start: frozenset(f for f, _ in prev.roles)
-                for prev, s in zip(sentences, sentences[1:], strict=False)
+                for prev, s in pairwise(sentences)
             },
         )
 
