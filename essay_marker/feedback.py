@@ -101,8 +101,7 @@ class Reading:
                 if s.causal or s.weighing or any(r in _ARGUING for _, r in s.roles)
             ),
             before={
-                s.start: frozenset(f for f, _ in prev.roles)
-                for prev, s in pairwise(sentences)
+                s.start: frozenset(f for f, _ in prev.roles) for prev, s in pairwise(sentences)
             },
         )
 
