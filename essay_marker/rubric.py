@@ -136,7 +136,7 @@ class Language:
     # Weighing words that only add a reason ("also helped", "as well as"): a sentence with
     # no other weighing word is not praised as weighing.
     additive: tuple[str, ...] = ()
-    # Words that turn a sentence to a result ("which is why", "this meant"): a reason named
+    # Words that turn a sentence to a result ("this meant", "which allowed"): a reason named
     # only after one is not praised as explained there.
     consequence: tuple[str, ...] = ()
     # Words that set later events aside ("that came after he had won"), not use them.
