@@ -369,23 +369,24 @@ _USED_KNOWLEDGE = 3  # items of knowledge in arguing sentences before they are p
 _ARGUING = frozenset({Role.EXPLAIN, Role.WEIGH, Role.JUDGE})
 
 
-def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
-    """Whether a sentence has one of these phrases (matched on stems, as cues are)."""
+def _phrases_at(text: str, phrases: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Where a sentence has these phrases, in word positions (matched on stems, as cues are)."""
     from essay_marker.analysis.coverage import cue_set
     from essay_marker.text import phrase_stems
 
-    return bool(cue_set(phrases).find(phrase_stems(text)))
+    return cue_set(phrases).find(phrase_stems(text))
+
+
+def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
+    """Whether a sentence has one of these phrases."""
+    return bool(_phrases_at(text, phrases))
 
 
 def _only_a_result(text: str, cues: tuple[str, ...], lang: Language) -> bool:
     """Whether a sentence names the reason only after it turns to a result ("This meant
     Zinoviev and Kamenev teamed up with him"): it explains what led there, not the reason."""
-    from essay_marker.analysis.coverage import cue_set
-    from essay_marker.text import phrase_stems
-
-    stems = phrase_stems(text)
-    named = cue_set(cues).find(stems)
-    turns = cue_set(lang.consequence).find(stems)
+    named = _phrases_at(text, cues)
+    turns = _phrases_at(text, lang.consequence)
     return bool(named and turns) and min(turns)[0] < min(named)[0]
 
 
