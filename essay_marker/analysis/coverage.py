@@ -954,6 +954,8 @@ def _gives_reason(norms: Sequence[str], start: int) -> int:
             for i in range(start + 1, len(norms))
             if norms[i] in _GIVES_REASON
             and norms[i - 1] not in _COPULA
+            # "hard to say which…" asks which; it gives no reason.
+            and not (norms[i] == "which" and norms[i - 1] in _ASKING)
             # "so unpopular", "so many": "so" before a word of degree gives no reason.
             and not (norms[i] == "so" and i + 1 < len(norms) and norms[i + 1] not in _SUBJECTS)
         ),
@@ -963,6 +965,7 @@ def _gives_reason(norms: Sequence[str], start: int) -> int:
 
 _COPULA = frozenset({"was", "is", "were", "are", "be", "been"})
 _GIVES_REASON = frozenset({"because", "since", "so", "which"})
+_ASKING = frozenset({"say", "tell", "know", "choose", "pick", "decide", "sure", "see"})
 # Words that open a clause after "so" ("so he won", "so the party…"): then "so" gives a
 # reason; before anything else it is a word of degree ("so unpopular").
 _SUBJECTS = frozenset(
