@@ -797,6 +797,10 @@ def _judged(
         return "", verdict
     if named_before and before:
         after = []
+    if not after and not before and inherited:
+        # "This was more important than X, because…": the reason named only after the
+        # comparison is ranked lower, and one in the reasons given is not judged.
+        return _likeliest_of(inherited & previous or inherited, hint, c), verdict
     if not after and not before:
         if verdict:
             return "", True
