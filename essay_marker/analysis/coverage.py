@@ -988,7 +988,7 @@ def _spelled_out(
         f
         for f, pos in free.items()
         if 0 < pos - free[pick] <= _PHRASE_GAP
-        and not _NEW_CLAUSE.intersection(norms[free[pick] + 1 : pos])
+        and not _NEW_SUBJECT.intersection(norms[free[pick] + 1 : pos])
     ]
     head = widest.get(pick, 0)
     longer = [
@@ -1005,6 +1005,9 @@ def _spelled_out(
 _PHRASE_GAP = 3  # words between a one-word cue and a longer one that spells it out
 _HEAD_JOINS = frozenset({"in", "at", "of", "for", "with", "when"})
 _NEW_CLAUSE = frozenset({"and", "but", "or", "because", "so", "which"}) | _SUBJECTS
+# A new clause between a one-word cue and a longer one; not an article: "he used very
+# skilfully the divisions of the Politburo" spells out how.
+_NEW_SUBJECT = _NEW_CLAUSE - {"the", "his", "her", "their", "this", "that", "these", "no"}
 
 
 _CLAUSE_END = re.compile(r"[,;:()–—]|\s-\s")
