@@ -717,6 +717,16 @@ def _judged(
         # one the rubric does not list.
         return "", True
     pointer = _pointer(norms, first)
+    if pointer == "back" and norms[0] == "without":
+        # "Without it, his cunning would have had no votes behind it, which is why it was
+        # the main reason": what the rest could not do without is the reason judged, named
+        # in the opening clause or carried over by its pronoun.
+        opening = next((e for e in _clause_ends(sent) if e > 1), len(norms))
+        named = [(pos, f) for f, pos in free.items() if pos < opening]
+        if named:
+            return _spelled_out(min(named)[1], free, widest, norms), verdict
+        if inherited and norms[1] in _POINTERS:
+            return _likeliest_of(inherited & previous or inherited, hint, c), verdict
     if not free and not inherited and previous and pointer == "back":
         # "…and that is the main reason": the reason of the sentence before.
         return _likeliest_of(previous, hint, c), verdict
