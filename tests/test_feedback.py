@@ -411,3 +411,20 @@ def test_two_reasons_that_only_also_helped_are_not_praised_as_weighed(rubric):
     )
     www = score_essay(text, rubric).feedback.www
     assert www and not any("also helped" in w for w in www), www
+
+
+def test_what_he_could_claim_is_not_praised_as_explaining(rubric):
+    """ "…so he could claim to be Lenin's true heir" gives what Stalin could say, not how
+    it won him support: like a result only for how someone looked, it is not praised as
+    explaining; carried on to who backed him, it is."""
+    body = "Stalin became General Secretary in 1922, so he could appoint his own supporters. "
+    claim = (
+        "Stalin organised Lenin's funeral and spoke at it, so he could claim to be "
+        "Lenin's true heir"
+    )
+    said = score_essay(body + claim + ".", rubric).feedback.www
+    backed = score_essay(
+        body + claim + ", and the party voted for him against Trotsky.", rubric
+    ).feedback.www
+    assert not any("Lenin's loyal heir" in w for w in said), said
+    assert any("Lenin's loyal heir" in w for w in backed), backed
