@@ -124,6 +124,9 @@ class Language:
     undecided: tuple[str, ...] = ()  # hedges that leave the main reason open ("hard to say")
     # Someone else's view or the writer's earlier one ("some would say", "at first I thought").
     others_view: tuple[str, ...] = ()
+    # What the essay will do, or what the question asks ("this essay will look at the main
+    # reason why…"): announced, not judged.
+    signpost: tuple[str, ...] = ()
     contrast: tuple[str, ...] = ()
     verdict: tuple[str, ...] = ()
     concession: tuple[str, ...] = ()
@@ -414,6 +417,7 @@ _OPTIONAL_LANGUAGE = (
     "hedging",
     "undecided",
     "others_view",
+    "signpost",
     "contrast",
     "verdict",
     "concession",

@@ -193,6 +193,7 @@ class _Compiled:
     hedging: int
     undecided: int
     others_view: int
+    signpost: int
     opinion: int
     on_question: int
     contrast: int
@@ -213,9 +214,9 @@ class _Compiled:
     lexicon: Lexicon
 
     @property
-    def hedges(self) -> tuple[int, int, int]:
+    def hedges(self) -> tuple[int, int, int, int]:
         """The cue sets that keep a sentence from judging unless it turns."""
-        return self.hedging, self.undecided, self.others_view
+        return self.hedging, self.undecided, self.others_view, self.signpost
 
 
 @cache
@@ -240,6 +241,7 @@ def _compile(rubric: Rubric) -> _Compiled:
         hedging=add(lang.hedging),
         undecided=add(lang.undecided),
         others_view=add(lang.others_view),
+        signpost=add(lang.signpost),
         opinion=add(lang.opinion),
         on_question=add(lang.on_question),
         contrast=add(lang.contrast),
@@ -772,7 +774,18 @@ def _judged(
             return None, False
     if turns:
         turn = turns[-1]
-        named_first = verdict and first < turn and any(first <= p < turn for p in free.values())
+        # "The main reason was X, but Y helped too", and "X was the main reason, while Y
+        # only…": a verdict before the turn that names its reason keeps it, unless another
+        # verdict follows the turn.
+        subject = (
+            not hedges and _copula_before(norms, first) and any(p < first for p in free.values())
+        )
+        named_first = (
+            verdict
+            and first < turn
+            and (any(first <= p < turn for p in free.values()) or subject)
+            and not any(a > turn for a in verdict_at)
+        )
         if not named_first:
             if any(a > turn for a, _ in found.get(c.undecided, [])):
                 # "…but now I think it was all of them together": what the writer turns
@@ -795,9 +808,7 @@ def _judged(
         return ("", True) if verdict else (None, False)
     # "X was the main reason": the reason comes before the verdict; "the main reason was
     # X, because Y…": after it, but not in the reasons given for it.
-    named_before = first >= 1 and (
-        norms[first - 1] in _COPULA or (first >= 2 and norms[first - 2] in _COPULA)
-    )
+    named_before = _copula_before(norms, first)
     stop = _gives_reason(norms, cue_end)
     after = [(pos, f) for f, pos in free.items() if first <= pos < stop]
     before = [(first - pos, f) for f, pos in free.items() if pos < first]
@@ -815,7 +826,28 @@ def _judged(
         if verdict:
             return "", True
         after = [(pos, f) for f, pos in free.items()]
-    return _spelled_out(min(after or before)[1], free, widest, norms), verdict
+    if after:
+        return _spelled_out(min(after)[1], free, widest, norms), verdict
+    return _joint_head(min(before)[1], free, norms), verdict
+
+
+def _copula_before(norms: Sequence[str], at: int) -> bool:
+    """Whether a verdict follows its subject ("X was the main reason", "X was the key")."""
+    return at >= 1 and (norms[at - 1] in _COPULA or (at >= 2 and norms[at - 2] in _COPULA))
+
+
+def _joint_head(pick: str, free: dict[str, int], norms: Sequence[str]) -> str:
+    """ "Trotsky's unpopularity and mistakes were the main reason": a verdict on two
+    reasons joined by "and" in its subject puts the one named first first."""
+    at = free[pick]
+    joined = [
+        f
+        for f, pos in free.items()
+        if pos < at <= pos + _JOINT_GAP
+        and "and" in norms[pos + 1 : at]
+        and not (_NEW_SUBJECT - {"and"}).intersection(norms[pos + 1 : at])
+    ]
+    return min(joined, key=free.__getitem__) if joined else pick
 
 
 def _likeliest_of(reasons: set[str], hint: Hint, c: _Compiled) -> str:
@@ -1013,6 +1045,7 @@ def _spelled_out(
 
 
 _PHRASE_GAP = 3  # words between a one-word cue and a longer one that spells it out
+_JOINT_GAP = 5  # words from the first of two reasons joined by "and" to the second
 _HEAD_JOINS = frozenset({"in", "at", "of", "for", "with", "when"})
 _NEW_CLAUSE = frozenset({"and", "but", "or", "because", "so", "which"}) | _SUBJECTS
 # A new clause between a one-word cue and a longer one; not an article: "he used very
