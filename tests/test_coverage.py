@@ -77,6 +77,21 @@ def test_anaphoric_sentence_explains_the_previous_factor(rubric):
     assert roles == ["describe", "explain"]
 
 
+def test_a_list_of_reasons_is_evidence_for_none_of_them(rubric):
+    """An introduction that lists the reasons names them (each is mentioned) but is quoted
+    as evidence for none; the same reasons set against each other are evidence."""
+    reasons = (
+        "The reasons to look at are his post as General Secretary, Trotsky's arrogance and "
+        "the way he played the Left and the Right against each other"
+    )
+    _, listed = _coverage(reasons + ".", rubric)
+    _, weighed = _coverage(reasons + ", but the post mattered most.", rubric)
+    for fid in ("general_secretary", "trotsky_unpopularity", "faction_play"):
+        assert listed.factor(fid).status != "absent"
+        assert listed.factor(fid).evidence == ()
+    assert weighed.factor("general_secretary").evidence
+
+
 def test_judgement_main_factor_and_consistency(rubric):
     text = (
         "The main reason was Trotsky's unpopularity.\n\nTrotsky was arrogant, so the party turned to Stalin."

@@ -486,8 +486,18 @@ def analyse_coverage(
         elif _leaves_open(sent, found, c):
             hedged.add(sent.index)
 
+        # "Possible reasons include his post, the factions, his link to Lenin…": a list
+        # names the reasons; it is evidence for none of them. Not one that says how or
+        # sets them against each other ("X and Y helped, but Z…").
+        listed = (
+            len(hits) >= _LISTED
+            and not causal
+            and not weighing
+            and c.contrast not in found
+            and judged_here is None
+        )
         shown = _shown_factors(
-            hits, found, hint, c, inherited, previous_shown, sent.start in unquotable
+            hits, found, hint, c, inherited, previous_shown, sent.start in unquotable or listed
         )
         pairs = []
         # Ties (inherited factors, one cue naming two) in the rubric's order: set order
@@ -1044,6 +1054,7 @@ def _spelled_out(
     return min(longer, key=free.__getitem__) if longer else pick
 
 
+_LISTED = 3  # reasons named in a sentence that weighs none of them: a list
 _PHRASE_GAP = 3  # words between a one-word cue and a longer one that spells it out
 _JOINT_GAP = 5  # words from the first of two reasons joined by "and" to the second
 _HEAD_JOINS = frozenset({"in", "at", "of", "for", "with", "when"})
