@@ -201,6 +201,8 @@ class _Compiled:
     doubt: int
     doubt_tags: int
     tentative: int
+    image: int  # a result that is only how someone looked
+    standing: int  # a result for the power struggle: who backed, trusted or beat whom
     later: int  # the rubric's outside_terms and outside_signs: other years than the question's
     # Each misconception with, per group of its all_of, the cue sets of its unbroken
     # phrases and of its gapped ones ("a * b"), and the set of its none_of.
@@ -249,6 +251,8 @@ def _compile(rubric: Rubric) -> _Compiled:
         doubt=add(lang.doubt),
         doubt_tags=add(lang.doubt_tags),
         tentative=add(lang.tentative),
+        image=add(lang.image),
+        standing=add(lang.standing),
         later=add(rubric.outside_terms + rubric.outside_signs),
         misconceptions=tuple(
             (
@@ -473,6 +477,10 @@ def analyse_coverage(
         causal = c.causal in found or (opener is not None and opener[0] == 0)
         if hint.explains is not None:
             causal = reads_as_explaining(hint.explains, causal, sent.text)
+        if causal and c.image in found and c.on_question not in found and c.standing not in found:
+            # "…so it looked like he did not care about Lenin": a result only for how
+            # someone looked describes; it does not say how the reason won him power.
+            causal = False
         weighing = c.weighing in found
         judged_here, verdict = _judged(sent, found, c, hint, inherited, previous_lead)
         if judged_here is not None:
