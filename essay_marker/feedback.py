@@ -158,7 +158,6 @@ def _praised_explanation(
         and _says_how(x, rubric)
         # "Some people say Trotsky was unpopular and that is why he lost" reports a view.
         and not _has_phrase(x.text, rubric.language.others_view)
-        and not _image_only(x.text, rubric)
         # "Trotsky was arrogant. This meant Zinoviev and Kamenev teamed up with Stalin":
         # the factions are what Trotsky's arrogance led to, not a reason explained.
         and not (
@@ -394,13 +393,6 @@ def _only_adds(text: str, lang: Language) -> bool:
     """Whether a sentence's only weighing words add a reason ("X and Y also helped")."""
     others = tuple(w for w in lang.weighing if w not in lang.additive)
     return _has_phrase(text, lang.additive) and not _has_phrase(text, others)
-
-
-def _image_only(text: str, rubric: Rubric) -> bool:
-    """Whether a sentence's only result is how someone looked ("so it looked like he did
-    not care about Lenin"), with nothing on who backed or beat whom."""
-    lang = rubric.language
-    return _has_phrase(text, lang.image) and not _has_phrase(text, lang.on_question + lang.standing)
 
 
 def _says_how(e: Evidence, rubric: Rubric) -> bool:
