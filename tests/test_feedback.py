@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from essay_marker.scoring import score_essay
 
 from .conftest import EXAMPLES
@@ -323,21 +325,36 @@ def test_an_answer_giving_a_reason_no_factor_covers_is_not_told_to_pick_reasons(
     assert "does not yet give any reason" not in " ".join(r.level_gap)
 
 
-def test_a_result_only_for_how_someone_looked_is_not_praised_as_explaining(rubric):
-    """ "…so it looked like he did not care about Lenin" says how Trotsky looked, not how
-    that helped Stalin: examiners differ, so it is not praised as an explanation; the same
-    sentence carried on to who voted against him is."""
-    body = "Stalin became General Secretary in 1922, so he could appoint his own supporters. "
-    looked = (
+# A result only for how someone looked ("…so it looked like he did not care about Lenin"),
+# or for what Stalin could say ("…so he could claim to be Lenin's true heir"), is not how
+# the reason won him power: examiners differ, so it is not praised as an explanation; the
+# same sentence carried on to who voted for or against him is. Each case: the sentence, its
+# ending that reaches the power struggle, and what the praise for that reason says.
+IMAGE_ONLY = [
+    (
         "Trotsky missed Lenin's funeral because Stalin gave him the wrong date, so it "
-        "looked like he did not care about Lenin"
-    )
+        "looked like he did not care about Lenin",
+        ", and the party voted against him at the Congress in 1925.",
+        "Trotsky",
+    ),
+    (
+        "Stalin organised Lenin's funeral and spoke at it, so he could claim to be "
+        "Lenin's true heir",
+        ", and the party voted for him against Trotsky.",
+        "Lenin's loyal heir",
+    ),
+]
+
+
+@pytest.mark.parametrize(("looked", "power", "praise"), IMAGE_ONLY, ids=["looked", "claimed"])
+def test_a_result_only_for_how_someone_looked_is_not_praised_as_explaining(
+    rubric, looked, power, praise
+):
+    body = "Stalin became General Secretary in 1922, so he could appoint his own supporters. "
     image = score_essay(body + looked + ".", rubric).feedback.www
-    power = score_essay(
-        body + looked + ", and the party voted against him at the Congress in 1925.", rubric
-    ).feedback.www
-    assert not any("Trotsky" in w for w in image), image
-    assert any("Trotsky" in w for w in power), power
+    reached = score_essay(body + looked + power, rubric).feedback.www
+    assert not any(praise in w for w in image), image
+    assert any(praise in w for w in reached), reached
 
 
 def test_weighing_is_not_praised_in_the_verdict_it_judges_with(rubric):
@@ -411,20 +428,3 @@ def test_two_reasons_that_only_also_helped_are_not_praised_as_weighed(rubric):
     )
     www = score_essay(text, rubric).feedback.www
     assert www and not any("also helped" in w for w in www), www
-
-
-def test_what_he_could_claim_is_not_praised_as_explaining(rubric):
-    """ "…so he could claim to be Lenin's true heir" gives what Stalin could say, not how
-    it won him support: like a result only for how someone looked, it is not praised as
-    explaining; carried on to who backed him, it is."""
-    body = "Stalin became General Secretary in 1922, so he could appoint his own supporters. "
-    claim = (
-        "Stalin organised Lenin's funeral and spoke at it, so he could claim to be "
-        "Lenin's true heir"
-    )
-    said = score_essay(body + claim + ".", rubric).feedback.www
-    backed = score_essay(
-        body + claim + ", and the party voted for him against Trotsky.", rubric
-    ).feedback.www
-    assert not any("Lenin's loyal heir" in w for w in said), said
-    assert any("Lenin's loyal heir" in w for w in backed), backed

@@ -634,8 +634,8 @@ def _shown_factors(
     A cue phrase and the sentence model must agree (where there is a model: a cue alone
     was right four times in five on the blind dev set, with the model nine in ten); a
     sentence carrying on the one before ("This meant…") counts for the factor that one was
-    shown for, when it was a single factor; a sentence whose fact is corrected, or dated
-    outside the question, counts for none.
+    shown for, when it was a single factor; a sentence whose fact is corrected, dated
+    outside the question, or that only lists reasons (`unquotable`), counts for none.
     """
     if unquotable:
         return set()
