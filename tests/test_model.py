@@ -405,10 +405,11 @@ def test_credited_pairs_are_the_familiar_ones_of_level_2_answers_and_older_files
     assert load_model(tmp_path / "older.skops", rubric).credited == model.familiar
 
 
-def test_the_status_model_is_saved_and_files_without_one_still_load(tmp_path, rubric):
-    """The shipped model decides "explained" for the reasons beyond the named four (its
-    card says how it did against the rules, cross-validated); a file saved before that
-    part existed loads and reports the rules' statuses."""
+def test_the_status_models_are_saved_and_files_without_them_still_load(tmp_path, rubric):
+    """The shipped model decides "explained" for the reasons beyond the named four together,
+    and for each named reason whose own model beat the rules (its card says how each did,
+    cross-validated); a file saved before there were several loads its one model, and a
+    file saved before any existed reports the rules' statuses."""
     import shutil
 
     import skops.io as sio
@@ -417,20 +418,32 @@ def test_the_status_model_is_saved_and_files_without_one_still_load(tmp_path, ru
     model = load_model(shipped, rubric)
     status = model.sentence.status
     card = model.card["sentence_model"]["status"]
-    assert status is not None and card["used"]
-    assert status.factors == card["factors"] == [f.id for f in rubric.factors if not f.named]
-    assert card["f1_model"] > card["f1_rules"]
+    assert card["others"]["factors"] == [f.id for f in rubric.factors if not f.named]
+    used = [part for part in card.values() if part["used"]]
+    assert [s.factors for s in status] == [part["factors"] for part in used]
+    assert card["others"]["used"] and all(p["f1_model"] > p["f1_rules"] for p in used)
+    for f in rubric.factors:
+        if f.named:
+            assert card[f.id]["factors"] == [f.id]
     bundle = sio.load(shipped, trusted=list(ALLOWED_TYPES))
+    shutil.copyfile(shipped.with_suffix(".json"), tmp_path / "one.json")
+    bundle["sentence"]["status"] = bundle["sentence"]["status"][0]
+    sio.dump(bundle, tmp_path / "one.skops")
+    one = load_model(tmp_path / "one.skops", rubric)
+    assert one.sentence is not None and [s.factors for s in one.sentence.status] == [
+        status[0].factors
+    ]
     del bundle["sentence"]["status"]
     sio.dump(bundle, tmp_path / "older.skops")
     shutil.copyfile(shipped.with_suffix(".json"), tmp_path / "older.json")
     older = load_model(tmp_path / "older.skops", rubric)
-    assert older.sentence is not None and older.sentence.status is None
+    assert older.sentence is not None and older.sentence.status == []
     analysis = analyse_essay((EXAMPLES / "analytical-four-factors.txt").read_text(), rubric)
     assert older.revise(analysis.coverage, 300) is analysis.coverage
+    decided = {f for s in status for f in s.factors}
     revised = model.revise(analysis.coverage, 300)
     for before, after in zip(analysis.coverage.factors, revised.factors, strict=True):
-        assert before.status == after.status or before.id in status.factors
+        assert before.status == after.status or before.id in decided
 
 
 # ------------------------------------------------------------ damaged files: one error each
@@ -460,8 +473,9 @@ def _rewritten(tmp_path, change) -> Path:
         lambda b: b["sentence"].update(factors=[1, 2]),
         lambda b: b.pop("columns"),
         lambda b: b.update(mark=[1, 2, 3]),
-        lambda b: b["sentence"]["status"].update(threshold="high"),
-        lambda b: b["sentence"]["status"].update(factors="ruthlessness"),
+        lambda b: b["sentence"]["status"][0].update(threshold="high"),
+        lambda b: b["sentence"]["status"][-1].update(factors="ruthlessness"),
+        lambda b: b["sentence"].update(status="a status"),
     ],
     ids=[
         "rubric-id",
@@ -472,6 +486,7 @@ def _rewritten(tmp_path, change) -> Path:
         "mark-list",
         "status-threshold",
         "status-factors",
+        "status-not-a-list",
     ],
 )
 def test_a_model_with_a_part_of_the_wrong_type_is_refused_with_one_error(tmp_path, rubric, change):

@@ -124,15 +124,16 @@ def _plain_rubric(top: int = 16):
 def test_outer_figure_stays_at_chance_where_the_inner_best_does_not(rubric):
     """Marks drawn at random: no candidate can beat chance, whatever the figures say.
 
-    Four class sets of 24 corpus scripts with shuffled marks, the nine candidates. The
+    Eight class sets of 24 corpus scripts with shuffled marks, the nine candidates. The
     best candidate's figure on the folds it was chosen on (the figure reported before
-    nested selection) comes out above zero; the outer figure, which scores the choice
-    too, stays at zero.
+    nested selection) comes out above the outer figure in every set; the outer figure,
+    which scores the choice too, stays at zero on average. One set of 24 can reach 0.2 by
+    chance alone: four sets left the mean at the line (0.050) after a change to the reading.
     """
     marked = load_marked(CORPUS, CORPUS / "marks.csv", rubric)
     plain = _plain_rubric(8)
     outer, inner_best = [], []
-    for seed in range(4):
+    for seed in range(8):
         rng = np.random.default_rng(seed)
         pick = rng.choice(len(marked.scripts), 24, replace=False)
         marks = rng.permutation(np.arange(24) % 9)
@@ -148,6 +149,7 @@ def test_outer_figure_stays_at_chance_where_the_inner_best_does_not(rubric):
         assert sum(figures["winners"].values()) == figures["folds"] * figures["repeats"]
     assert abs(np.mean(outer)) < 0.05
     assert np.mean(inner_best) > np.mean(outer) + 0.05
+    assert all(i > o for i, o in zip(inner_best, outer, strict=True))
 
 
 def test_nested_figures_and_their_parts(holdout):

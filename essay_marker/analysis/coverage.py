@@ -1292,7 +1292,7 @@ def _misconceptions(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[Mis
         for sent, found in zip(doc.sentences, matches, strict=True):
             if none_of in found:
                 continue
-            spans = _claims(sent, found, groups)
+            spans = [[x for x in g if _asserted(sent, x[0])] for g in _claims(sent, found, groups)]
             if not all(spans):
                 continue
             if _misconception_hit(spans, m, _clause_ends(sent) if m.clause else ()):
@@ -1302,6 +1302,18 @@ def _misconceptions(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[Mis
                 break
     # In the order the student wrote them, as a teacher reading down the page finds them.
     return tuple(sorted((*hits, *_wrong_dates(doc, matches, c)), key=lambda h: h.start))
+
+
+# Words that deny what follows them: "…rather than joining Trotsky against Stalin", "he
+# did not lead the Whites" state the opposite of the claim they contain.
+_DENIED_BY = _NEGATIONS | {"didnt", "doesnt", "dont", "no"}
+_DENIED_AFTER = frozenset({("rather", "than"), ("instead", "of")})
+
+
+def _asserted(sent: Sentence, at: int) -> bool:
+    """False when the words just before token `at` deny or set aside what it says."""
+    norms = [t.norm for t in sent.tokens[max(0, at - 2) : at]]
+    return not (_DENIED_BY.intersection(norms) or tuple(norms) in _DENIED_AFTER)
 
 
 def _claims(

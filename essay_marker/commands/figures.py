@@ -135,6 +135,22 @@ def print_figures(
                 f"  {'explains, not describes':26} {x['f1_cues']:.2f} / {x['f1_model']:.2f} / "
                 f"{x['f1_cues_and_model']:.2f}  (n={x['support']} of {x['sentences']})"
             )
+    _print_status(sentences.get("status") if sentences else None)
+
+
+def _print_status(parts: dict[str, Any] | None) -> None:
+    """The status models' figures: whether an essay explains each reason, rules against
+    model, each kept only where it did better. Older cards held one model's figures, for
+    the reasons beyond the named ones."""
+    parts = {"others": parts} if parts and "f1_rules" in parts else parts or {}
+    parts = {k: v for k, v in parts.items() if isinstance(v, dict) and "f1_rules" in v}
+    if not parts:
+        return
+    out.print("[bold]Explained or not, per essay[/bold]: F1 rules / model (kept where better)")
+    for key, f in parts.items():
+        label = "the other reasons" if key == "others" else key
+        kept = "kept" if f["used"] else "rules kept"
+        out.print(f"  {label:26} {f['f1_rules']:.3f} / {f['f1_model']:.3f}  {kept}")
 
 
 def length_verdict(

@@ -110,15 +110,10 @@ def save_model(model: TrainedModel, path: str | Path) -> Path:
                 "factors": model.sentence.factors,
                 "threshold": model.sentence.threshold,
                 "role_pipeline": model.sentence.role_pipeline,
-                "status": (
-                    {
-                        "pipeline": model.sentence.status.pipeline,
-                        "factors": model.sentence.status.factors,
-                        "threshold": model.sentence.status.threshold,
-                    }
-                    if model.sentence.status
-                    else {}
-                ),
+                "status": [
+                    {"pipeline": s.pipeline, "factors": s.factors, "threshold": s.threshold}
+                    for s in model.sentence.status
+                ],
             }
             if model.sentence
             else {}
@@ -232,10 +227,12 @@ def load_model(path: str | Path, rubric: Rubric | None) -> TrainedModel:
         )
     try:
         sentence = dict(bundle["sentence"])
-        # Files saved before the status model have no "status".
-        status = sentence.pop("status", None)
+        # Files saved before the status models have no "status"; before there could be
+        # several, one (a dict, empty for none).
+        status = sentence.pop("status", [])
         if sentence:
-            sentence["status"] = StatusModel(**status) if status else None
+            status = [status] if isinstance(status, dict) and status else status or []
+            sentence["status"] = [StatusModel(**part) for part in status]
         trained = TrainedModel(
             name=bundle["name"],
             rubric_id=bundle["rubric_id"],

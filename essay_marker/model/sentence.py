@@ -28,9 +28,9 @@ class SentenceModel:
     factors: list[str]
     threshold: float
     role_pipeline: Pipeline | None = None
-    # Decides "explained" for the reasons beyond the named ones (model.status); None when
-    # the annotation was too thin to fit one.
-    status: StatusModel | None = None
+    # Decide "explained" for the reasons they were fitted for (model.status): the reasons
+    # beyond the named ones together, and named ones each alone, where each beat the rules.
+    status: list[StatusModel] = field(default_factory=list)
 
     def predict(self, stems: Sequence[str]) -> list[Hint]:
         """A hint per sentence (each given as its stems joined by spaces)."""
@@ -62,8 +62,10 @@ class SentenceModel:
             raise TypeError("threshold or pipeline")
         if self.role_pipeline is not None and not hasattr(self.role_pipeline, "predict_proba"):
             raise TypeError("role pipeline")
-        if self.status is not None:
-            self.status.check()
+        if not isinstance(self.status, list):
+            raise TypeError("status models")
+        for part in self.status:
+            part.check()
 
     def hook(self) -> FactorHook:
         """The coverage hook: hints per sentence, each sentence given by its stems."""

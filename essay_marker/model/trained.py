@@ -51,10 +51,11 @@ class TrainedModel:
         return self.sentence.hook() if self.sentence else None
 
     def revise(self, coverage: Coverage, words: int) -> Coverage:
-        """The coverage as the result reports it: the status model, if there is one,
-        decides which of its reasons are explained (the mark is read before this)."""
-        status = self.sentence.status if self.sentence else None
-        return status.revise(coverage, words) if status else coverage
+        """The coverage as the result reports it: the status models, if there are any,
+        decide which of their reasons are explained (the mark is read before this)."""
+        for status in self.sentence.status if self.sentence else []:
+            coverage = status.revise(coverage, words)
+        return coverage
 
     def score(self, analysis: Analysis, rubric: Rubric) -> tuple[int, int, float]:
         """Mark, SPaG mark and the probability that the level is right."""

@@ -41,7 +41,7 @@ from essay_marker.model.sentence import (
 )
 from essay_marker.model.status import (
     StatusModel,
-    cross_fitted_readings,
+    cross_fitted,
     fit_status_model,
     status_figures,
 )
@@ -126,13 +126,13 @@ def train(
     own_files = {s.file for s in marked.scripts[: ts.evaluated]}
     factors = [f.id for f in rubric.factors]
     examples = sentence_examples(marked, rubric) if factors else None
-    status = None
+    status: list[StatusModel] = []
     if examples is not None and any(a.file in own_files for a in marked.annotations):
         # Labels from the base corpus alone: its figures are in the bundled model's card.
         progress("sentence model figures")
         hints = out_of_fold_hints(examples, factors, folds)
         sentences = figures_from_hints(examples, hints, factors)
-        status, sentences["status"] = _status_model(
+        status, sentences["status"] = _status_models(
             examples, hints, analyser, marked, rubric, folds, own_files
         )
     progress("fitting the final model on all scripts")
@@ -232,7 +232,7 @@ def train(
     )
 
 
-def _status_model(
+def _status_models(
     examples: SentenceData,
     hints: list[Hint],
     analyser: Analyser,
@@ -240,27 +240,35 @@ def _status_model(
     rubric: Rubric,
     folds: int,
     own: set[str],
-) -> tuple[StatusModel | None, dict[str, Any]]:
-    """The status model for the reasons beyond the named ones, with its cross-validated
-    figures; kept only when it beats the rules there. It learns from the teacher's own
-    annotated scripts alone: what counts as "explained" is their call, and a base corpus
-    annotated by other hands draws the line elsewhere."""
-    others = [f.id for f in rubric.factors if not f.named]
-    if not hints or not others:
-        return None, {}
+) -> tuple[list[StatusModel], dict[str, Any]]:
+    """The status models, with their cross-validated figures: one for the reasons beyond
+    the named ones together, and one for each named reason alone; each kept only when it
+    beats the rules at that. It learns from the teacher's own annotated scripts alone: what
+    counts as "explained" is their call, and a base corpus annotated by other hands draws
+    the line elsewhere.
+
+    A named reason's rules can be fooled in ways a model of the essay's readings sees
+    through: a reason the sentence model places in many sentences about something near it
+    (Lenin's Testament for the Lenin link) reads as explained wherever one of them says how.
+    """
+    if not hints:
+        return [], {}
     plain = {s.file: a for s, a in zip(marked.scripts, analyser.plain, strict=True)}
-    data = cross_fitted_readings(
-        examples.groups, hints, plain, marked.annotations, rubric, others, own
-    )
-    figures: dict[str, Any] = status_figures(data, others, folds)
-    model = fit_status_model(data, others)
-    if model is None or not figures or figures["f1_model"] <= figures["f1_rules"]:
-        return None, figures | {"used": False}
-    return model, figures | {
-        "used": True,
-        "factors": others,
-        "threshold": round(model.threshold, 3),
-    }
+    fitted = cross_fitted(examples.groups, hints, plain, marked.annotations, rubric, own)
+    groups = [f for f in rubric.factors if not f.named]
+    parts: list[tuple[str, list[str]]] = [("others", [f.id for f in groups])] if groups else []
+    parts += [(f.id, [f.id]) for f in rubric.factors if f.named]
+    models, figures = [], {}
+    for key, ids in parts:
+        data = fitted.readings(ids)
+        got: dict[str, Any] = status_figures(data, ids, folds)
+        model = fit_status_model(data, ids)
+        used = model is not None and bool(got) and got["f1_model"] > got["f1_rules"]
+        figures[key] = got | {"used": used, "factors": ids}
+        if used and model is not None:
+            models.append(model)
+            figures[key]["threshold"] = round(model.threshold, 3)
+    return models, figures
 
 
 FAMILIAR_MIN_DOCS = 2  # a word pair is familiar once this many marked answers use it
