@@ -255,8 +255,8 @@ def _status_models(
         return [], {}
     plain = {s.file: a for s, a in zip(marked.scripts, analyser.plain, strict=True)}
     fitted = cross_fitted(examples.groups, hints, plain, marked.annotations, rubric, own)
-    groups = [f for f in rubric.factors if not f.named]
-    parts: list[tuple[str, list[str]]] = [("others", [f.id for f in groups])] if groups else []
+    others = [f.id for f in rubric.factors if not f.named]
+    parts: list[tuple[str, list[str]]] = [("others", others)] if others else []
     parts += [(f.id, [f.id]) for f in rubric.factors if f.named]
     models, figures = [], {}
     for key, ids in parts:
