@@ -12,6 +12,7 @@ from essay_marker.rubric import Rubric, find_rubric
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"
 EXAMPLES = TESTS.parent / "examples"
+MODELS = TESTS.parent / "models"
 
 
 def load_cases(name: str) -> list[dict]:

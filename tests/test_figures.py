@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 from essay_marker.commands.figures import print_figures
-from tests.conftest import TESTS
 
-MODELS = TESTS.parent / "models"
+from .conftest import MODELS
 
 
 def _card() -> dict:

@@ -39,10 +39,9 @@ from essay_marker.scoring import score_essay
 from essay_marker.training.crossval import cross_validate
 from essay_marker.training.fit import train
 
-from .conftest import EXAMPLES, TESTS
+from .conftest import EXAMPLES, MODELS, TESTS
 
 CORPUS = TESTS.parent / "corpus" / "stalin-main-reason"
-MODELS = TESTS.parent / "models"
 
 
 def test_trial_qwks_match_sklearn():

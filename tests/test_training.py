@@ -24,7 +24,7 @@ from essay_marker.training.fit import train
 from essay_marker.training.folds import FoldFeatures, fold_plan, hashed_counts, kernel_ridge
 from essay_marker.training.sets import TEACHER_SHARE, with_base
 
-from .conftest import EXAMPLES, TESTS
+from .conftest import EXAMPLES, MODELS, TESTS
 
 CORPUS = TESTS.parent / "corpus" / "stalin-main-reason"
 HOLDOUT = TESTS.parent / "corpus" / "stalin-main-reason-holdout"
@@ -226,7 +226,7 @@ def test_evaluating_a_saved_model_leaves_out_the_scripts_it_was_trained_on(rubri
 
     corpus = TESTS.parent / "corpus" / "stalin-main-reason"
     holdout = TESTS.parent / "corpus" / "stalin-main-reason-holdout"
-    model = str(TESTS.parent / "models" / "stalin-main-reason.skops")
+    model = str(MODELS / "stalin-main-reason.skops")
     # Five held-out scripts and five the model was trained on, in one marks file.
     mixed = tmp_path / "mixed"
     mixed.mkdir()

@@ -237,13 +237,13 @@ def cross_fitted(
     for a in annotations:
         if a.role in (Role.EXPLAIN, Role.WEIGH):
             gold.setdefault(a.file, set()).add(a.factor)
-    out = CrossFitted([], [], [], [])
-    for file, mine in by_file.items():
-        if files is not None and file not in files:
-            continue
-        an = analyses[file]
-        out.coverages.append(analyse_coverage(an.doc, rubric, stems=list(an.stems), hints=mine))
-        out.words.append(an.doc.word_count)
-        out.gold.append(gold.get(file, set()))
-        out.files.append(file)
-    return out
+    names = [f for f in by_file if files is None or f in files]
+    return CrossFitted(
+        [
+            analyse_coverage(a.doc, rubric, stems=list(a.stems), hints=by_file[f])
+            for f, a in ((f, analyses[f]) for f in names)
+        ],
+        [analyses[f].doc.word_count for f in names],
+        [gold.get(f, set()) for f in names],
+        names,
+    )
