@@ -539,7 +539,7 @@ def build_feedback(
     if not rubric.factors:
         return _levels_only(result, rubric, hide_mark)
     reading = Reading.of(result, coverage)
-    turns = rubric.language.contrast + rubric.language.concession
+    turns = rubric.language.contrast + rubric.language.concession + rubric.language.ranked_lower
     turned = frozenset(
         e.start for f in result.factors for e in f.support if _has_phrase(e.text, turns)
     )

@@ -130,6 +130,9 @@ class Language:
     contrast: tuple[str, ...] = ()
     verdict: tuple[str, ...] = ()
     concession: tuple[str, ...] = ()
+    # Openers of a reason a comparison ranks below another ("not so much X as Y", "less
+    # because of X and more because of Y"): the clause runs to "as", "than" or "more".
+    ranked_lower: tuple[str, ...] = ()
     # The writer's doubt about a fact ("not sure", "can't remember"), and tags that doubt
     # only where they close a clause ("in 1917 (I think)", not "I think the main…").
     doubt: tuple[str, ...] = ()
@@ -421,6 +424,7 @@ _OPTIONAL_LANGUAGE = (
     "contrast",
     "verdict",
     "concession",
+    "ranked_lower",
     "doubt",
     "doubt_tags",
     "tentative",

@@ -198,6 +198,7 @@ class _Compiled:
     on_question: int
     contrast: int
     concession: int
+    ranked_lower: int
     doubt: int
     doubt_tags: int
     tentative: int
@@ -248,6 +249,7 @@ def _compile(rubric: Rubric) -> _Compiled:
         on_question=add(lang.on_question),
         contrast=add(lang.contrast),
         concession=add(lang.concession),
+        ranked_lower=add(lang.ranked_lower),
         doubt=add(lang.doubt),
         doubt_tags=add(lang.doubt_tags),
         tentative=add(lang.tentative),
@@ -706,6 +708,7 @@ def _judged(
     verdict = bool(verdict_at)
     turns = [a for a, _ in found.get(c.contrast, [])]
     conceded = _conceded(sent, [a for a, _ in found.get(c.concession, [])], turns)
+    conceded += _ranked_lower(sent, found.get(c.ranked_lower, []))
     free: dict[str, int] = {}  # factor -> where it is first named outside a concession
     widest: dict[str, int] = {}  # factor -> its longest cue match there, in words
     for fid, k in c.factors:
@@ -732,7 +735,7 @@ def _judged(
         # "I think he was a bit of a show-off": an opinion, but not on the question; one
         # that weighs or sets reasons side by side is ("while X gave him the means, …").
         return None, False
-    if verdict and _names_unlisted(norms, cue_end, found, c):
+    if verdict and _names_unlisted(sent, cue_end, found, c):
         # "The main reason was luck and his rivals' mistakes": the reason it leads with is
         # one the rubric does not list.
         return "", True
@@ -918,9 +921,11 @@ def _leaves_open(sent: Sentence, found: Matches, c: _Compiled) -> bool:
     )
 
 
-def _names_unlisted(norms: Sequence[str], cue_end: int, found: Matches, c: _Compiled) -> bool:
+def _names_unlisted(sent: Sentence, cue_end: int, found: Matches, c: _Compiled) -> bool:
     """Whether a verdict's complement opens on a plain word that names no listed reason:
-    "…was luck", "…was fear, because…" (not "…was that", "…was his job", "…was clearly")."""
+    "…was luck", "…was fear, because…" (not "…was that", "…was his job", "…was clearly",
+    nor "…what the main reason was, sorry")."""
+    norms = [t.norm for t in sent.tokens]
     # "the main reason was …", "the main reason Stalin got total power was …": the
     # complement follows the verb (not "the main reason Stalin was able to…").
     verb = next(
@@ -934,7 +939,7 @@ def _names_unlisted(norms: Sequence[str], cue_end: int, found: Matches, c: _Comp
     if verb is None or verb + 1 >= len(norms) or _GIVES_REASON & set(norms[cue_end + 1 : verb]):
         return False
     k = verb + 1
-    if not _plain_word(norms[k], c):
+    if not _plain_word(norms[k], c) or not _unbroken(sent, [(verb, k + 1)]):
         return False
     return not any(a == k for _, n in c.factors for a, _ in found.get(n, ()))
 
@@ -1090,6 +1095,23 @@ def _conceded(sent: Sentence, opens: list[int], turns: list[int]) -> list[tuple[
         if opens_clause and close is not None and toks[t].norm in _SUBORDINATE_TURNS:
             spans.append((t, close))
     return spans
+
+
+def _ranked_lower(sent: Sentence, opens: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Token ranges of the reasons a comparison ranks lower: from "not so much" or "less
+    because" to the word that brings in the higher one ("as", "than", "more"), or to the
+    clause's end."""
+    norms = [t.norm for t in sent.tokens]
+    ends = _clause_ends(sent)
+    spans = []
+    for a, b in opens:
+        stop = next((e for e in ends if e > a), len(norms) + 1)
+        close = next((i for i in range(b, min(stop, len(norms))) if norms[i] in _HIGHER), stop)
+        spans.append((a, close))
+    return spans
+
+
+_HIGHER = frozenset({"as", "than", "more"})
 
 
 def _clause_ends(sent: Sentence) -> list[int]:
