@@ -51,7 +51,8 @@ class FactorFeedback:
 @dataclass(frozen=True)
 class Instead:
     """Where a factor's cues name another factor: in a sentence naming one of `when` and
-    none of `unless` ("Trotsky made mistakes" is about his weaknesses, not his rivals')."""
+    none of `unless` ("Trotsky made mistakes" is about his weaknesses, not his rivals'), and
+    wherever one of `when` owns the cue ("Trotsky's own mistakes")."""
 
     factor: str
     when: tuple[str, ...]

@@ -295,11 +295,21 @@ def test_the_sentence_model_alone_names_one_of_the_six_other_reasons_only_when_f
             "rivals_mistakes",
         ),
         ("Z+K and T made mistakes.", "rivals_mistakes"),
+        # His own, whoever else the sentence names.
+        ("Trotsky's own mistakes lost him the support of his rivals.", "trotsky_unpopularity"),
+        (
+            "Trotsky's mistakes mattered most, because they cost him the party.",
+            "trotsky_unpopularity",
+        ),
+        (
+            "Zinoviev made mistakes and so did Trotsky; their mistakes helped Stalin.",
+            "rivals_mistakes",
+        ),
     ],
 )
 def test_trotskys_own_mistakes_are_his_weaknesses_not_his_rivals_mistakes(text, factor, rubric):
-    """The rubric's `instead`: "mistakes" in a sentence naming Trotsky and no other rival
-    name the reason his weaknesses are, as the domain guide files his missed funeral."""
+    """The rubric's `instead`: "mistakes" in a sentence naming Trotsky and no other rival,
+    or that are "Trotsky's (own)", name the reason his weaknesses are, as the domain guide files his missed funeral."""
     cov = analyse_coverage(analyse(text), rubric)
     other = {"trotsky_unpopularity": "rivals_mistakes", "rivals_mistakes": None}[factor]
     assert cov.factor(factor).status != "absent"

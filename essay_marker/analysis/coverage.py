@@ -415,7 +415,7 @@ def analyse_coverage(
     if hints is None:
         hints = extra_factors(all_stems) if extra_factors else [Hint() for _ in all_stems]
 
-    matches = [_redirected(c.index.find(stems), c) for stems in all_stems]
+    matches = [_redirected(c.index.find(stems), stems, c) for stems in all_stems]
     misconceptions = _misconceptions(doc, matches, c)
     corrected = {m.start for m in misconceptions}
     outside = _out_of_period(doc, rubric.period)
@@ -605,7 +605,7 @@ def analyse_coverage(
     )
 
 
-def _redirected(found: Matches, c: _Compiled) -> Matches:
+def _redirected(found: Matches, stems: Sequence[str], c: _Compiled) -> Matches:
     """A sentence's matches, less a factor's cues inside its `not_cues`, and with those of
     a factor whose cues name another here (`Factor.instead`) moved to that one's, so every
     reader of the matches sees the same."""
@@ -617,9 +617,31 @@ def _redirected(found: Matches, c: _Compiled) -> Matches:
             else:
                 del found[cues]
     for source, target, when, unless in c.instead:
-        if source in found and when in found and unless not in found:
-            found[target] = sorted(found.get(target, []) + found.pop(source))
+        if source not in found or when not in found:
+            continue
+        # "Trotsky's (own) mistakes" are his, whoever else the sentence names ("…because
+        # they cost him the party", "…his rivals").
+        moved = (
+            found[source]
+            if unless not in found
+            else [
+                (a, b) for a, b in found[source] if any(_owns(stems, y, a) for _, y in found[when])
+            ]
+        )
+        if moved:
+            kept = [m for m in found[source] if m not in moved]
+            found[target] = sorted(found.get(target, []) + moved)
+            if kept:
+                found[source] = kept
+            else:
+                del found[source]
     return found
+
+
+def _owns(stems: Sequence[str], end: int, at: int) -> bool:
+    """Whether a name ending at `end` owns the cue at `at`: "Trotsky mistakes", "Trotsky's
+    own mistakes", "Trotsky's big mistake"; not "…so did Trotsky; their mistakes"."""
+    return end == at or (end + 1 == at and (stems[end] == "own" or stems[end] not in stop_words()))
 
 
 def _shown_factors(
