@@ -706,7 +706,7 @@ def _judged(
     }
     # "The main ones were Trotsky, Zinoviev…" lists people: stems cannot tell "ones" from
     # "one", the words can.
-    norms = [t.norm for t in sent.tokens]
+    norms = _words(sent, c)
     # "…so it can't be the main reason" denies a verdict; it does not give one.
     verdicts = [
         (a, b)
@@ -772,8 +772,10 @@ def _judged(
             return _spelled_out(min(named)[1], free, widest, norms), verdict
         if inherited and norms[1] in _POINTERS:
             return _likeliest_of(inherited & previous or inherited, hint, c), verdict
-    if not free and not inherited and previous and pointer == "back":
-        # "…and that is the main reason": the reason of the sentence before.
+    named = [p for p in free.values() if p < _gives_reason(norms, cue_end)]
+    if not named and not inherited and previous and pointer == "back":
+        # "…and that is the main reason": the reason of the sentence before, whatever the
+        # reasons given for it name ("so it was the main reason, because it won him allies").
         return _likeliest_of(previous, hint, c), verdict
     if not free and not inherited and pointer == "own":
         # "Stalin was lucky and that is the main reason": the clause the pronoun points at
@@ -874,6 +876,21 @@ def _judged(
     return _joint_head(min(before)[1], free, norms), verdict
 
 
+def _words(sent: Sentence, c: _Compiled) -> list[str]:
+    """The sentence's words, each misspelling the spelling checker is sure of corrected: the
+    structure of a judgement ("…was the main reason becuase it…") is read from these."""
+    out = []
+    for t in sent.tokens:
+        word = t.norm
+        if word.isalpha() and len(word) >= 4 and not c.lexicon.known(word):
+            fixed = c.lexicon.correction(word)
+            # Not "dont" -> "don't": the lists here spell words without apostrophes.
+            if fixed and fixed.isalpha():
+                word = fixed.lower()
+        out.append(word)
+    return out
+
+
 def _copula_before(norms: Sequence[str], at: int) -> bool:
     """Whether a verdict follows its subject ("X was the main reason", "X was the key")."""
     return at >= 1 and (norms[at - 1] in _COPULA or (at >= 2 and norms[at - 2] in _COPULA))
@@ -947,7 +964,7 @@ def _names_unlisted(sent: Sentence, cue_end: int, found: Matches, c: _Compiled) 
     """Whether a verdict's complement opens on a plain word that names no listed reason:
     "…was luck", "…was fear, because…" (not "…was that", "…was his job", "…was clearly",
     nor "…what the main reason was, sorry")."""
-    norms = [t.norm for t in sent.tokens]
+    norms = _words(sent, c)
     # "the main reason was …", "the main reason Stalin got total power was …": the
     # complement follows the verb (not "the main reason Stalin was able to…").
     verb = next(
