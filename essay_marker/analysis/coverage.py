@@ -444,13 +444,14 @@ def analyse_coverage(
     previous_lead: set[str] = set()  # what a pronoun in the next verdict may point back to
     last_open: int | None = None  # the paragraph of the sentence before, if it ran on
     lead_judged = False  # whether the sentence before judged the reason it leads with
+    asked = False  # whether the sentence before asked it ("So which was the main reason?")
     rank = {f.id: i for i, f in enumerate(rubric.factors)}
     for sent, sent_stems, hint, found in zip(doc.sentences, all_stems, hints, matches, strict=True):
         if sent.heading:
             # "Trotsky" or "Left and Right" as a heading names a topic; it says nothing.
             sentence_roles.append(SentenceRoles(sent.index, sent.start, sent.end, (), False, False))
             previous, previous_shown, previous_lead = set(), set(), set()
-            last_open, lead_judged = None, False
+            last_open, lead_judged, asked = None, False, False
             continue
         hits: dict[str, int] = {}
         for fid, n in c.factors:
@@ -484,7 +485,8 @@ def analyse_coverage(
             # someone looked describes; it does not say how the reason won him power.
             causal = False
         weighing = c.weighing in found
-        judged_here, verdict = _judged(sent, found, c, hint, inherited, previous_lead)
+        judged_here, verdict = _judged(sent, found, c, hint, inherited, previous_lead, asked)
+        asked = sent.text.rstrip().endswith("?") and (c.verdict in found or c.judgement in found)
         if judged_here is not None:
             judged.append((sent.index, judged_here, verdict))
             if c.tentative in found:
@@ -686,6 +688,7 @@ def _judged(
     hint: Hint,
     inherited: set[str],
     previous: set[str],
+    asked: bool = False,
 ) -> tuple[str | None, bool]:
     """The factor a sentence judges the main reason ("" for one the rubric does not list,
     None for no judgement), and whether it says so in a verdict ("the main reason was…").
@@ -695,7 +698,8 @@ def _judged(
     unless a verdict names one before it ("The main reason was X, but Y helped too"). A
     hedge ("it is hard to say which") is no judgement unless the sentence turns after it.
     `previous` is what a pronoun may point back to: the reasons of the sentence before, or
-    the one it turned to.
+    the one it turned to. After a sentence that `asked` the question ("So which was the
+    main reason?"), an opinion answers it ("I think it was linking himself to Lenin").
     """
     if sent.text.rstrip().endswith("?"):
         return None, False  # "So which was the main reason?" asks; it does not judge
@@ -751,6 +755,7 @@ def _judged(
         not verdict
         and all(m in opinions for m in cues)
         and c.on_question not in found
+        and not asked
         and c.weighing not in found
         and sum(k in found for _, k in c.factors) < 2
     ):
