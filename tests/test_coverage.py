@@ -305,11 +305,13 @@ def test_the_sentence_model_alone_names_one_of_the_six_other_reasons_only_when_f
             "Zinoviev made mistakes and so did Trotsky; their mistakes helped Stalin.",
             "rivals_mistakes",
         ),
+        ("Zinoviev and Kamenev joined Stalin to stop Trotsky, a huge mistake.", "rivals_mistakes"),
     ],
 )
 def test_trotskys_own_mistakes_are_his_weaknesses_not_his_rivals_mistakes(text, factor, rubric):
     """The rubric's `instead`: "mistakes" in a sentence naming Trotsky and no other rival,
-    or that are "Trotsky's (own)", name the reason his weaknesses are, as the domain guide files his missed funeral."""
+    or that are "Trotsky's (own)", name the reason his weaknesses are, as the domain guide
+    files his missed funeral."""
     cov = analyse_coverage(analyse(text), rubric)
     other = {"trotsky_unpopularity": "rivals_mistakes", "rivals_mistakes": None}[factor]
     assert cov.factor(factor).status != "absent"

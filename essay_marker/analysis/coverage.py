@@ -415,7 +415,10 @@ def analyse_coverage(
     if hints is None:
         hints = extra_factors(all_stems) if extra_factors else [Hint() for _ in all_stems]
 
-    matches = [_redirected(c.index.find(stems), stems, c) for stems in all_stems]
+    matches = [
+        _redirected(c.index.find(stems), sent, stems, c)
+        for sent, stems in zip(doc.sentences, all_stems, strict=True)
+    ]
     misconceptions = _misconceptions(doc, matches, c)
     corrected = {m.start for m in misconceptions}
     outside = _out_of_period(doc, rubric.period)
@@ -486,7 +489,7 @@ def analyse_coverage(
             causal = False
         weighing = c.weighing in found
         judged_here, verdict = _judged(sent, found, c, hint, inherited, previous_lead, asked)
-        asked = sent.text.rstrip().endswith("?") and (c.verdict in found or c.judgement in found)
+        asked = sent.text.rstrip().endswith("?") and c.verdict in found
         if judged_here is not None:
             judged.append((sent.index, judged_here, verdict))
             if c.tentative in found:
@@ -607,7 +610,7 @@ def analyse_coverage(
     )
 
 
-def _redirected(found: Matches, stems: Sequence[str], c: _Compiled) -> Matches:
+def _redirected(found: Matches, sent: Sentence, stems: Sequence[str], c: _Compiled) -> Matches:
     """A sentence's matches, less a factor's cues inside its `not_cues`, and with those of
     a factor whose cues name another here (`Factor.instead`) moved to that one's, so every
     reader of the matches sees the same."""
@@ -627,7 +630,9 @@ def _redirected(found: Matches, stems: Sequence[str], c: _Compiled) -> Matches:
             found[source]
             if unless not in found
             else [
-                (a, b) for a, b in found[source] if any(_owns(stems, y, a) for _, y in found[when])
+                (a, b)
+                for a, b in found[source]
+                if any(_owns(sent, stems, x, y, a) for x, y in found[when])
             ]
         )
         if moved:
@@ -640,10 +645,13 @@ def _redirected(found: Matches, stems: Sequence[str], c: _Compiled) -> Matches:
     return found
 
 
-def _owns(stems: Sequence[str], end: int, at: int) -> bool:
-    """Whether a name ending at `end` owns the cue at `at`: "Trotsky mistakes", "Trotsky's
-    own mistakes", "Trotsky's big mistake"; not "…so did Trotsky; their mistakes"."""
-    return end == at or (end + 1 == at and (stems[end] == "own" or stems[end] not in stop_words()))
+def _owns(sent: Sentence, stems: Sequence[str], start: int, end: int, at: int) -> bool:
+    """Whether a name at start:end owns the cue at `at`: "Trotsky mistakes", "Trotsky's own
+    mistakes", "Trotsky's big mistake"; not "…so did Trotsky; their mistakes", "…to stop
+    Trotsky, huge mistake", nor "Kamenev and Trotsky's mistakes" (theirs together)."""
+    near = end == at or (end + 1 == at and (stems[end] == "own" or stems[end] not in stop_words()))
+    joined = start > 0 and stems[start - 1] in ("and", "&")
+    return near and not joined and bool(_unbroken(sent, [(start, at + 1)]))
 
 
 def _shown_factors(
@@ -983,7 +991,9 @@ def _names_unlisted(sent: Sentence, cue_end: int, found: Matches, c: _Compiled) 
     if verb is None or verb + 1 >= len(norms) or _GIVES_REASON & set(norms[cue_end + 1 : verb]):
         return False
     k = verb + 1
-    if not _plain_word(norms[k], c) or not _unbroken(sent, [(verb, k + 1)]):
+    toks = sent.tokens
+    between = sent.text[toks[verb].end - sent.start : toks[k].start - sent.start]
+    if not _plain_word(norms[k], c) or "," in between or ";" in between:
         return False
     return not any(a == k for _, n in c.factors for a, _ in found.get(n, ()))
 
@@ -1031,7 +1041,13 @@ def _pointer(norms: Sequence[str], verdict_at: int) -> str | None:
     before ("that is the main reason", "I think this was the main reason"), or to a clause
     of its "own" ("he had the most power of anyone, so that is the main reason"); None
     when there is no such pronoun."""
-    at = [k for k in range(max(0, verdict_at - 4), verdict_at) if norms[k] in _POINTERS]
+    at = [
+        k
+        for k in range(max(0, verdict_at - 4), verdict_at)
+        if norms[k] in _POINTERS
+        # "I think that the main reason…": "that" before an article opens a clause.
+        and not (norms[k] == "that" and norms[k + 1] in _ARTICLES)
+    ]
     if not at:
         return None
     k = at[0]
@@ -1043,6 +1059,7 @@ def _pointer(norms: Sequence[str], verdict_at: int) -> str | None:
 
 
 _OPINIONS = frozenset({"think", "believe", "reckon", "guess", "feel"})
+_ARTICLES = frozenset({"the", "a", "an", "his"})
 _POINTERS = frozenset({"this", "that", "it", "these", "those", "they"})
 _JOINS = frozenset({"so", "and"})
 _OWN_CLAUSE = 4  # words before "so that…" that make a clause for the pronoun to point at
@@ -1067,6 +1084,8 @@ def _gives_reason(norms: Sequence[str], start: int) -> int:
             for i in range(start + 1, len(norms))
             if norms[i] in _GIVES_REASON
             and norms[i - 1] not in _COPULA
+            # "…was less because of X and more because of Y" ranks; it gives no reason.
+            and norms[i - 1] not in {"less", "more"}
             # "hard to say which…" asks which; it gives no reason.
             and not (norms[i] == "which" and norms[i - 1] in _ASKING)
             # "so unpopular", "so many": "so" before a word of degree gives no reason.
@@ -1143,19 +1162,33 @@ def _conceded(sent: Sentence, opens: list[int], turns: list[int]) -> list[tuple[
 
 def _ranked_lower(sent: Sentence, opens: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Token ranges of the reasons a comparison ranks lower: from "not so much" or "less
-    because" to the word that brings in the higher one ("as", "than", "more"), or to the
-    clause's end."""
+    because" to the word that brings in the higher one ("as", "but", "than", "more") in the
+    same clause. With no such word it is no comparison: "people trusted him less because…",
+    "more or less his job"."""
     norms = [t.norm for t in sent.tokens]
     ends = _clause_ends(sent)
     spans = []
     for a, b in opens:
-        stop = next((e for e in ends if e > a), len(norms) + 1)
-        close = next((i for i in range(b, min(stop, len(norms))) if norms[i] in _HIGHER), stop)
-        spans.append((a, close))
+        if a and norms[a - 1] == "or":
+            continue  # "more or less"
+        stop = min(next((e for e in ends if e > a), len(norms)), len(norms))
+        close = next(
+            (
+                i
+                for i in range(b, stop)
+                if norms[i] in _HIGHER
+                # "his job as General Secretary": a role, not the higher reason.
+                and not (norms[i] == "as" and norms[i - 1] in _ROLES)
+            ),
+            None,
+        )
+        if close is not None:
+            spans.append((a, close))
     return spans
 
 
-_HIGHER = frozenset({"as", "than", "more"})
+_HIGHER = frozenset({"as", "but", "than", "more"})
+_ROLES = frozenset({"job", "post", "role", "position", "office", "work"})
 
 
 def _clause_ends(sent: Sentence) -> list[int]:
