@@ -785,8 +785,8 @@ def _judged(
             return _spelled_out(min(named)[1], free, widest, norms), verdict
         if inherited and norms[1] in _POINTERS:
             return _likeliest_of(inherited & previous or inherited, hint, c), verdict
-    named = [p for p in free.values() if p < _gives_reason(norms, cue_end)]
-    if not named and not inherited and previous and pointer == "back":
+    unreasoned = [p for p in free.values() if p < _gives_reason(norms, cue_end)]
+    if not unreasoned and not inherited and previous and pointer == "back":
         # "…and that is the main reason": the reason of the sentence before, whatever the
         # reasons given for it name ("so it was the main reason, because it won him allies").
         return _likeliest_of(previous, hint, c), verdict
