@@ -711,6 +711,8 @@ def _judged(
     """
     if sent.text.rstrip().endswith("?"):
         return None, False  # "So which was the main reason?" asks; it does not judge
+    if c.verdict not in found and c.judgement not in found:
+        return None, False  # most sentences: no need to read their words
     # Stems drop punctuation: "it mattered most, because…" is not "mostly because".
     found = {
         k: _unbroken(sent, v) if k in (c.verdict, c.judgement, *c.hedges) else v
@@ -770,7 +772,7 @@ def _judged(
         # "I think he was a bit of a show-off": an opinion, but not on the question; one
         # that weighs or sets reasons side by side is ("while X gave him the means, …").
         return None, False
-    if verdict and _names_unlisted(sent, cue_end, found, c):
+    if verdict and _names_unlisted(sent, norms, cue_end, found, c):
         # "The main reason was luck and his rivals' mistakes": the reason it leads with is
         # one the rubric does not list.
         return "", True
@@ -973,11 +975,12 @@ def _leaves_open(sent: Sentence, found: Matches, c: _Compiled) -> bool:
     )
 
 
-def _names_unlisted(sent: Sentence, cue_end: int, found: Matches, c: _Compiled) -> bool:
+def _names_unlisted(
+    sent: Sentence, norms: Sequence[str], cue_end: int, found: Matches, c: _Compiled
+) -> bool:
     """Whether a verdict's complement opens on a plain word that names no listed reason:
     "…was luck", "…was fear, because…" (not "…was that", "…was his job", "…was clearly",
     nor "…what the main reason was, sorry")."""
-    norms = _words(sent, c)
     # "the main reason was …", "the main reason Stalin got total power was …": the
     # complement follows the verb (not "the main reason Stalin was able to…").
     verb = next(
