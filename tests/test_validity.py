@@ -6,6 +6,7 @@ and check-style records for it; the records say true and false things on purpose
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import sys
@@ -83,6 +84,12 @@ def test_the_length_leak_comes_with_an_interval_around_it(validity):
     assert low <= leak <= high and low > 0.3
     low, high = validity.leak_interval(golds, fair)
     assert low < 0 < high
+    # Half the essays by a writer whose marks follow length, half by one whose do not:
+    # each writer's own figure says which.
+    golds = [dataclasses.replace(g, writer="pad" if i % 2 else "fair") for i, g in enumerate(golds)]
+    mixed = [p if g.writer == "pad" else f for g, p, f in zip(golds, padded, fair, strict=True)]
+    each = validity.writer_leaks(golds, mixed)
+    assert list(each) == ["fair", "pad"] and each["pad"] > 0.3 > each["fair"]
 
 
 def test_factors_and_evidence(figures):
