@@ -213,7 +213,7 @@ def _www(result: Marking, rubric: Rubric, reading: Reading) -> list[str]:
                 if len(reading.shown.get(w.start, ())) >= 2
                 and w.start not in verdicts
                 and not _has_phrase(w.text, judging)
-                and not _only_adds(w.text, lang)
+                and not _only_adds(w.text, rubric)
             ]
             e = next((w for w in links if w.start not in used), None)
             status = Status.WEIGHED if e else Status.EXPLAINED
@@ -389,10 +389,15 @@ def _only_a_result(text: str, cues: tuple[str, ...], lang: Language) -> bool:
     return bool(named and turns) and min(turns)[0] < min(named)[0]
 
 
-def _only_adds(text: str, lang: Language) -> bool:
-    """Whether a sentence's only weighing words add a reason ("X and Y also helped")."""
+def _only_adds(text: str, rubric: Rubric) -> bool:
+    """Whether a sentence's only weighing words add a reason ("X and Y also helped"), not
+    counting those inside a reason's name ("his link to Lenin" spells "linked to")."""
+    lang = rubric.language
+    if not _has_phrase(text, lang.additive):
+        return False
     others = tuple(w for w in lang.weighing if w not in lang.additive)
-    return _has_phrase(text, lang.additive) and not _has_phrase(text, others)
+    names = _phrases_at(text, tuple(c for f in rubric.factors for c in f.cues))
+    return all(any(x <= a and b <= y for x, y in names) for a, b in _phrases_at(text, others))
 
 
 def _says_how(e: Evidence, rubric: Rubric) -> bool:

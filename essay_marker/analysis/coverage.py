@@ -551,6 +551,11 @@ def analyse_coverage(
         # reason": what "that" points back to is the reason after the sentence's turn.
         turns = [a for a, _ in found.get(c.contrast, [])]
         turned = {f for f in cued if turns and hits[f] > max(turns)}
+        if turns and not turned and _cleft_after(sent, max(turns)):
+            # "X gave him the tools, but it was his idea of … that won": the writer turns
+            # to a reason no cue names, and "that" in the next sentence points there,
+            # not back to X.
+            previous = set()
         # A line break mid-sentence ("…was the most important reason / because it…")
         # starts no new thought: what the sentence before judged stays the lead.
         continues = lead_judged and last_open == sent.paragraph
@@ -621,6 +626,17 @@ def _redirected(found: Matches, sent: Sentence, stems: Sequence[str], c: _Compil
                 found[cues] = kept
             else:
                 del found[cues]
+    if c.weighing in found:
+        # "His link to Lenin also helped": words inside a reason's own name ("link to
+        # Lenin") are not the weighing phrase they spell ("linked to").
+        names = [m for _, k in c.factors for m in found.get(k, ())]
+        kept = [
+            (a, b) for a, b in found[c.weighing] if not any(x <= a and b <= y for x, y in names)
+        ]
+        if kept:
+            found[c.weighing] = kept
+        else:
+            del found[c.weighing]
     for source, target, when, unless in c.instead:
         if source not in found or when not in found:
             continue
@@ -727,6 +743,7 @@ def _judged(
         for a, b in found.get(c.verdict, [])
         if sent.tokens[b - 1].norm != "ones"
         and not _NEGATIONS.intersection(norms[max(0, a - 3) : a])
+        and not _thought_denied(norms, a, found.get(c.contrast, []))
     ]
     verdict_at = [a for a, _ in verdicts]
     # "…led the Whites I think, or…" doubts a fact; it judges nothing.
@@ -906,6 +923,20 @@ def _words(sent: Sentence, c: _Compiled) -> list[str]:
     return out
 
 
+_CLEFT_OPENERS = frozenset({("it", "was"), ("it", "is"), ("it's",)})
+
+
+def _cleft_after(sent: Sentence, turn: int) -> bool:
+    """Whether the clause after a turn word is a cleft ("…, but it was his idea … that
+    won him the argument"): it puts a reason in focus."""
+    norms = [t.norm for t in sent.tokens]
+    for k in range(turn + 1, min(turn + 4, len(norms))):
+        for opener in _CLEFT_OPENERS:
+            if tuple(norms[k : k + len(opener)]) == opener:
+                return any(w in ("that", "which") for w in norms[k + len(opener) + 1 :])
+    return False
+
+
 def _copula_before(norms: Sequence[str], at: int) -> bool:
     """Whether a verdict follows its subject ("X was the main reason", "X was the key")."""
     return at >= 1 and (norms[at - 1] in _COPULA or (at >= 2 and norms[at - 2] in _COPULA))
@@ -1013,6 +1044,22 @@ _NOT_A_REASON = frozenset({"stalin", "trotsky", "due", "being", "having"})
 _NEGATIONS = frozenset(
     {"not", "never", "cant", "cannot", "wasnt", "isnt", "couldnt", "wouldnt", "werent", "arent"}
 )
+
+
+_DENIED_THOUGHT = frozenset({"dont", "don't", "didnt", "didn't", "not"})
+_THINKING = frozenset({"think", "believe", "reckon", "feel"})
+
+
+def _thought_denied(norms: Sequence[str], at: int, turns: list[tuple[int, int]]) -> bool:
+    """Whether the verdict at `at` is one the writer denies thinking: "But I don't think it
+    was the main reason" (not "I don't think X was, but Y was the main reason", where the
+    verdict follows the turn)."""
+    return any(
+        norms[i] in _DENIED_THOUGHT
+        and norms[i + 1] in _THINKING
+        and not any(i < t < at for t, _ in turns)
+        for i in range(max(0, at - 8), at - 1)
+    )
 
 
 def _unlisted_subject(norms: Sequence[str], verdict_at: int, found: Matches, c: _Compiled) -> bool:
