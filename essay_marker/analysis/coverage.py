@@ -66,6 +66,7 @@ _DATE_BREAKS = frozenset(
     }
 )
 # A sentence starting with one of these continues the point of the sentence before.
+UNLISTED = ""  # what a judgement names for a reason the rubric does not list
 _ANAPHORA = frozenset({"this", "that", "these", "those", "it", "which", "thus", "hence", "without"})
 
 
@@ -551,7 +552,8 @@ def analyse_coverage(
         # reason": what "that" points back to is the reason after the sentence's turn.
         turns = [a for a, _ in found.get(c.contrast, [])]
         turned = {f for f in cued if turns and hits[f] > max(turns)}
-        if turns and not turned and _cleft_after(sent, max(turns)):
+        unlisted_lead = bool(turns) and not turned and _cleft_after(sent, max(turns))
+        if unlisted_lead:
             # "X gave him the tools, but it was his idea of … that won": the writer turns
             # to a reason no cue names, and "that" in the next sentence points there,
             # not back to X.
@@ -568,7 +570,7 @@ def analyse_coverage(
             # was the main reason": the sentence goes on about the reason it opened on.
             previous_lead = carried
         else:
-            previous_lead = turned or previous
+            previous_lead = turned or ({UNLISTED} if unlisted_lead else previous)
         lead_judged = bool(judged_here)
         ends_open = not sent.text.rstrip().rstrip("\"”’')").endswith((".", "!", "?", "…", ":"))
         last_open = sent.paragraph if ends_open else None
@@ -629,9 +631,13 @@ def _redirected(found: Matches, sent: Sentence, stems: Sequence[str], c: _Compil
     if c.weighing in found:
         # "His link to Lenin also helped": words inside a reason's own name ("link to
         # Lenin") are not the weighing phrase they spell ("linked to").
+        # Not a verdict's own words inside one ("Trotsky was the main reason").
         names = [m for _, k in c.factors for m in found.get(k, ())]
+        verdicts = set(found.get(c.verdict, ())) | set(found.get(c.judgement, ()))
         kept = [
-            (a, b) for a, b in found[c.weighing] if not any(x <= a and b <= y for x, y in names)
+            (a, b)
+            for a, b in found[c.weighing]
+            if (a, b) in verdicts or not any(x <= a and b <= y for x, y in names)
         ]
         if kept:
             found[c.weighing] = kept
@@ -743,7 +749,7 @@ def _judged(
         for a, b in found.get(c.verdict, [])
         if sent.tokens[b - 1].norm != "ones"
         and not _NEGATIONS.intersection(norms[max(0, a - 3) : a])
-        and not _thought_denied(norms, a, found.get(c.contrast, []))
+        and not _thought_denied(sent, norms, a, found, c)
     ]
     verdict_at = [a for a, _ in verdicts]
     # "…led the Whites I think, or…" doubts a fact; it judges nothing.
@@ -755,7 +761,7 @@ def _judged(
         if m not in tags and not any(x <= m[0] < y for x, y in denied)
     ]
     if not cues:
-        return None, False
+        return _elliptical(sent, norms, denied, found, c), bool(denied)
     judge_at = [a for a, _ in cues]
     cue_end = min(cues)[1] - 1  # the cue's last word: "mainly because" gives no reason
     verdict = bool(verdict_at)
@@ -808,6 +814,8 @@ def _judged(
     if not unreasoned and not inherited and previous and pointer == "back":
         # "…and that is the main reason": the reason of the sentence before, whatever the
         # reasons given for it name ("so it was the main reason, because it won him allies").
+        if previous == {UNLISTED}:
+            return "", verdict  # "…but it was luck that won. That is why it was the main reason."
         return _likeliest_of(previous, hint, c), verdict
     if not free and not inherited and pointer == "own":
         # "Stalin was lucky and that is the main reason": the clause the pronoun points at
@@ -923,17 +931,18 @@ def _words(sent: Sentence, c: _Compiled) -> list[str]:
     return out
 
 
-_CLEFT_OPENERS = frozenset({("it", "was"), ("it", "is"), ("it's",)})
+_CLEFT_FOCUS = frozenset({"his", "their", "her", "the", "plain", "pure", "sheer", "luck"})
 
 
 def _cleft_after(sent: Sentence, turn: int) -> bool:
-    """Whether the clause after a turn word is a cleft ("…, but it was his idea … that
-    won him the argument"): it puts a reason in focus."""
+    """Whether the clause after a turn word is a cleft on a new noun phrase ("…, but it was
+    his idea … that won him the argument", "…but in the end it was luck that…"): not "but
+    it was seen as a job which…", "but it is important to say that…", nor "but it was this
+    job that…" (which points back)."""
     norms = [t.norm for t in sent.tokens]
-    for k in range(turn + 1, min(turn + 4, len(norms))):
-        for opener in _CLEFT_OPENERS:
-            if tuple(norms[k : k + len(opener)]) == opener:
-                return any(w in ("that", "which") for w in norms[k + len(opener) + 1 :])
+    for k in range(turn + 1, min(turn + 5, len(norms) - 2)):
+        if norms[k] == "it" and norms[k + 1] in ("was", "is") and norms[k + 2] in _CLEFT_FOCUS:
+            return any(w in ("that", "which", "who") for w in norms[k + 3 :])
     return False
 
 
@@ -1046,20 +1055,89 @@ _NEGATIONS = frozenset(
 )
 
 
-_DENIED_THOUGHT = frozenset({"dont", "don't", "didnt", "didn't", "not"})
-_THINKING = frozenset({"think", "believe", "reckon", "feel"})
+# "I don't think", "I do not really think", "I never thought", "I wouldn't say".
+_DENIALS = (
+    ("i", "dont", "think"),
+    ("i", "do", "not", "think"),
+    ("i", "didnt", "think"),
+    ("i", "did", "not", "think"),
+    ("i", "dont", "really", "think"),
+    ("i", "dont", "personally", "think"),
+    ("i", "dont", "believe"),
+    ("i", "do", "not", "believe"),
+    ("i", "never", "thought"),
+    ("i", "wouldnt", "say"),
+    ("i", "would", "not", "say"),
+)
 
 
-def _thought_denied(norms: Sequence[str], at: int, turns: list[tuple[int, int]]) -> bool:
-    """Whether the verdict at `at` is one the writer denies thinking: "But I don't think it
-    was the main reason" (not "I don't think X was, but Y was the main reason", where the
-    verdict follows the turn)."""
-    return any(
-        norms[i] in _DENIED_THOUGHT
-        and norms[i + 1] in _THINKING
-        and not any(i < t < at for t, _ in turns)
-        for i in range(max(0, at - 8), at - 1)
-    )
+def _thought_denied(
+    sent: Sentence, norms: Sequence[str], at: int, found: Matches, c: _Compiled
+) -> bool:
+    """Whether the writer denies the verdict at `at` in the clause that gives it: "But I
+    don't think it was the main reason", "I dont think that his job was the main reason".
+    Not "I don't think there is any doubt that the main reason was…" (the verdict is not
+    what "was" says of a subject), nor "I don't think this was it, the main reason was…"
+    (another clause), nor "They didn't think he was dangerous" (not the writer)."""
+    if not (at >= 2 and norms[at - 1] == "the" and norms[at - 2] in _COPULA):
+        return False
+    start = max((e for e in _clause_ends(sent) if e <= at), default=0)
+    turns = [a for a, _ in found.get(c.contrast, [])]
+    for i in range(start, at - 2):
+        for denial in _DENIALS:
+            if tuple(norms[i : i + len(denial)]) == denial:
+                between = norms[i + len(denial) : at - 2]
+                return not any(i < t < at for t in turns) and not _NOT_THE_VERDICT & set(between)
+    return False
+
+
+def _elliptical(
+    sent: Sentence,
+    norms: Sequence[str],
+    denied: list[tuple[int, int]],
+    found: Matches,
+    c: _Compiled,
+) -> str | None:
+    """After a denied verdict, the reason a closing "X was." puts in its place: "But I don't
+    think it was the main reason, Stalin being General Secretary was." None if there is none."""
+    if not denied or not norms or norms[-1] not in _COPULA:
+        return None
+    named = [
+        (a, fid)
+        for fid, k in c.factors
+        for a, _ in found.get(k, ())
+        if a > max(denied)[1] and len(norms) - a <= _ELLIPSIS_WORDS
+    ]
+    return min(named)[1] if named else None
+
+
+_ELLIPSIS_WORDS = 8  # "…, X was." names X within these last words
+
+
+# After "I don't think", words that make the verdict something else the writer says:
+# "…there is any doubt that", "…anyone can deny that", "…people realise that".
+_NOT_THE_VERDICT = frozenset(
+    {
+        "there",
+        "anyone",
+        "anybody",
+        "people",
+        "doubt",
+        "deny",
+        "denied",
+        "realise",
+        "realize",
+        # …or a new clause ("…would have won without being General Secretary so it was the
+        # main reason") or a view left behind ("I didn't think at first that it was…").
+        "so",
+        "because",
+        "therefore",
+        "which",
+        "hence",
+        "thus",
+        "first",
+    }
+)
 
 
 def _unlisted_subject(norms: Sequence[str], verdict_at: int, found: Matches, c: _Compiled) -> bool:
