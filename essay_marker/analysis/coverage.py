@@ -65,8 +65,8 @@ _DATE_BREAKS = frozenset(
         "once",
     }
 )
-# A sentence starting with one of these continues the point of the sentence before.
 UNLISTED = ""  # what a judgement names for a reason the rubric does not list
+# A sentence starting with one of these continues the point of the sentence before.
 _ANAPHORA = frozenset({"this", "that", "these", "those", "it", "which", "thus", "hence", "without"})
 
 
@@ -761,7 +761,8 @@ def _judged(
         if m not in tags and not any(x <= m[0] < y for x, y in denied)
     ]
     if not cues:
-        return _elliptical(sent, norms, denied, found, c), bool(denied)
+        instead = _elliptical(sent, norms, denied, found, c)
+        return (instead, True) if instead else (None, False)
     judge_at = [a for a, _ in cues]
     cue_end = min(cues)[1] - 1  # the cue's last word: "mainly because" gives no reason
     verdict = bool(verdict_at)
@@ -815,7 +816,8 @@ def _judged(
         # "…and that is the main reason": the reason of the sentence before, whatever the
         # reasons given for it name ("so it was the main reason, because it won him allies").
         if previous == {UNLISTED}:
-            return "", verdict  # "…but it was luck that won. That is why it was the main reason."
+            # "…but it was luck that won. That is why it was the main reason."
+            return UNLISTED, verdict
         return _likeliest_of(previous, hint, c), verdict
     if not free and not inherited and pointer == "own":
         # "Stalin was lucky and that is the main reason": the clause the pronoun points at
