@@ -433,10 +433,15 @@ def mark_figures(
         "mae": round(float(np.mean([abs(a - b) for a, b in zip(y, marks, strict=True)])), 2),
         "qwk_longer": qwk([y[i] for i in longer], [marks[i] for i in longer], marks_range),
         "qwk_shorter": qwk([y[i] for i in shorter], [marks[i] for i in shorter], marks_range),
-        "length_leak": partial_corr(marks, [math.log(max(g.words, 1)) for g in golds], y),
+        "length_leak": partial_corr(marks, log_words(golds), y),
         "length_leak_interval": leak_interval(golds, marks),
         "length_leak_by_writer": writer_leaks(golds, marks),
     }
+
+
+def log_words(golds: Sequence[Gold]) -> list[float]:
+    """Each essay's log word count: what the length leak correlates the mark with."""
+    return [math.log(max(g.words, 1)) for g in golds]
 
 
 LEAK_ROUNDS = 1000  # bootstrap resamples for the length leak's interval
@@ -449,7 +454,7 @@ def leak_interval(golds: Sequence[Gold], marks: Sequence[int]) -> list[float] | 
     rng = np.random.default_rng(0)
     y = np.array([g.mark for g in golds], float)
     x = np.array(marks, float)
-    logw = np.array([math.log(max(g.words, 1)) for g in golds])
+    logw = np.array(log_words(golds))
     draws = []
     for _ in range(LEAK_ROUNDS):
         i = rng.integers(0, len(golds), len(golds))
@@ -469,7 +474,7 @@ def writer_leaks(golds: Sequence[Gold], marks: Sequence[int]) -> dict[str, float
     by: dict[str, list[int]] = {}
     for i, g in enumerate(golds):
         by.setdefault(g.writer, []).append(i)
-    logw = [math.log(max(g.words, 1)) for g in golds]
+    logw = log_words(golds)
     return {
         w: partial_corr([marks[i] for i in ix], [logw[i] for i in ix], [golds[i].mark for i in ix])
         for w, ix in sorted(by.items())

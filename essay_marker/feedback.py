@@ -396,8 +396,10 @@ def _only_adds(text: str, rubric: Rubric) -> bool:
     if not _has_phrase(text, lang.additive):
         return False
     others = tuple(w for w in lang.weighing if w not in lang.additive)
+    from essay_marker.analysis.coverage import inside_any
+
     names = _phrases_at(text, tuple(c for f in rubric.factors for c in f.cues))
-    return all(any(x <= a and b <= y for x, y in names) for a, b in _phrases_at(text, others))
+    return all(inside_any(m, names) for m in _phrases_at(text, others))
 
 
 def _says_how(e: Evidence, rubric: Rubric) -> bool:

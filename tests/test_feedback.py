@@ -415,7 +415,16 @@ def test_a_conclusion_calling_reasons_all_important_is_not_praised_as_weighing(r
     assert www and not any(w.startswith(("You weigh", "You link")) for w in www), www
 
 
-def test_two_reasons_that_only_also_helped_are_not_praised_as_weighed(rubric):
+@pytest.mark.parametrize(
+    "adds",
+    [
+        "Linking himself to Lenin and his ruthlessness also helped.",
+        # "his link to Lenin" spells the weighing phrase "linked to" in stems: it is the
+        # reason's name, so the sentence still only adds a reason.
+        "Stalin's ruthlessness and his link to Lenin also helped.",
+    ],
+)
+def test_two_reasons_that_only_also_helped_are_not_praised_as_weighed(rubric, adds):
     """ "X and Y also helped" sets two reasons side by side: it is not quoted as comparing
     one with the others and judging how far it mattered."""
     text = (
@@ -423,23 +432,7 @@ def test_two_reasons_that_only_also_helped_are_not_praised_as_weighed(rubric):
         "to key posts, so they voted for him. Trotsky was arrogant and missed Lenin's funeral, "
         "which meant the other leaders distrusted him and sided with Stalin against him. Stalin "
         "was chief mourner at Lenin's funeral, which made party members trust him as Lenin's "
-        "heir, so they backed him against Trotsky. Linking himself to Lenin and his ruthlessness "
-        "also helped."
-    )
-    www = score_essay(text, rubric).feedback.www
-    assert www and not any("also helped" in w for w in www), www
-
-
-def test_a_reasons_own_name_is_not_a_weighing_phrase(rubric):
-    """ "His link to Lenin also helped" spells "linked to" in stems, a weighing phrase: it is
-    the reason's name, so the sentence still only adds a reason."""
-    text = (
-        "Stalin became General Secretary in 1922, which meant he could appoint his supporters "
-        "to key posts, so they voted for him. Trotsky was arrogant and missed Lenin's funeral, "
-        "which meant the other leaders distrusted him and sided with Stalin against him. Stalin "
-        "was chief mourner at Lenin's funeral, which made party members trust him as Lenin's "
-        "heir, so they backed him against Trotsky. Stalin's ruthlessness and his link to Lenin "
-        "also helped."
+        f"heir, so they backed him against Trotsky. {adds}"
     )
     www = score_essay(text, rubric).feedback.www
     assert www and not any("also helped" in w for w in www), www

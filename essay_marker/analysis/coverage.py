@@ -634,11 +634,7 @@ def _redirected(found: Matches, sent: Sentence, stems: Sequence[str], c: _Compil
         # Not a verdict's own words inside one ("Trotsky was the main reason").
         names = [m for _, k in c.factors for m in found.get(k, ())]
         verdicts = set(found.get(c.verdict, ())) | set(found.get(c.judgement, ()))
-        kept = [
-            (a, b)
-            for a, b in found[c.weighing]
-            if (a, b) in verdicts or not any(x <= a and b <= y for x, y in names)
-        ]
+        kept = [m for m in found[c.weighing] if m in verdicts or not inside_any(m, names)]
         if kept:
             found[c.weighing] = kept
         else:
@@ -665,6 +661,12 @@ def _redirected(found: Matches, sent: Sentence, stems: Sequence[str], c: _Compil
             else:
                 del found[source]
     return found
+
+
+def inside_any(span: tuple[int, int], spans: Iterable[tuple[int, int]]) -> bool:
+    """Whether a match lies wholly inside one of these (a phrase inside a reason's name)."""
+    a, b = span
+    return any(x <= a and b <= y for x, y in spans)
 
 
 def _owns(sent: Sentence, stems: Sequence[str], start: int, end: int, at: int) -> bool:
