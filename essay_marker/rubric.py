@@ -60,6 +60,17 @@ class Instead:
 
 
 @dataclass(frozen=True)
+class Whose:
+    """For a reason that is a quality of Stalin's (his cleverness): the people whose quality
+    a cue names instead ("Trotsky was very clever", "they thought they were cleverer"), and
+    the words that name Stalin himself. "He", "his" and "him" stand for the last person
+    named before them in the sentence, and for Stalin when nobody is."""
+
+    others: tuple[str, ...]
+    own: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Factor:
     """A reason the student may argue, with the phrases that show it is there."""
 
@@ -74,6 +85,7 @@ class Factor:
     # Phrases in which a cue means something else ("the right moment" is no faction):
     # a cue match inside one of these is no sign of the factor.
     not_cues: tuple[str, ...] = ()
+    whose: Whose | None = None
 
 
 @dataclass(frozen=True)
@@ -352,6 +364,11 @@ def _factor(t: _Reader) -> Factor:
         r = t.sub("instead")
         instead = Instead(r.text("factor"), _cues(r, "when"), _cues(r, "unless", allow_empty=True))
         r.done()
+    whose = None
+    if "whose" in t.table:
+        r = t.sub("whose")
+        whose = Whose(_cues(r, "others"), _cues(r, "own"))
+        r.done()
     factor = Factor(
         id=fid,
         name=name,
@@ -362,6 +379,7 @@ def _factor(t: _Reader) -> Factor:
         feedback=feedback,
         instead=instead,
         not_cues=_cues(t, "not_cues", allow_empty=True),
+        whose=whose,
     )
     t.done()
     return factor

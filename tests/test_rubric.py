@@ -107,6 +107,12 @@ def test_a_reasons_cue_may_not_be_an_event_outside_the_question():
         parse_rubric(signs + FACTOR.replace('"alpha"', '"alpha", "killed"'), "mini.toml")
 
 
+def test_a_quality_names_the_people_it_may_belong_to():
+    political = find_rubric("stalin-main-reason").factor("political_skill")
+    assert political.whose is not None
+    assert "trotsky" in political.whose.others and political.whose.own == ("stalin",)
+
+
 def test_factorless_rubric_is_valid():
     rubric = parse_rubric(MINIMAL, "mini.toml")
     assert rubric.factors == () and rubric.top_level == 1
@@ -140,6 +146,16 @@ def test_factorless_rubric_is_valid():
             MINIMAL + FACTOR + '[factors.instead]\nfactor = "a"\n',
             "factors[0].instead.when",
             "missing",
+        ),
+        (
+            MINIMAL + FACTOR + '[factors.whose]\nothers = ["trotsky"]\n',
+            "factors[0].whose.own",
+            "missing",
+        ),
+        (
+            MINIMAL + FACTOR + '[factors.whose]\nothers = ["* trotsky"]\nown = ["stalin"]\n',
+            "factors[0].whose.others[0]",
+            "cue phrase",
         ),
         ("id = ", "", "not valid TOML"),
         (MINIMAL + DATE.replace("[1924]", "[]"), "dates[0].years", "four-digit years"),
