@@ -169,6 +169,10 @@ class Language:
     # power struggle (who backed, trusted or beat whom): see language.toml.
     image: tuple[str, ...] = ()
     standing: tuple[str, ...] = ()
+    # Weighing words that point at the question, not at another reason ("this links to the
+    # question"), and a paragraph formula's labels ("Point:", "Link:"), read as no words.
+    question_links: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -454,6 +458,8 @@ _OPTIONAL_LANGUAGE = (
     "on_question",
     "image",
     "standing",
+    "question_links",
+    "labels",
 )
 LANGUAGE_KEYS = (
     "causal",

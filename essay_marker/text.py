@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from nltk.stem.snowball import SnowballStemmer
@@ -291,6 +291,27 @@ def analyse(text: str) -> Doc:
                 )
             )
     return Doc(text, tuple(sentences), len(paragraphs))
+
+
+def drop_labels(doc: Doc, labels: frozenset[str]) -> Doc:
+    """The essay with a formula's label ("Point:", "Link:") cut from the sentences it opens:
+    it names the step, not what the sentence says, and is no part of a quote."""
+    sentences = []
+    for s in doc.sentences:
+        first = s.tokens[0] if s.tokens else None
+        if (
+            first
+            and len(s.tokens) > 1
+            and first.norm in labels
+            and _LABEL.match(doc.text, first.end)
+        ):
+            start = s.tokens[1].start
+            s = replace(s, start=start, text=doc.text[start : s.end], tokens=s.tokens[1:])
+        sentences.append(s)
+    return replace(doc, sentences=tuple(sentences))
+
+
+_LABEL = re.compile(r"[ \t]*:")
 
 
 # A line opened by a list marker ("- Stalin was General Secretary", "-> he gave jobs") is

@@ -317,3 +317,18 @@ def test_trotskys_own_mistakes_are_his_weaknesses_not_his_rivals_mistakes(text, 
     assert cov.factor(factor).status != "absent"
     if other:
         assert cov.factor(other).status == "absent"
+
+
+def test_a_link_to_the_question_weighs_no_reason_against_another(rubric):
+    _, cov = _coverage(
+        "Stalin's job and Trotsky's arrogance both mattered. This links to the question "
+        "because the job and Trotsky's arrogance gave him the leadership.",
+        rubric,
+    )
+    assert not cov.sentences[1].weighing
+    _, cov = _coverage(
+        "Trotsky's arrogance was linked to the General Secretary post: without the post his "
+        "enemies had no one to turn to.",
+        rubric,
+    )
+    assert cov.sentences[0].weighing

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from essay_marker.spelling import Lexicon, close_enough
-from essay_marker.text import analyse, phrase_stems
+from essay_marker.text import analyse, drop_labels, phrase_stems
 
 
 def test_offsets_survive_every_step():
@@ -67,6 +67,20 @@ def test_lexicon_knows_british_spellings_and_rubric_terms():
     for word in ["Zinovev", "goverment", "becuase"]:
         assert not lex.known(word), word
     assert lex.suggest("Zinovev") == "zinoviev"
+
+
+def test_a_formula_label_is_cut_from_the_sentence_it_opens():
+    text = (
+        "Point: Stalin was General Secretary.\nLink : This links to the question.\nLink to Lenin."
+    )
+    doc = drop_labels(analyse(text), frozenset({"point", "link"}))
+    assert [s.text for s in doc.sentences] == [
+        "Stalin was General Secretary.",
+        "This links to the question.",
+        "Link to Lenin.",  # no colon: the word is the student's
+    ]
+    assert all(text[s.start : s.end] == s.text for s in doc.sentences)
+    assert doc.sentences[0].tokens[0].text == "Stalin"
 
 
 def test_headings_are_marked_as_headings():

@@ -206,6 +206,7 @@ class _Compiled:
     image: int  # a result that is only how someone looked
     standing: int  # a result for the power struggle: who backed, trusted or beat whom
     later: int  # the rubric's outside_terms and outside_signs: other years than the question's
+    question_links: int  # weighing words that point at the question ("links to the question")
     # Each misconception with, per group of its all_of, the cue sets of its unbroken
     # phrases and of its gapped ones ("a * b"), and the set of its none_of.
     misconceptions: tuple[tuple[Misconception, tuple[tuple[int, int], ...], int], ...]
@@ -259,6 +260,7 @@ def _compile(rubric: Rubric) -> _Compiled:
         image=add(lang.image),
         standing=add(lang.standing),
         later=add(rubric.outside_terms + rubric.outside_signs),
+        question_links=add(lang.question_links),
         misconceptions=tuple(
             (
                 m,
@@ -412,10 +414,18 @@ _SAYS_HOW = re.compile(
 )
 
 
+# "This links to the question because it helped him": the "because" is the link's.
+_TO_THE_QUESTION = re.compile(
+    r"\b(?:links?|linked|connects?|connected|relates?)\s+(?:back\s+)?to\s+the\s+question"
+    r"\s+(?:because|as)\b",
+    re.IGNORECASE,
+)
+
+
 def bare_result(text: str) -> bool:
     """Whether the sentence's only result is a closing "(it) helped (him get power)"."""
     m = _BARE_HELP.search(text)
-    return m is not None and not _SAYS_HOW.search(text[: m.start()])
+    return m is not None and not _SAYS_HOW.search(_TO_THE_QUESTION.sub("", text[: m.start()]))
 
 
 _MODEL_WORDS = 3  # words a sentence needs before the sentence model alone may name a reason
@@ -694,9 +704,15 @@ def _redirected(
         # "His link to Lenin also helped": words inside a reason's own name ("link to
         # Lenin") are not the weighing phrase they spell ("linked to").
         # Not a verdict's own words inside one ("Trotsky was the main reason").
+        # Nor "links to" where it links the point to the question, not to another reason.
         names = [m for _, k in c.factors for m in found.get(k, ())]
         verdicts = set(found.get(c.verdict, ())) | set(found.get(c.judgement, ()))
-        kept = [m for m in found[c.weighing] if m in verdicts or not inside_any(m, names)]
+        asked = found.get(c.question_links, [])
+        kept = [
+            m
+            for m in found[c.weighing]
+            if (m in verdicts or not inside_any(m, names)) and not inside_any(m, asked)
+        ]
         if kept:
             found[c.weighing] = kept
         else:
@@ -1365,6 +1381,9 @@ def _gives_reason(norms: Sequence[str], start: int) -> int:
             and norms[i - 1] not in {"less", "more"}
             # "hard to say which…" asks which; it gives no reason.
             and not (norms[i] == "which" and norms[i - 1] in _ASKING)
+            # "…was the way in which he played the factions": the clause says what the
+            # way was; it gives no reason for the verdict.
+            and not (norms[i] == "which" and norms[i - 1] in _RELATIVE_PREPOSITIONS)
             # "so unpopular", "so many": "so" before a word of degree gives no reason.
             and not (norms[i] == "so" and i + 1 < len(norms) and norms[i + 1] not in _SUBJECTS)
         ),
@@ -1375,6 +1394,7 @@ def _gives_reason(norms: Sequence[str], start: int) -> int:
 _COPULA = frozenset({"was", "is", "were", "are", "be", "been"})
 _GIVES_REASON = frozenset({"because", "since", "so", "which"})
 _ASKING = frozenset({"say", "tell", "know", "choose", "pick", "decide", "sure", "see"})
+_RELATIVE_PREPOSITIONS = frozenset({"in", "by", "with", "through"})
 # Words that open a clause after "so" ("so he won", "so the party…"): then "so" gives a
 # reason; before anything else it is a word of degree ("so unpopular").
 _SUBJECTS = frozenset(

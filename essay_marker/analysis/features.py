@@ -19,7 +19,7 @@ from essay_marker.analysis.coverage import (
 from essay_marker.analysis.spag import estimate_spag
 from essay_marker.records import EXPLAINING, Coverage, Hint, Role, Spag, Status
 from essay_marker.rubric import STATUSES, Rubric
-from essay_marker.text import Doc, analyse
+from essay_marker.text import Doc, analyse, drop_labels
 
 ROLE_COUNTS = (Role.DESCRIBE, Role.EXPLAIN, Role.WEIGH)
 
@@ -47,7 +47,8 @@ def analyse_essays(
     A model call has a fixed cost well above its cost per sentence, so one call per essay
     would dominate batch marking.
     """
-    docs = [analyse(text) for text in texts]
+    labels = frozenset(rubric.language.labels)
+    docs = [drop_labels(analyse(text), labels) for text in texts]
     stems = [sentence_stems(doc, rubric) for doc in docs]
     hints: list[list[Hint] | None] = [None] * len(docs)
     if extra_factors:
