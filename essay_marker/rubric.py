@@ -63,8 +63,9 @@ class Instead:
 class Whose:
     """For a reason that is a quality of Stalin's (his cleverness): the people whose quality
     a cue names instead ("Trotsky was very clever", "they thought they were cleverer"), and
-    the words that name Stalin himself. "He", "his" and "him" stand for the last person
-    named before them in the sentence, and for Stalin when nobody is."""
+    the words that name Stalin himself. "He", "his" and "him" stand for the last one person
+    named before them in the sentence, else the last person the sentence before named, else
+    Stalin."""
 
     others: tuple[str, ...]
     own: tuple[str, ...]
