@@ -414,18 +414,10 @@ _SAYS_HOW = re.compile(
 )
 
 
-# "This links to the question because it helped him": the "because" is the link's.
-_TO_THE_QUESTION = re.compile(
-    r"\b(?:links?|linked|connects?|connected|relates?)\s+(?:back\s+)?to\s+the\s+question"
-    r"\s+(?:because|as)\b",
-    re.IGNORECASE,
-)
-
-
 def bare_result(text: str) -> bool:
     """Whether the sentence's only result is a closing "(it) helped (him get power)"."""
     m = _BARE_HELP.search(text)
-    return m is not None and not _SAYS_HOW.search(_TO_THE_QUESTION.sub("", text[: m.start()]))
+    return m is not None and not _SAYS_HOW.search(text[: m.start()])
 
 
 _MODEL_WORDS = 3  # words a sentence needs before the sentence model alone may name a reason
@@ -465,7 +457,7 @@ def analyse_coverage(
     for sent, sent_stems in zip(doc.sentences, all_stems, strict=True):
         found = _redirected(c.index.find(sent_stems), sent, sent_stems, c, named_last)
         named_last = [
-            _last_named(found, sent_stems, w, was)
+            _referent(found, sent_stems, w[1:], len(sent_stems), was)
             for w, was in zip(c.whose, named_last, strict=True)
         ]
         matches.append(found)
@@ -537,7 +529,7 @@ def analyse_coverage(
             # "…so it looked like he did not care about Lenin": a result only for how
             # someone looked describes; it does not say how the reason won him power.
             causal = False
-        if causal and bare_result(sent.text):
+        if causal and bare_result(sent.text[_past_question_link(sent, found, c) :]):
             causal = False
         weighing = c.weighing in found
         judged_here, verdict = _judged(sent, found, c, hint, inherited, previous_lead, asked)
@@ -668,12 +660,25 @@ def analyse_coverage(
     )
 
 
+def _past_question_link(sent: Sentence, found: Matches, c: _Compiled) -> int:
+    """Where the sentence's words start after its "links to the question (because)", in
+    characters: "This links to the question because it helped him" gives the "because" to
+    the link, not to how a reason helped."""
+    ends = [b for _, b in found.get(c.question_links, ())]
+    if not ends:
+        return 0
+    b = max(ends)
+    if b < len(sent.tokens) and sent.tokens[b].norm in ("because", "as"):
+        b += 1
+    return sent.tokens[b].start - sent.start if b < len(sent.tokens) else len(sent.text)
+
+
 def _redirected(
     found: Matches,
     sent: Sentence,
     stems: Sequence[str],
     c: _Compiled,
-    named_last: Sequence[bool | None] = (),
+    named_last: Sequence[bool | None],
 ) -> Matches:
     """A sentence's matches, less a factor's cues inside its `not_cues`, and with those of
     a factor whose cues name another here (`Factor.instead`) moved to that one's, so every
@@ -685,9 +690,7 @@ def _redirected(
                 found[cues] = kept
             else:
                 del found[cues]
-    for (cues, others, own), before in zip(
-        c.whose, named_last or [None] * len(c.whose), strict=True
-    ):
+    for (cues, others, own), before in zip(c.whose, named_last, strict=True):
         if cues in found:
             starts = [x for _, k in c.factors if k != cues for x, _ in found.get(k, ())]
             kept = [
@@ -742,29 +745,29 @@ def _redirected(
 
 
 _HIS = frozenset({"he", "his", "him", "himself"})
-_NOT = frozenset({"not", "never", "no", "nor"})
 # Stems of words for several people: "he" after them is someone else ("they thought he…").
 _PLURAL = frozenset(
     {"they", "them", "their", "rival", "other", "opponent", "leader", "left", "right"}
 )
 
 
-def _people(found: Matches, whose: tuple[int, int], before: int) -> list[tuple[int, bool]]:
-    """(where the mention ends, whether it names Stalin) for people named before a token."""
+def _referent(
+    found: Matches, stems: Sequence[str], whose: tuple[int, int], at: int, before: bool | None
+) -> bool | None:
+    """Whether the person last named or meant before token `at` is Stalin (None: nobody).
+    `whose` holds the cue sets naming others and Stalin; "he", "his" or "him" after the
+    last name stands for the last one person named before it, else for the one the
+    sentence before named last (`before`)."""
     others, own = whose
-    return sorted(
-        [(y, False) for _, y in found.get(others, ()) if y <= before]
-        + [(y, True) for _, y in found.get(own, ()) if y <= before]
+    people = sorted(
+        [(y, False) for _, y in found.get(others, ()) if y <= at]
+        + [(y, True) for _, y in found.get(own, ()) if y <= at]
     )
-
-
-def _he(stems: Sequence[str], people: list[tuple[int, bool]], at: int, before: bool | None) -> bool:
-    """Whether "he" (or "his", "him") at `at` stands for Stalin: the last one person named
-    before it, or the last person the sentence before named, or Stalin."""
-    single = [p for p in people if p[0] <= at and stems[p[0] - 1] not in _PLURAL]
-    if single:
-        return single[-1][1]
-    return before is None or before
+    he = max((i for i in range(at) if stems[i] in _HIS), default=None)
+    if he is not None and (not people or he >= people[-1][0]):
+        single = [p for p in people if p[0] <= he and stems[p[0] - 1] not in _PLURAL]
+        return single[-1][1] if single else before
+    return people[-1][1] if people else None
 
 
 def _stalins(
@@ -775,38 +778,23 @@ def _stalins(
     whose: tuple[int, int],
     before: bool | None,
 ) -> bool:
-    """Whether a quality's cue is Stalin's, not denied ("he was not as clever") nor another's:
+    """Whether a quality's cue is Stalin's, not denied ("he wasn't as clever", but "if he
+    wasn't clever, he would not have…" argues it) nor another's:
     "Trotsky was clever and he led the Red Army", "his rivals, however clever", "they thought
     they were cleverer than him", "Trotsky was arrogant. He was very clever". Stalin's when
-    "outmanoeuvred by" follows it (the beaten one comes first) or when Stalin is named just
-    after it ("how cunning Stalin was"). `before`: whether the last person the sentence
-    before named was Stalin (None: nobody)."""
+    "outmanoeuvred by" follows it (the beaten one comes first), when Stalin is named just
+    after it ("how cunning Stalin was") or when nobody is named before it. `before`: whether
+    the last person the sentence before named was Stalin (None: nobody)."""
     a, b = cue
-    if any(
-        t.norm in _NOT or t.norm.endswith(("n't", "n’t")) for t in sent.tokens[max(0, a - 3) : a]
-    ):
+    denied = [i for i in range(max(0, a - 3), a) if sent.tokens[i].norm in _QUALITY_DENIED]
+    # Not in a counterfactual: "if Stalin wasn't clever he wouldn't have…" argues it.
+    if denied and not any(t.norm == "if" for t in sent.tokens[: denied[0]]):
         return False
     if b < len(stems) and stems[b] == "by":
         return True
     if any(b <= x <= b + 2 for x, _ in found.get(whose[1], ())):
         return True
-    people = _people(found, whose, a)
-    he = max((i for i in range(a) if stems[i] in _HIS), default=None)
-    if he is not None and (not people or he >= people[-1][0]):
-        return _he(stems, people, he, before)
-    return not people or people[-1][1]
-
-
-def _last_named(
-    found: Matches, stems: Sequence[str], whose: tuple[int, int, int], before: bool | None
-) -> bool | None:
-    """Whether the last person this sentence names is Stalin (None: it names nobody, and
-    no "he" carries on the one before)."""
-    people = _people(found, whose[1:], len(stems))
-    he = max((i for i, s in enumerate(stems) if s in _HIS), default=None)
-    if he is not None and (not people or he >= people[-1][0]):
-        return _he(stems, people, he, before) if people or before is not None else None
-    return people[-1][1] if people else None
+    return _referent(found, stems, whose, a, before) is not False
 
 
 def _skill_at(cue: tuple[int, int], stems: Sequence[str], starts: Sequence[int]) -> bool:
@@ -1703,6 +1691,7 @@ def _misconceptions(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[Mis
 # Words that deny what follows them: "…rather than joining Trotsky against Stalin", "he
 # did not lead the Whites" state the opposite of the claim they contain.
 _DENIED_BY = _NEGATIONS | {"didnt", "doesnt", "dont", "no"}
+_QUALITY_DENIED = _DENIED_BY | {"nor"}  # "he wasn't as clever", "neither patient nor clever"
 _DENIED_AFTER = frozenset({("rather", "than"), ("instead", "of")})
 
 
