@@ -153,6 +153,8 @@ class Language:
     doubt_tags: tuple[str, ...] = ()
     # Words that only venture a verdict ("maybe that was the real main reason").
     tentative: tuple[str, ...] = ()
+    # Openings that answer the question the sentence before asked ("…? It was his job.").
+    answers: tuple[str, ...] = ()
     # Weighing words that only add a reason ("also helped", "as well as"): a sentence with
     # no other weighing word is not praised as weighing.
     additive: tuple[str, ...] = ()
@@ -452,6 +454,7 @@ _OPTIONAL_LANGUAGE = (
     "doubt",
     "doubt_tags",
     "tentative",
+    "answers",
     "additive",
     "consequence",
     "set_aside",

@@ -21,7 +21,7 @@ from essay_marker.readers import MAX_WORDS
 from essay_marker.records import FlagId
 from essay_marker.render.report import result_to_dict
 from essay_marker.scoring import score_essay
-from essay_marker.screen.measures import anchoring, circular, disorder, everyday
+from essay_marker.screen.measures import anchoring, circular, copied_spans, disorder, everyday
 
 from .conftest import EXAMPLES, FIXTURES, load_cases
 
@@ -289,6 +289,16 @@ def test_copied_source_earns_no_credit(rubric, model):
     assert "copied_source" in {f.id for f in result.flags}
     assert result.mark <= 4 and result.refer_to_teacher
     assert score_essay(copied, rubric, model).mark > result.mark  # without the source it looks good
+
+
+def test_the_question_restated_earns_nothing_unless_asked_as_a_question(rubric):
+    said = "What was the main reason Stalin was able to achieve total power in the USSR by the end of the 1920s."
+    asked = "So what was the main reason Stalin was able to achieve total power in the USSR by the end of the 1920s?"
+    rest = "Stalin was General Secretary from 1922 and this let him appoint his own supporters."
+    for opening, blanked in ((said, True), (asked, False)):
+        a = analyse_essay(f"{rest} {opening} It was his job.", rubric)
+        _, restated = copied_spans(a.doc, a.stems, [], rubric.question)
+        assert bool(restated) is blanked
 
 
 def test_keyword_list_appended_to_an_essay_does_not_create_explanations(rubric, model):

@@ -203,6 +203,7 @@ class _Compiled:
     doubt: int
     doubt_tags: int
     tentative: int
+    answers: int  # openings that answer the question the sentence before asked
     image: int  # a result that is only how someone looked
     standing: int  # a result for the power struggle: who backed, trusted or beat whom
     later: int  # the rubric's outside_terms and outside_signs: other years than the question's
@@ -257,6 +258,7 @@ def _compile(rubric: Rubric) -> _Compiled:
         doubt=add(lang.doubt),
         doubt_tags=add(lang.doubt_tags),
         tentative=add(lang.tentative),
+        answers=add(lang.answers),
         image=add(lang.image),
         standing=add(lang.standing),
         later=add(rubric.outside_terms + rubric.outside_signs),
@@ -884,6 +886,11 @@ def _judged(
     """
     if sent.text.rstrip().endswith("?"):
         return None, False  # "So which was the main reason?" asks; it does not judge
+    answer = [m for m in found.get(c.answers, ()) if m[0] == 0] if asked else []
+    if answer and not any(k in found for k in c.hedges):
+        # "…? It was Socialism in One Country.": the answer to the question just asked
+        # gives the verdict, in the words after its opening ("It is hard to say" does not).
+        found = {**found, c.verdict: [*found.get(c.verdict, ()), answer[0]]}
     if c.verdict not in found and c.judgement not in found:
         return None, False  # most sentences: no need to read their words
     # Stems drop punctuation: "it mattered most, because…" is not "mostly because".
@@ -1176,13 +1183,17 @@ def _names_unlisted(
     nor "…what the main reason was, sorry")."""
     # "the main reason was …", "the main reason Stalin got total power was …": the
     # complement follows the verb (not "the main reason Stalin was able to…").
-    verb = next(
-        (
-            i
-            for i in range(cue_end + 1, min(len(norms), cue_end + 8))
-            if norms[i] in _COPULA and (i == cue_end + 1 or norms[i - 1] == "power")
-        ),
-        None,
+    verb = (
+        cue_end  # an answer's own opening: "…? It was luck."
+        if norms[cue_end] in _COPULA
+        else next(
+            (
+                i
+                for i in range(cue_end + 1, min(len(norms), cue_end + 8))
+                if norms[i] in _COPULA and (i == cue_end + 1 or norms[i - 1] == "power")
+            ),
+            None,
+        )
     )
     if verb is None or verb + 1 >= len(norms) or _GIVES_REASON & set(norms[cue_end + 1 : verb]):
         return False
@@ -1438,9 +1449,15 @@ def _conceded(sent: Sentence, opens: list[int], turns: list[int]) -> list[tuple[
     ends = _clause_ends(sent)
     spans = [(a, next((e for e in ends if e > a), len(toks) + 1)) for a in opens]
     for t in turns:
-        opens_clause = t == 0 or t in ends
+        # "So while X gave him the means, …": a connective may open the sentence first.
+        opens_clause = t in ends or all(x.norm in _LEAD_INS for x in toks[:t])
         close = next((e for e in ends if e > t), None)
         if opens_clause and close is not None and toks[t].norm in _SUBORDINATE_TURNS:
+            # "While X gave him the means, and Y the chance, Z was…": the granted clause
+            # goes on through an "and" that a second comma closes.
+            later = next((e for e in ends if e > close), None)
+            if later is not None and close < len(toks) and toks[close].norm == "and":
+                close = later
             spans.append((t, close))
     return spans
 
@@ -1487,6 +1504,7 @@ def _clause_ends(sent: Sentence) -> list[int]:
 
 
 _SUBORDINATE_TURNS = frozenset({"while", "whilst", "whereas"})
+_LEAD_INS = frozenset({"so", "and", "but", "yet", "thus", "therefore", "overall", "ultimately"})
 
 
 def _judgement(

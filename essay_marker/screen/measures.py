@@ -242,7 +242,10 @@ def copied_spans(
         grams = [st[i : i + _NGRAM] for i in range(len(st) - _NGRAM + 1)]
         asked = {i + k for i, g in enumerate(grams) if g in question_grams for k in range(_NGRAM)}
         if asked and len(st) - len(asked) < 3:
-            restated.append((sent.start, sent.end))
+            # Asked as a question ("So what was the main reason Stalin…?") it stays: it
+            # earns nothing by itself, and the sentence after it may answer it.
+            if not sent.text.rstrip().endswith("?"):
+                restated.append((sent.start, sent.end))
             continue
         runs = {i + k for i, g in enumerate(grams) if g in source_grams for k in range(_NGRAM)}
         for run in _runs(sorted(runs)):
