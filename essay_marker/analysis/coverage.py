@@ -908,6 +908,8 @@ def _judged(
         if sent.tokens[b - 1].norm != "ones"
         and not _NEGATIONS.intersection(norms[max(0, a - 3) : a])
         and not _thought_denied(sent, norms, a, found, c)
+        and not _supposed(sent, norms, a)
+        and not _denied_after(norms, b, found, c)
     ]
     verdict_at = [a for a, _ in verdicts]
     # "…led the Whites I think, or…" doubts a fact; it judges nothing.
@@ -969,6 +971,11 @@ def _judged(
             return _spelled_out(min(named)[1], free, widest, norms), verdict
         if inherited and norms[1] in _POINTERS:
             return _likeliest_of(inherited & previous or inherited, hint, c), verdict
+        if norms[1] not in _POINTERS:
+            # "Without the machine, his cunning would have had nothing to work with, which
+            # is why it was the main reason": the reason judged is what the opening names,
+            # in words no cue knows; the reasons after it are what depended on it.
+            return UNLISTED, verdict
     unreasoned = [p for p in free.values() if p < _gives_reason(norms, cue_end)]
     if not unreasoned and not inherited and previous and pointer == "back":
         # "…and that is the main reason": the reason of the sentence before, whatever the
@@ -1255,6 +1262,31 @@ def _thought_denied(
     return False
 
 
+def _supposed(sent: Sentence, norms: Sequence[str], at: int) -> bool:
+    """Whether the verdict at `at` is only supposed, in an "if" clause: "So if cleverness
+    was the main reason then Trotsky would have won" tests a verdict and rejects it."""
+    start = max((e for e in _clause_ends(sent) if e <= at), default=0)
+    return bool(_SUPPOSING.intersection(norms[start:at]))
+
+
+_SUPPOSING = frozenset({"if", "suppose", "supposing", "assuming", "whether"})
+
+
+def _denied_after(norms: Sequence[str], end: int, found: Matches, c: _Compiled) -> bool:
+    """Whether the verbs after the verdict deny it: "the main reason for his success was not
+    any single advantage". Not "…was not X but Y", which names Y in X's place."""
+    turns = [a for a, _ in found.get(c.contrast, [])]
+    for i in range(end, min(len(norms) - 1, end + _VERB_REACH)):
+        if norms[i] in _COPULA or norms[i] in _NEGATED_COPULA:
+            negated = norms[i] in _NEGATED_COPULA or norms[i + 1] in _NEGATIONS
+            return negated and not any(t > i for t in turns)
+    return False
+
+
+_VERB_REACH = 6  # words from a verdict's cue to its verb ("the main reason for his success was")
+_NEGATED_COPULA = frozenset({"wasnt", "isnt", "werent", "arent"})
+
+
 def _elliptical(
     sent: Sentence,
     norms: Sequence[str],
@@ -1447,18 +1479,23 @@ def _conceded(sent: Sentence, opens: list[int], turns: list[int]) -> list[tuple[
         return []
     toks = sent.tokens
     ends = _clause_ends(sent)
-    spans = [(a, next((e for e in ends if e > a), len(toks) + 1)) for a in opens]
+
+    def granted_to(close: int | None) -> int | None:
+        # "Although X gave him the means, and Y the chance, Z was…": the granted clause
+        # goes on through an "and" that a second comma closes.
+        if close is None or close >= len(toks) or toks[close].norm != "and":
+            return close
+        return next((e for e in ends if e > close), close)
+
+    spans = [
+        (a, granted_to(next((e for e in ends if e > a), None)) or len(toks) + 1) for a in opens
+    ]
     for t in turns:
         # "So while X gave him the means, …": a connective may open the sentence first.
         opens_clause = t in ends or all(x.norm in _LEAD_INS for x in toks[:t])
         close = next((e for e in ends if e > t), None)
         if opens_clause and close is not None and toks[t].norm in _SUBORDINATE_TURNS:
-            # "While X gave him the means, and Y the chance, Z was…": the granted clause
-            # goes on through an "and" that a second comma closes.
-            later = next((e for e in ends if e > close), None)
-            if later is not None and close < len(toks) and toks[close].norm == "and":
-                close = later
-            spans.append((t, close))
+            spans.append((t, granted_to(close) or close))
     return spans
 
 
