@@ -320,14 +320,29 @@ _LABEL = re.compile(r"[ \t]*:")
 # 0.22 to 0.29: long notes of one or two words a line earned credit for their labels.)
 _LIST_POINT_WORDS = 4
 _LIST_ITEM = re.compile(r"\s*(?:[-*•·>→–—]|\d+[.)]|[a-z][.)]\s)")
+_MARKER = re.compile(r"\s*(?:[-*•·>→–—]|\d+[.)])\s*")  # a list marker and nothing else
 
 
 def _is_heading(text: str, start: int, end: int, words: int) -> bool:
-    """A short line of its own with no closing punctuation, followed by more text."""
-    if words > 6 or text[end - 1] in ".!?;:,\"'”’)" or not text[end:].strip():
+    """A short line of its own with no closing punctuation, followed by more text. A
+    numbered heading ("1. General Secretary") reaches here as two sentences, "1." and
+    "General Secretary": both are the heading."""
+    line_begin = text.rfind("\n", 0, start) + 1
+    if not text[end:].strip():
+        return False
+    if _MARKER.fullmatch(text, start, end) and start == line_begin:
+        return True  # "1." opening a line, the heading's words after it
+    after_marker = start > line_begin and _MARKER.fullmatch(text, line_begin, start) is not None
+    if words > 6 or text[end - 1] in ".!?;:,\"'”’)":
         return False
     if _LIST_ITEM.match(text, start) and words >= _LIST_POINT_WORDS:
         return False
-    line_start = start == 0 or text[start - 1] == "\n"
+    if after_marker and words >= _LIST_POINT_WORDS:
+        # "1. Stalin was General Secretary" next to "2. …": a numbered point; one between
+        # lines of prose heads a section ("3. Playing his rivals against each other").
+        above = text[text.rfind("\n", 0, max(0, line_begin - 1)) + 1 : max(0, line_begin - 1)]
+        if _LIST_ITEM.match(text, end) or (above.strip() and _LIST_ITEM.match(above)):
+            return False
+    line_start = start == line_begin or after_marker
     line_end = text[end : end + 1] in ("\n", "")
     return line_start and line_end

@@ -106,6 +106,26 @@ def test_a_short_list_item_is_a_point_not_a_heading_but_a_label_is():
     ]
 
 
+def test_a_numbered_heading_is_a_heading_though_it_reads_as_two_sentences():
+    doc = analyse(
+        "1. The Secretariat\nStalin ran it from 1922.\n\n2. Playing his rivals off each other\n"
+        "In 1925 he sided with Zinoviev.\n3. Stalin ran the Secretariat then\n4. He was rude\nEnd."
+    )
+    assert [(s.text, s.heading) for s in doc.sentences] == [
+        ("1.", True),
+        ("The Secretariat", True),
+        ("Stalin ran it from 1922.", False),
+        ("2.", True),
+        ("Playing his rivals off each other", True),  # heads the prose under it
+        ("In 1925 he sided with Zinoviev.", False),
+        ("3.", True),
+        ("Stalin ran the Secretariat then", False),  # over "4. …": a numbered point
+        ("4.", True),
+        ("He was rude", True),  # under four words: a label, as "2) Troika" is
+        ("End.", False),
+    ]
+
+
 def test_word_list_loads_the_same_words_as_the_libraries_own_english_list():
     from spellchecker import SpellChecker
 
