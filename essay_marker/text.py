@@ -319,8 +319,9 @@ _LABEL = re.compile(r"[ \t]*:")
 # (Every list line read as a point raised the mark's length leak on the blind dev set from
 # 0.22 to 0.29: long notes of one or two words a line earned credit for their labels.)
 _LIST_POINT_WORDS = 4
-_LIST_ITEM = re.compile(r"\s*(?:[-*•·>→–—]|\d+[.)]|[a-z][.)]\s)")
-_MARKER = re.compile(r"\s*(?:[-*•·>→–—]|\d+[.)])\s*")  # a list marker and nothing else
+_MARK = r"(?:[-*•·>→–—]|\d+[.)])"  # a bullet or a number ("- ", "2)", "1.")
+_LIST_ITEM = re.compile(rf"\s*(?:{_MARK}|[a-z][.)]\s)")
+_MARKER = re.compile(rf"\s*{_MARK}\s*")  # a list marker and nothing else
 
 
 def _is_heading(text: str, start: int, end: int, words: int) -> bool:
@@ -340,7 +341,7 @@ def _is_heading(text: str, start: int, end: int, words: int) -> bool:
     if after_marker and words >= _LIST_POINT_WORDS:
         # "1. Stalin was General Secretary" next to "2. …": a numbered point; one between
         # lines of prose heads a section ("3. Playing his rivals against each other").
-        above = text[text.rfind("\n", 0, max(0, line_begin - 1)) + 1 : max(0, line_begin - 1)]
+        above = text[: max(0, line_begin - 1)].rsplit("\n", 1)[-1]  # the line before
         if _LIST_ITEM.match(text, end) or (above.strip() and _LIST_ITEM.match(above)):
             return False
     line_start = start == line_begin or after_marker

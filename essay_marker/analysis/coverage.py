@@ -1480,22 +1480,23 @@ def _conceded(sent: Sentence, opens: list[int], turns: list[int]) -> list[tuple[
     toks = sent.tokens
     ends = _clause_ends(sent)
 
-    def granted_to(close: int | None) -> int | None:
+    def granted_to(close: int) -> int:
         # "Although X gave him the means, and Y the chance, Z was…": the granted clause
         # goes on through an "and" that a second comma closes.
-        if close is None or close >= len(toks) or toks[close].norm != "and":
+        if close >= len(toks) or toks[close].norm != "and":
             return close
         return next((e for e in ends if e > close), close)
 
-    spans = [
-        (a, granted_to(next((e for e in ends if e > a), None)) or len(toks) + 1) for a in opens
-    ]
+    spans = []
+    for a in opens:
+        close = next((e for e in ends if e > a), None)
+        spans.append((a, len(toks) + 1 if close is None else granted_to(close)))
     for t in turns:
         # "So while X gave him the means, …": a connective may open the sentence first.
         opens_clause = t in ends or all(x.norm in _LEAD_INS for x in toks[:t])
         close = next((e for e in ends if e > t), None)
         if opens_clause and close is not None and toks[t].norm in _SUBORDINATE_TURNS:
-            spans.append((t, granted_to(close) or close))
+            spans.append((t, granted_to(close)))
     return spans
 
 
