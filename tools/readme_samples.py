@@ -30,6 +30,9 @@ def output(command: str) -> str:
         args = [sys.executable, "-m", "essay_marker", *args[1:]]
     env = os.environ | {"COLUMNS": WIDTH, "NO_COLOR": "1", "TERM": "dumb"}
     done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if done.returncode and not done.stdout:
+        # A sample that failed would otherwise be written back empty, and the README lose it.
+        sys.exit(f"{command} failed: {done.stderr.strip()}")
     return done.stdout
 
 

@@ -1205,11 +1205,21 @@ def _names_unlisted(
     if verb is None or verb + 1 >= len(norms) or _GIVES_REASON & set(norms[cue_end + 1 : verb]):
         return False
     k = verb + 1
+    if norms[k] in _REPORTED:
+        # "The main reason is considered to be the unpopularity of Trotsky": the complement
+        # follows the report ("…to be", "…seen as").
+        k = next((i + 1 for i in range(k + 1, min(len(norms) - 1, k + 4)) if norms[i] in _AS_BE), k)
     toks = sent.tokens
     between = sent.text[toks[verb].end - sent.start : toks[k].start - sent.start]
     if not _plain_word(norms[k], c) or "," in between or ";" in between:
         return False
     return not any(a == k for _, n in c.factors for a, _ in found.get(n, ()))
+
+
+_REPORTED = frozenset(
+    {"considered", "thought", "believed", "said", "seen", "regarded", "viewed", "judged", "deemed"}
+)
+_AS_BE = frozenset({"be", "as", "been"})
 
 
 def _plain_word(word: str, c: _Compiled) -> bool:
@@ -1220,7 +1230,9 @@ def _plain_word(word: str, c: _Compiled) -> bool:
     return c.lexicon.known(word)
 
 
-_NOT_A_REASON = frozenset({"stalin", "trotsky", "due", "being", "having"})
+_OPINIONS = frozenset({"think", "believe", "reckon", "guess", "feel"})
+# Nor an opinion's verb: "what I think was the main reason…: his rivals…".
+_NOT_A_REASON = frozenset({"stalin", "trotsky", "due", "being", "having"}) | _OPINIONS
 _NEGATIONS = frozenset(
     {"not", "never", "cant", "cannot", "wasnt", "isnt", "couldnt", "wouldnt", "werent", "arent"}
 )
@@ -1382,7 +1394,6 @@ def _pointer(norms: Sequence[str], verdict_at: int) -> str | None:
     return "own" if k >= _OWN_CLAUSE and norms[k - 1] in _JOINS else "back"
 
 
-_OPINIONS = frozenset({"think", "believe", "reckon", "guess", "feel"})
 _ARTICLES = frozenset({"the", "a", "an", "his"})
 _POINTERS = frozenset({"this", "that", "it", "these", "those", "they"})
 _JOINS = frozenset({"so", "and"})
