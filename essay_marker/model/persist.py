@@ -41,9 +41,9 @@ ALLOWED_TYPES = (
     "sklearn.linear_model._ridge.Ridge",
     "sklearn.multiclass.OneVsRestClassifier",
     "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._label.LabelBinarizer",
     "sklearn.preprocessing._data.StandardScaler",
     "sklearn.preprocessing._polynomial.PolynomialFeatures",
-    "sklearn.preprocessing._label.LabelBinarizer",
     "sklearn.utils._bunch.Bunch",
 )
 
