@@ -35,8 +35,6 @@ from essay_marker.model.pipeline import (
 from essay_marker.model.sentence import (
     SentenceData,
     figures_from_hints,
-    fit_sentence_model,
-    out_of_fold_hints,
     sentence_examples,
 )
 from essay_marker.model.status import (
@@ -126,20 +124,23 @@ def train(
     own_files = {s.file for s in marked.scripts[: ts.evaluated]}
     factors = [f.id for f in rubric.factors]
     examples = sentence_examples(marked, rubric) if factors else None
+    stack = None
     status: list[StatusModel] = []
-    if examples is not None and any(a.file in own_files for a in marked.annotations):
-        # Labels from the base corpus alone: its figures are in the bundled model's card.
-        progress("sentence model figures")
-        hints = out_of_fold_hints(examples, factors, folds)
-        sentences = figures_from_hints(examples, hints, factors)
-        status, sentences["status"] = _status_models(
-            examples, hints, analyser, marked, rubric, folds, own_files
-        )
+    if examples is not None:
+        stack = analyser.stacked([s.file for s in marked.scripts], examples, factors, folds)
+        if stack.hints and any(a.file in own_files for a in marked.annotations):
+            # Labels from the base corpus alone: its figures are in the bundled model's card.
+            progress("sentence model figures")
+            sentences = figures_from_hints(examples, stack.hints, factors)
+            status, sentences["status"] = _status_models(
+                examples, stack.hints, analyser, marked, rubric, folds, own_files
+            )
     progress("fitting the final model on all scripts")
-    smodel = fit_sentence_model(examples, factors) if examples is not None else None
+    smodel = stack.model if stack else None
     if smodel and status:
         smodel = replace(smodel, status=status)
-    analyses = analyser.with_model(smodel)
+    # The mark model learns from the readings of sentence models that never saw each script.
+    analyses = stack.analyses if stack else analyser.plain
     table = feature_table(analyses, rubric)
     cols = numeric_columns(rubric)
     chosen = evaluation.chosen
