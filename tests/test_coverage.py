@@ -332,3 +332,30 @@ def test_a_link_to_the_question_weighs_no_reason_against_another(rubric):
         rubric,
     )
     assert cov.sentences[0].weighing
+
+
+def test_the_sentence_models_guess_names_no_verdict_it_cannot_place(rubric):
+    """Where no cue names the reason a verdict judges, the sentence model may stand in, but
+    not for a reason beyond the named four it is unsure of ("he was a man of iron" is the
+    writer's own reason), not for what the writer turned away from, and not over a reason
+    off the list that the sentence before judged."""
+    from essay_marker.records import Hint
+
+    def main(text: str, *hints: Hint) -> str:
+        j = analyse_coverage(analyse(text), rubric, hints=list(hints)).judgement
+        return (j.main_factor or "unnamed") if j.present else "none"
+
+    unsure = Hint(factors=frozenset({"ruthlessness"}), agrees=frozenset(), sure=frozenset())
+    surer = Hint(factors=frozenset({"ruthlessness"}), agrees=frozenset({"ruthlessness"}))
+    named = Hint(factors=frozenset({"general_secretary"}), agrees=frozenset())
+    iron = "The main reason was that he was a man of iron."
+    assert main(iron, unsure) == "unnamed"
+    assert main(iron, surer) == "ruthlessness"
+    # A named reason in words no cue knows: the model's guess stands in.
+    assert (
+        main("The main reason was that he chose who got every job.", named) == "general_secretary"
+    )
+    turned = "His office and his plotting were all helping him, but the mood of the country was the main reason."
+    assert main(turned, Hint(factors=frozenset({"general_secretary"}))) == "unnamed"
+    carried = "I reckon the main reason is he was a hard man. This is the main reason."
+    assert main(carried, unsure, unsure) == "unnamed"

@@ -607,8 +607,9 @@ def analyse_coverage(
         # starts no new thought: what the sentence before judged stays the lead.
         continues = lead_judged and last_open == sent.paragraph
         carried = previous_lead - cued if opens_on_previous or continues else set()
-        if judged_here:
-            # "…Socialism in One Country was the main reason. Without this policy, …"
+        if judged_here or (judged_here == UNLISTED and verdict):
+            # "…Socialism in One Country was the main reason. Without this policy, …", and
+            # "The main reason is he was a strong man. This is the main reason because…"
             previous_lead = {judged_here}
         elif carried and not turned:
             # "It gave him the networks…, made him every faction's ally…. That is why it
@@ -901,11 +902,18 @@ def _judged(
     # "The main ones were Trotsky, Zinoviev…" lists people: stems cannot tell "ones" from
     # "one", the words can.
     norms = _words(sent, c)
+    if c.others_view in found:
+        # "…because then nobody could argue with him" is a quarrel, not another view.
+        views = [m for m in found[c.others_view] if not _quarrel(norms, *m)]
+        found = {k: v for k, v in found.items() if k != c.others_view}
+        if views:
+            found[c.others_view] = views
     # "…so it can't be the main reason" denies a verdict; it does not give one.
     verdicts = [
         (a, b)
         for a, b in found.get(c.verdict, [])
         if sent.tokens[b - 1].norm != "ones"
+        and not _aside(norms, b)
         and not _NEGATIONS.intersection(norms[max(0, a - 3) : a])
         and not _thought_denied(sent, norms, a, found, c)
         and not _supposed(sent, norms, a)
@@ -989,10 +997,16 @@ def _judged(
         # names no reason the rubric lists (the sentence model would only guess one).
         return "", verdict
     hedging = any(k in found for k in c.hedges)
-    if not free and not inherited and not conceded and not hedging and hint.factors:
+    # "His job and his tactics all helped, but the ban was the main reason": the model's
+    # factors may be what the writer turned away from.
+    turned_to = verdict and any(t < verdict_at[-1] for t in turns)
+    # A reason beyond the question's named four only when the model is fairly sure of it:
+    # "the main reason was that he was a man of steel" is the writer's own.
+    standing = {f for f in hint.factors if f in c.named or f in (hint.agrees or ())}
+    if not (free or inherited or conceded or hedging or turned_to) and standing:
         # The sentence model's factors have no place in the sentence: they stand in for a
-        # named reason only when nothing is named, carried over or conceded.
-        return _likeliest(hint, c), verdict
+        # named reason only when nothing is named, carried over, conceded or turned from.
+        return _likeliest_of(standing, hint, c), verdict
     # A turn word that opened a conceded clause ("While X gave him the means, …") is not
     # a turn itself.
     turns = [t for t in turns if not any(x == t for x, _ in conceded)]
@@ -1081,6 +1095,29 @@ def _judged(
     if after:
         return _spelled_out(min(after)[1], free, widest, norms), verdict
     return _joint_head(min(before)[1], free, norms), verdict
+
+
+def _aside(norms: Sequence[str], end: int) -> bool:
+    """Whether a verdict's cue ends in an aside to the reader: "the most important thing
+    to remember is how many suffered" tells the reader what to keep in mind."""
+    return end + 1 < len(norms) and norms[end] == "to" and norms[end + 1] in _ASIDES
+
+
+_ASIDES = frozenset(
+    {"remember", "know", "say", "note", "notice", "understand", "realise", "realize", "mention"}
+)
+
+
+def _quarrel(norms: Sequence[str], a: int, b: int) -> bool:
+    """Whether a view's cue ("could argue") is a quarrel instead: "argue with him",
+    "nobody could argue", not "you could argue that…"."""
+    after = norms[b] if b < len(norms) else ""
+    before = norms[a - 1] if a else ""
+    return after in _QUARREL_WITH or before in _NOBODY or norms[a - 2 : a] == ["no", "one"]
+
+
+_QUARREL_WITH = frozenset({"with", "against"})
+_NOBODY = frozenset({"nobody", "noone", "none", "no"})
 
 
 def _words(sent: Sentence, c: _Compiled) -> list[str]:
