@@ -1071,7 +1071,13 @@ def _judged(
         if inherited:
             # `previous` holds the reason the sentence before turned to, where it turned.
             return _likeliest_of(inherited & previous or inherited, hint, c), verdict
-        return ("", True) if verdict else (None, False)
+        if verdict:
+            return "", True
+        if any(_answers_unlisted(norms, b - 1) for _, b in cues):
+            # "In conclusion Stalin got total power because he had the army": the question
+            # answered head on, with a reason the rubric does not list.
+            return "", False
+        return None, False
     # "X was the main reason": the reason comes before the verdict; "the main reason was
     # X, because Y…": after it, but not in the reasons given for it.
     named_before = _copula_before(norms, first)
@@ -1095,6 +1101,37 @@ def _judged(
     if after:
         return _spelled_out(min(after)[1], free, widest, norms), verdict
     return _joint_head(min(before)[1], free, norms), verdict
+
+
+def _answers_unlisted(norms: Sequence[str], cue_end: int) -> bool:
+    """Whether a judgement cue that answers the question ("…got total power because")
+    goes on to give a reason of its own ("…because he was a dictator"), not one it only
+    gestures at ("…because of all these things", "…because of many reasons")."""
+    if norms[cue_end] != "because" or cue_end + 1 >= len(norms):
+        return False
+    return not _VAGUE.intersection(norms[cue_end + 1 : cue_end + 1 + _VAGUE_REACH])
+
+
+_VAGUE = frozenset(
+    {
+        "all",
+        "these",
+        "those",
+        "everything",
+        "lots",
+        "lot",
+        "many",
+        "several",
+        "various",
+        "reasons",
+        "things",
+        "factors",
+        "combination",
+        "mixture",
+        "above",
+    }
+)
+_VAGUE_REACH = 5  # words after "because" in which a gesture at the reasons is looked for
 
 
 def _aside(norms: Sequence[str], end: int) -> bool:
