@@ -21,13 +21,7 @@ from essay_marker.model.pipeline import CANDIDATES, SMALL_SET_CANDIDATES, mark_p
 from essay_marker.rubric import parse_rubric, rubric_template
 from essay_marker.training.crossval import cross_validate
 from essay_marker.training.fit import train
-from essay_marker.training.folds import (
-    Analyser,
-    FoldFeatures,
-    fold_plan,
-    hashed_counts,
-    kernel_ridge,
-)
+from essay_marker.training.folds import FoldFeatures, fold_plan, hashed_counts, kernel_ridge
 from essay_marker.training.sets import TEACHER_SHARE, with_base
 
 from .conftest import EXAMPLES, MODELS, TESTS
@@ -262,44 +256,3 @@ def test_evaluating_a_saved_model_leaves_out_the_scripts_it_was_trained_on(rubri
     assert both["n"] == 10
     text = runner.invoke(app, args).stdout
     assert "leaving out the 5 it was trained on" in text
-
-
-def test_the_mark_model_learns_from_readings_of_sentence_models_that_never_saw_the_script(
-    rubric,
-):
-    """Read by the sentence model that learned from it, an annotated script looks surer than
-    a new essay will: its features are taken from models fitted without it instead."""
-    from essay_marker.analysis.coverage import analyse_coverage
-    from essay_marker.model.sentence import out_of_fold_hints, sentence_examples
-
-    corpus = load_marked(CORPUS, CORPUS / "marks.csv", rubric)
-    files = [s.file for s in corpus.scripts]
-    analyser = Analyser([s.text for s in corpus.scripts], rubric)
-    examples = sentence_examples(corpus, rubric)
-    factors = [f.id for f in rubric.factors]
-    stack = analyser.stacked(files, examples, factors, 5)
-    assert stack.model is not None
-    assert stack.hints == out_of_fold_hints(examples, factors, 5)
-    assert analyser.stacked(files, examples, factors, 5) is stack  # computed once
-
-    def right(hints):
-        return sum(
-            ((h.explains or 0.0) >= 0.5) == gold
-            for h, gold, lab in zip(hints, examples.explains, examples.labels, strict=True)
-            if lab
-        )
-
-    assert right(stack.model.predict(examples.texts)) > right(stack.hints)
-    by_file: dict[str, list] = {}
-    for file, hint in zip(examples.groups, stack.hints, strict=True):
-        by_file.setdefault(file, []).append(hint)
-    # A script nobody annotated is read by the model fitted on every annotated sentence.
-    full = analyser.with_model(stack.model)
-    assert 0 < len(by_file) < len(files)
-    for file, plain, stacked, read in zip(files, analyser.plain, stack.analyses, full, strict=True):
-        if file in by_file:
-            hints = by_file[file]
-            own = analyse_coverage(plain.doc, rubric, stems=list(plain.stems), hints=hints)
-            assert stacked.coverage == own
-        else:
-            assert stacked.coverage == read.coverage

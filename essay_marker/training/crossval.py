@@ -66,6 +66,7 @@ from essay_marker.training.folds import (
     cross_fit,
     fold_plan,
     hashed_counts,
+    numeric_for_fold,
 )
 from essay_marker.training.sets import TrainingSet
 
@@ -227,11 +228,9 @@ def cross_validate(
     """Nested cross-validation: the outer folds score the whole procedure, inner folds choose.
 
     Every candidate, the SPaG model and the length baseline are fitted on each outer
-    fold's training part. In each outer fold the scaling, the TF-IDF weights and the
-    regression see only that fold's training scripts; its inner folds reuse those features
-    and refit only the regressions and thresholds (`FoldFeatures`). Every script is read
-    as the final fit reads it (`Analyser.stacked`): an annotated one by a sentence model
-    that never saw it, so no fold's marks reach another's features (its annotation may).
+    fold's training part. In each outer fold the sentence model, the scaling, the TF-IDF
+    weights and the regression see only that fold's training scripts; its inner folds
+    reuse those features and refit only the regressions and thresholds (`FoldFeatures`).
 
     - The *outer* figures (`figures["model"]`) score what `train` does: on each outer
       fold's training part, inner folds choose the candidate and fit its thresholds, and
@@ -268,12 +267,8 @@ def cross_validate(
     analyser = analyser or Analyser([s.text for s in marked.scripts], rubric)
     counts = hashed_counts(feature_table(analyser.plain, rubric)["text"].tolist())
     sentences = sentence_examples(marked, rubric) if factors and marked.annotations else None
-    analyses = (
-        analyser.stacked([s.file for s in marked.scripts], sentences, factors, folds).analyses
-        if sentences is not None
-        else analyser.plain
-    )
-    numeric = feature_table(analyses, rubric)[cols].to_numpy(float)
+    files = [s.file for s in marked.scripts]
+    tables: dict[frozenset[str], np.ndarray] = {}
     length = tuple(cols.index(col) for col in LENGTH_COLUMNS)
     fits = (
         *(
@@ -297,6 +292,9 @@ def cross_validate(
     outer_jobs = []
     for tr_eval, te in splits:
         train = np.concatenate([tr_eval, base_idx])
+        numeric = numeric_for_fold(
+            tables, sentences, {files[i] for i in train}, factors, analyser, rubric, cols
+        )
         inner_repeats, inner_splits = fold_plan(rubric, y[tr_eval], folds, INNER_REPEATS)
         outer_jobs.append(
             _OuterJob(

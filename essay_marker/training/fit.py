@@ -35,6 +35,8 @@ from essay_marker.model.pipeline import (
 from essay_marker.model.sentence import (
     SentenceData,
     figures_from_hints,
+    fit_sentence_model,
+    out_of_fold_hints,
     sentence_examples,
 )
 from essay_marker.model.status import (
@@ -124,23 +126,20 @@ def train(
     own_files = {s.file for s in marked.scripts[: ts.evaluated]}
     factors = [f.id for f in rubric.factors]
     examples = sentence_examples(marked, rubric) if factors else None
-    stack = None
     status: list[StatusModel] = []
-    if examples is not None:
-        stack = analyser.stacked([s.file for s in marked.scripts], examples, factors, folds)
-        if stack.hints and any(a.file in own_files for a in marked.annotations):
-            # Labels from the base corpus alone: its figures are in the bundled model's card.
-            progress("sentence model figures")
-            sentences = figures_from_hints(examples, stack.hints, factors)
-            status, sentences["status"] = _status_models(
-                examples, stack.hints, analyser, marked, rubric, folds, own_files
-            )
+    if examples is not None and any(a.file in own_files for a in marked.annotations):
+        # Labels from the base corpus alone: its figures are in the bundled model's card.
+        progress("sentence model figures")
+        hints = out_of_fold_hints(examples, factors, folds)
+        sentences = figures_from_hints(examples, hints, factors)
+        status, sentences["status"] = _status_models(
+            examples, hints, analyser, marked, rubric, folds, own_files
+        )
     progress("fitting the final model on all scripts")
-    smodel = stack.model if stack else None
+    smodel = fit_sentence_model(examples, factors) if examples is not None else None
     if smodel and status:
         smodel = replace(smodel, status=status)
-    # The mark model learns from the readings of sentence models that never saw each script.
-    analyses = stack.analyses if stack else analyser.plain
+    analyses = analyser.with_model(smodel)
     table = feature_table(analyses, rubric)
     cols = numeric_columns(rubric)
     chosen = evaluation.chosen

@@ -30,6 +30,7 @@ from essay_marker.analysis.coverage import analyse_coverage
 from essay_marker.analysis.features import (
     Analysis,
     analyse_essay,
+    feature_table,
 )
 from essay_marker.model.metrics import Marks
 from essay_marker.model.ordinal import apply_thresholds, fit_thresholds
@@ -38,22 +39,10 @@ from essay_marker.model.pipeline import (
     hashers,
 )
 from essay_marker.model.sentence import (
-    SentenceData,
     SentenceModel,
     fit_sentence_model,
-    out_of_fold_hints,
 )
-from essay_marker.records import Hint
 from essay_marker.rubric import Rubric
-
-
-@dataclass(frozen=True)
-class Stack:
-    """The sentence model and the analyses a mark model learns from (`Analyser.stacked`)."""
-
-    model: SentenceModel | None  # fitted on every annotated sentence: what `check` uses
-    hints: list[Hint]  # each annotated sentence's hint from a model that never saw its script
-    analyses: list[Analysis]
 
 
 @dataclass
@@ -63,56 +52,23 @@ class Analyser:
     texts: Sequence[str]
     rubric: Rubric
     plain: list[Analysis] = field(default_factory=list)
-    _stack: Stack | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.plain:
             self.plain = [analyse_essay(t, self.rubric) for t in self.texts]
 
-    def with_model(
-        self,
-        model: SentenceModel | None,
-        own: Sequence[list[Hint] | None] | None = None,
-    ) -> list[Analysis]:
-        """The analyses with the sentence model's hints (one prediction for every sentence),
-        or, for a script whose entry in `own` is a list, with those hints instead."""
-        if model is None and own is None:
+    def with_model(self, model: SentenceModel | None) -> list[Analysis]:
+        """The analyses with the sentence model's hints (one prediction for every sentence)."""
+        if model is None:
             return self.plain
-        own = own or [None] * len(self.plain)
-        wanted = [s for a, o in zip(self.plain, own, strict=True) if o is None for s in a.stems]
-        hints = iter(model.predict([" ".join(s) for s in wanted]) if model and wanted else [])
-        out = []
-        for a, o in zip(self.plain, own, strict=True):
-            if o is None and model is None:
-                out.append(a)
-                continue
-            mine = o if o is not None else [next(hints) for _ in a.stems]
-            coverage = analyse_coverage(a.doc, self.rubric, stems=list(a.stems), hints=mine)
+        hints = model.predict([" ".join(s) for a in self.plain for s in a.stems])
+        out, start = [], 0
+        for a in self.plain:
+            mine = hints[start : start + len(a.stems)]
+            start += len(a.stems)
+            coverage = analyse_coverage(a.doc, self.rubric, lambda *_, h=mine: h, list(a.stems))
             out.append(Analysis(a.doc, a.stems, coverage, a.spag))
         return out
-
-    def stacked(
-        self, files: Sequence[str], examples: SentenceData, factors: list[str], folds: int
-    ) -> Stack:
-        """What the mark model learns from, computed once for cross-validation and the fit.
-
-        Each annotated script is read with hints from a sentence model that never saw it
-        (script-grouped folds), the others with the model fitted on every annotated sentence.
-        Read by the model that learned from them, annotated sentences look far surer than a
-        new essay's (explaining, F1 0.94 against 0.80 out of fold, on the shipped model's
-        training set), and a mark model fitted on them trusts the readings more than they
-        deserve on the essays it will mark. Too few annotated scripts for the folds: the
-        full model reads them all.
-        """
-        if self._stack is None:
-            model = fit_sentence_model(examples, factors)
-            hints = out_of_fold_hints(examples, factors, folds) if model else []
-            by_file: dict[str, list[Hint]] = {}
-            for file, hint in zip(examples.groups if hints else [], hints, strict=True):
-                by_file.setdefault(file, []).append(hint)
-            own = [by_file.get(f) for f in files]
-            self._stack = Stack(model, hints, self.with_model(model, own))
-        return self._stack
 
 
 class FoldFeatures:
@@ -278,6 +234,34 @@ def cross_fit(
         cuts = fit_thresholds(y[rest], raw[rest], low, high)
         marks[test] = apply_thresholds(raw[test], cuts, low)
     return marks
+
+
+def numeric_for_fold(
+    tables: dict[frozenset[str], np.ndarray],
+    sentences: Any,
+    train_files: set[str],
+    factors: list[str],
+    analyser: Analyser,
+    rubric: Rubric,
+    cols: list[str],
+) -> np.ndarray:
+    """The numeric features of every script under this fold's sentence model (cached).
+
+    The sentence model depends only on the annotated scripts in the fold, so folds whose
+    annotated scripts are the same (always, when they all come from the base corpus)
+    share one set of analyses.
+    """
+    if sentences is None:
+        key: frozenset[str] = frozenset()
+    else:
+        key = frozenset(g for g in set(sentences.groups) if g in train_files)
+    if key not in tables:
+        model = None
+        if key:
+            keep = [i for i, g in enumerate(sentences.groups) if g in key]
+            model = fit_sentence_model(sentences.subset(keep), factors)
+        tables[key] = feature_table(analyser.with_model(model), rubric)[cols].to_numpy(float)
+    return tables[key]
 
 
 SMALL = 200  # below this many evaluation scripts, folds are repeated
