@@ -607,7 +607,7 @@ def analyse_coverage(
         # starts no new thought: what the sentence before judged stays the lead.
         continues = lead_judged and last_open == sent.paragraph
         carried = previous_lead - cued if opens_on_previous or continues else set()
-        if judged_here or (judged_here == UNLISTED and verdict):
+        if judged_here is not None and (judged_here or verdict):
             # "…Socialism in One Country was the main reason. Without this policy, …", and
             # "The main reason is he was a strong man. This is the main reason because…"
             previous_lead = {judged_here}
@@ -1154,7 +1154,7 @@ def _quarrel(norms: Sequence[str], a: int, b: int) -> bool:
 
 
 _QUARREL_WITH = frozenset({"with", "against"})
-_NOBODY = frozenset({"nobody", "noone", "none", "no"})
+_NOBODY = frozenset({"nobody", "noone", "none"})
 
 
 def _words(sent: Sentence, c: _Compiled) -> list[str]:
@@ -1215,11 +1215,6 @@ def _likeliest_of(reasons: set[str], hint: Hint, c: _Compiled) -> str:
         if best:
             return best[0]
     return min(reasons, key=order.__getitem__)
-
-
-def _likeliest(hint: Hint, c: _Compiled) -> str:
-    """The reason the sentence model is surest of, of those it names: not the first by name."""
-    return _likeliest_of(set(hint.factors), hint, c)
 
 
 def _hedges(norms: Sequence[str], spans: list[tuple[int, int]]) -> list[int]:
