@@ -266,6 +266,25 @@ def test_a_verdict_the_student_names_outweighs_one_the_sentence_model_guesses(ru
     assert j.consistent is not False
 
 
+def test_a_verdict_that_ends_on_a_word_no_cue_knows_is_not_the_sentence_models_guess(rubric):
+    """ "…the main reason … is the fear": the reason is named, in the writer's own word; the
+    sentence model's guess at one of the named four does not stand in for it."""
+    from essay_marker.records import Hint
+
+    doc = analyse(
+        "In conclusion, the main reason Stalin is able to keep the total power in the party "
+        "is the fear."
+    )
+    sure = frozenset({"trotsky_unpopularity"})
+    guess = [Hint(factors=sure, agrees=sure, sure=sure)]
+    j = analyse_coverage(doc, rubric, hints=guess).judgement
+    assert j.present and j.main_factor is None
+    doc = analyse("In conclusion, the main reason Stalin is able to keep the total power is this.")
+    assert (
+        analyse_coverage(doc, rubric, hints=guess).judgement.main_factor == "trotsky_unpopularity"
+    )
+
+
 def test_the_sentence_model_alone_names_one_of_the_six_other_reasons_only_when_fairly_sure(
     rubric,
 ):

@@ -1004,6 +1004,11 @@ def _judged(
     # "the main reason was that he was a man of steel" is the writer's own.
     standing = {f for f in hint.factors if f in c.named or f in (hint.agrees or ())}
     if not (free or inherited or conceded or hedging or turned_to) and standing:
+        if verdict and _ends_on_plain(norms, c):
+            # "…the main reason Stalin is able to have the total power is the fear": the
+            # reason it ends on is the writer's own, not the model's guess. (Not its
+            # subject: "the job was the main reason" points back to a reason named before.)
+            return "", verdict
         # The sentence model's factors have no place in the sentence: they stand in for a
         # named reason only when nothing is named, carried over, conceded or turned from.
         return _likeliest_of(standing, hint, c), verdict
@@ -1100,7 +1105,23 @@ def _judged(
         after = [(pos, f) for f, pos in free.items()]
     if after:
         return _spelled_out(min(after)[1], free, widest, norms), verdict
-    return _joint_head(min(before)[1], free, norms), verdict
+    return _joint_head(min(before)[1], free, widest, norms), verdict
+
+
+def _ends_on_plain(norms: Sequence[str], c: _Compiled) -> bool:
+    """Whether a sentence ends on a finite copula and one plain word ("…is the fear", "…was
+    luck", "…was his ambition"): a reason named in words no cue knows. Not "…wanted him
+    to be leader", which says what someone wanted."""
+    if len(norms) < 3 or not _plain_word(norms[-1], c):
+        return False
+    verb = len(norms) - 3 if norms[-2] in _DETERMINERS else len(norms) - 2
+    return norms[verb] in _FINITE_COPULA
+
+
+_FINITE_COPULA = frozenset({"is", "was", "are", "were"})
+
+
+_DETERMINERS = frozenset({"the", "his", "her", "their"})
 
 
 def _answers_unlisted(norms: Sequence[str], cue_end: int) -> bool:
@@ -1192,14 +1213,18 @@ def _copula_before(norms: Sequence[str], at: int) -> bool:
     return at >= 1 and (norms[at - 1] in _COPULA or (at >= 2 and norms[at - 2] in _COPULA))
 
 
-def _joint_head(pick: str, free: dict[str, int], norms: Sequence[str]) -> str:
+def _joint_head(
+    pick: str, free: dict[str, int], widest: dict[str, int], norms: Sequence[str]
+) -> str:
     """ "Trotsky's unpopularity and mistakes were the main reason": a verdict on two
-    reasons joined by "and" in its subject puts the one named first first."""
+    reasons joined by "and" in its subject puts the one named first first. The gap counts
+    from the end of the first one's words ("Socialism in One Country and his image as
+    Lenin's follower")."""
     at = free[pick]
     joined = [
         f
         for f, pos in free.items()
-        if pos < at <= pos + _JOINT_GAP
+        if pos < at <= pos + widest.get(f, 1) - 1 + _JOINT_GAP
         and "and" in norms[pos + 1 : at]
         and not (_NEW_SUBJECT - {"and"}).intersection(norms[pos + 1 : at])
     ]
@@ -1307,39 +1332,63 @@ _NEGATIONS = frozenset(
 )
 
 
-# "I don't think", "I do not really think", "I never thought", "I wouldn't say".
-_DENIALS = (
-    ("i", "dont", "think"),
-    ("i", "do", "not", "think"),
-    ("i", "didnt", "think"),
-    ("i", "did", "not", "think"),
-    ("i", "dont", "really", "think"),
-    ("i", "dont", "personally", "think"),
-    ("i", "dont", "believe"),
-    ("i", "do", "not", "believe"),
-    ("i", "never", "thought"),
-    ("i", "wouldnt", "say"),
-    ("i", "would", "not", "say"),
+# Who may deny a verdict before the denial: the writer or the reader ("I don't think",
+# "You shouldn't assume", "Do not be fooled into thinking"), not a person in the story
+# ("Trotsky did not think Stalin was dangerous").
+_DENIER_LEAD = frozenset(
+    {"i", "you", "we", "one", "do", "did", "would", "should", "must", "could", "can"}
+    | {"really", "personally", "honestly", "still", "but", "so", "and", "yet", "however"}
 )
+_DENYING = _NEGATIONS | {"dont", "didnt", "doesnt", "shouldnt", "mustnt", "wont"}
+# Verbs of thinking and saying that a denial governs: "I don't think", "I wouldn't say".
+_THINKING = frozenset(
+    {"think", "thinking", "thought", "believe", "believing", "say", "saying"}
+    | {"assume", "assuming", "imagine", "claim", "claiming", "suppose", "agree"}
+)
+_THINKING_REACH = 5  # "Do not be fooled into thinking": the verb within these words
+# "It would be wrong to say", "It is a myth that", "People wrongly think".
+_WRONG = frozenset({"wrong", "wrongly", "mistake", "mistaken", "myth", "misleading", "untrue"})
+_IMPERSONAL_LEAD = _DENIER_LEAD | {
+    "it", "is", "was", "be", "a", "big", "people", "many", "some", "most", "historians",
+    "are", "were", "to", "often", "simply",
+}  # fmt: skip
+
+
+def _denial_end(norms: Sequence[str], start: int, i: int) -> int | None:
+    """Where a denial starting at word `i` of a clause ends (the index after its verb), or
+    None: a negation or "wrong" word the writer or reader says, then a verb of thinking or
+    saying ("I don't think", "Don't be fooled into thinking", "It would be wrong to say
+    that", "It is a myth that")."""
+    lead = set(norms[start:i])
+    if norms[i] in _DENYING and lead <= _DENIER_LEAD:
+        reach, verbs = _THINKING_REACH, _THINKING
+    elif norms[i] in _WRONG and lead <= _IMPERSONAL_LEAD:
+        reach, verbs = 3, _THINKING | {"that"}
+    else:
+        return None
+    return next(
+        (j + 1 for j in range(i + 1, i + 1 + reach) if j < len(norms) and norms[j] in verbs), None
+    )
 
 
 def _thought_denied(
     sent: Sentence, norms: Sequence[str], at: int, found: Matches, c: _Compiled
 ) -> bool:
     """Whether the writer denies the verdict at `at` in the clause that gives it: "But I
-    don't think it was the main reason", "I dont think that his job was the main reason".
-    Not "I don't think there is any doubt that the main reason was…" (the verdict is not
-    what "was" says of a subject), nor "I don't think this was it, the main reason was…"
-    (another clause), nor "They didn't think he was dangerous" (not the writer)."""
+    don't think it was the main reason", "Don't be fooled into thinking that his job was the
+    main reason", "It would be wrong to say that X was the main reason". Not "I don't think
+    there is any doubt that the main reason was…" (the verdict is not what "was" says of a
+    subject), nor "I don't think this was it, the main reason was…" (another clause), nor
+    "They didn't think he was dangerous" (not the writer)."""
     if not (at >= 2 and norms[at - 1] == "the" and norms[at - 2] in _COPULA):
         return False
     start = max((e for e in _clause_ends(sent) if e <= at), default=0)
     turns = [a for a, _ in found.get(c.contrast, [])]
     for i in range(start, at - 2):
-        for denial in _DENIALS:
-            if tuple(norms[i : i + len(denial)]) == denial:
-                between = norms[i + len(denial) : at - 2]
-                return not any(i < t < at for t in turns) and not _NOT_THE_VERDICT & set(between)
+        end = _denial_end(norms, start, i)
+        if end is not None and end <= at - 2:
+            between = norms[end : at - 2]
+            return not any(i < t < at for t in turns) and not _NOT_THE_VERDICT & set(between)
     return False
 
 
@@ -1535,9 +1584,27 @@ def _spelled_out(
         # two-word head spells out only through a word like "in" or "at".
         and (head == 1 or (head == 2 and set(norms[free[pick] + 2 : free[f]]) <= _HEAD_JOINS))
     ]
-    return min(longer, key=free.__getitem__) if longer else pick
+    if longer:
+        return min(longer, key=free.__getitem__)
+    # "his skill at playing the other leaders off against each other": a quality whose use
+    # the phrase names is that use ("his skill as a politician in using the divisions").
+    doing = [
+        f
+        for f, pos in free.items()
+        if pick in _MANNERS
+        and 0 < pos - free[pick] <= _DOING_GAP
+        and not _NEW_SUBJECT.intersection(norms[free[pick] + 1 : pos])
+        and any(
+            norms[i] in _DOING_JOINS and norms[i + 1].endswith("ing")
+            for i in range(free[pick] + 1, pos)
+        )
+    ]
+    return min(doing, key=free.__getitem__) if doing else pick
 
 
+_MANNERS = frozenset({"political_skill"})  # qualities named by how they were used
+_DOING_JOINS = frozenset({"in", "at"})  # "skill in using…", "clever at playing…"
+_DOING_GAP = 8  # words from the quality to the reason its use names
 _LISTED = 3  # reasons named in a sentence that weighs none of them: a list
 _PHRASE_GAP = 3  # words between a one-word cue and a longer one that spells it out
 _JOINT_GAP = 5  # words from the first of two reasons joined by "and" to the second
