@@ -160,6 +160,17 @@ def test_a_range_reaching_into_the_question_is_not_outside_it(rubric):
     assert [s.text for s in cov.out_of_period] == ["Stalin was born in 1878-79."]
 
 
+def test_a_decade_given_as_a_limit_is_where_the_question_ends_not_outside_it(rubric):
+    """ "…before the 1930s begin" says when the question's years end; "in the 1930s" says
+    when something happened."""
+    _, cov = _coverage(
+        "Stalin was able to take total power before the 1930s began. "
+        "In the 1930s he had his old rivals shot.",
+        rubric,
+    )
+    assert [s.text for s in cov.out_of_period] == ["In the 1930s he had his old rivals shot."]
+
+
 def test_what_came_after_the_question_is_neither_quoted_nor_credited(rubric):
     text = (
         "Stalin was ruthless and had Zinoviev and Kamenev killed, so nobody dared oppose him. "

@@ -1791,8 +1791,11 @@ def _years(sent: Sentence) -> list[int]:
     1921: the Civil War reaches into the question's years)."""
     out: list[int] = []
     last = None  # the year token just before, if any
-    for t in sent.tokens:
+    toks = sent.tokens
+    for i, t in enumerate(toks):
         y = year_of(t.norm)
+        if y is not None and t.norm.endswith("s") and _bounded(toks, i):
+            y -= 5  # "before the 1930s (begin)" is the decade's start: where the period ends
         if y is None and last is not None and len(t.norm) == 2 and t.norm.isdigit():
             between = sent.text[last[1].end - sent.start : t.start - sent.start]
             end = last[0] // 100 * 100 + int(t.norm)
@@ -1804,6 +1807,14 @@ def _years(sent: Sentence) -> list[int]:
 
 
 _RANGE_JOIN = re.compile(r"\s*[-–—]\s*")
+_BOUNDS = frozenset({"before", "until", "till"})  # "before the 1930s", "until the 1930s"
+
+
+def _bounded(toks: Sequence[Token], i: int) -> bool:
+    """Whether the decade at token `i` is a limit in time ("before the 1930s"), not a time
+    when something happened ("in the 1930s")."""
+    j = i - 1 if i and toks[i - 1].norm == "the" else i
+    return j > 0 and toks[j - 1].norm in _BOUNDS
 
 
 def _dated_within(sent: Sentence, period: tuple[int, int] | None) -> bool:
