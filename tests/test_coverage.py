@@ -296,6 +296,22 @@ def test_a_verdict_that_ends_on_a_word_no_cue_knows_is_not_the_sentence_models_g
     )
 
 
+def test_a_pointer_at_two_reasons_means_the_one_the_sentence_model_reads_before_the_rubrics_order(
+    rubric,
+):
+    """ "Therefore the main reason was…" after a sentence naming two reasons: where no cue in
+    it says which, the sentence model's reading (even below its surer bars) decides, not
+    the order the rubric lists the reasons in."""
+    from essay_marker.records import Hint
+
+    doc = analyse(
+        "As General Secretary he ran the party machine, and he played the Left against the "
+        "Right. Therefore the main reason was his exploitation of the quarrels."
+    )
+    guess = [Hint(), Hint(factors=frozenset({"faction_play"}))]
+    assert analyse_coverage(doc, rubric, hints=guess).judgement.main_factor == "faction_play"
+
+
 def test_the_sentence_model_alone_names_one_of_the_six_other_reasons_only_when_fairly_sure(
     rubric,
 ):

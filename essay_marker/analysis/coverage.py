@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 
 from essay_marker.records import (
     EXPLAINING,
@@ -937,6 +938,7 @@ def _judged(
     turns = [a for a, _ in found.get(c.contrast, [])]
     conceded = _conceded(sent, [a for a, _ in found.get(c.concession, [])], turns)
     conceded += _ranked_lower(sent, found.get(c.ranked_lower, []))
+    conceded += _backing(sent, norms)
     free: dict[str, int] = {}  # factor -> where it is first named outside a concession
     widest: dict[str, int] = {}  # factor -> its longest cue match there, in words
     for fid, k in c.factors:
@@ -1233,9 +1235,10 @@ def _joint_head(
 
 def _likeliest_of(reasons: set[str], hint: Hint, c: _Compiled) -> str:
     """Which of several reasons a pointer ("so it was the main reason") most likely means:
-    the one the sentence model is surest the sentence is about, then the rubric's order."""
+    the one the sentence model is surest the sentence is about (at any of its bars), then
+    the rubric's order."""
     order = {fid: i for i, (fid, _) in enumerate(c.factors)}
-    for tier in (hint.sure, hint.agrees):
+    for tier in (hint.sure, hint.agrees, hint.factors):
         best = sorted((tier or frozenset()) & reasons, key=order.__getitem__)
         if best:
             return best[0]
@@ -1645,6 +1648,21 @@ def _conceded(sent: Sentence, opens: list[int], turns: list[int]) -> list[tuple[
         if opens_clause and close is not None and toks[t].norm in _SUBORDINATE_TURNS:
             spans.append((t, granted_to(close)))
     return spans
+
+
+def _backing(sent: Sentence, norms: Sequence[str]) -> list[tuple[int, int]]:
+    """Token ranges of asides that name what backed the reason judged: "his clever use of
+    the factions, backed by his party machine, was the main reason". Set off by commas
+    between the reason and its verdict, they grant a help; they do not judge it."""
+    ends = _clause_ends(sent)
+    return [
+        (a, b)
+        for a, b in pairwise(ends)
+        if a < len(norms) and norms[a] in _BACKED and b < len(norms) and norms[b] in _COPULA
+    ]
+
+
+_BACKED = frozenset({"backed", "helped", "supported", "aided", "together", "along", "alongside"})
 
 
 def _ranked_lower(sent: Sentence, opens: list[tuple[int, int]]) -> list[tuple[int, int]]:
