@@ -1985,6 +1985,23 @@ def _opens_clause(norms: Sequence[str], i: int) -> bool:
     return norms[j] == "in" and (j == 0 or norms[j - 1] in _DATE_BREAKS or norms[j - 1] == "that")
 
 
+def _corrected_to(text: str, tokens: Sequence[Token], norms: Sequence[str], i: int) -> int | None:
+    """The year a writer puts in place of the year at token `i` straight after it: "1923,
+    no, 1924", "1923 (I mean 1924)", "1923 [1924]". None if there is none."""
+    for j in range(i + 1, min(i + 1 + _CORRECTION_REACH, len(norms))):
+        if _FULL_YEAR.match(norms[j]):
+            between = set(norms[i + 1 : j])
+            bracket = any(ch in text[tokens[i].end : tokens[j].start] for ch in "([")
+            if (between or bracket) and between <= _CORRECTING:
+                return int(norms[j])
+            return None
+    return None
+
+
+_CORRECTION_REACH = 4  # words from a year to the one that corrects it ("no, sorry, 1924")
+_CORRECTING = frozenset({"no", "sorry", "i", "mean", "meant", "or", "actually", "rather"})
+
+
 def _wrong_dates(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[MisconceptionHit, ...]:
     """Years written next to an event that happened in another year, first per event.
 
@@ -2044,6 +2061,8 @@ def _wrong_dates(doc: Doc, matches: list[Matches], c: _Compiled) -> tuple[Miscon
                 and _FULL_YEAR.match(norms[i + 2])
             ):
                 high = int(norms[i + 2])  # "between 1925 and 1927"
+            if _corrected_to(doc.text, tokens, norms, i) in fact.years:
+                continue  # "Lenin died in 1923, no, 1924": the writer put it right at once
             if not any(low <= y <= high for y in fact.years) and fact.id not in hits:
                 hits[fact.id] = MisconceptionHit(
                     fact.id,
