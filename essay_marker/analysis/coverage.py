@@ -1116,14 +1116,8 @@ def _ends_on_plain(norms: Sequence[str], c: _Compiled) -> bool:
     to be leader", which says what someone wanted."""
     if len(norms) < 3 or not _plain_word(norms[-1], c):
         return False
-    verb = len(norms) - 3 if norms[-2] in _DETERMINERS else len(norms) - 2
-    return norms[verb] in _FINITE_COPULA
-
-
-_FINITE_COPULA = frozenset({"is", "was", "are", "were"})
-
-
-_DETERMINERS = frozenset({"the", "his", "her", "their"})
+    verb = len(norms) - 3 if norms[-2] in _ARTICLES | _POSSESSIVES else len(norms) - 2
+    return norms[verb] in _COPULA - {"be", "been"}
 
 
 def _answers_unlisted(norms: Sequence[str], cue_end: int) -> bool:
@@ -1591,11 +1585,12 @@ def _spelled_out(
         return min(longer, key=free.__getitem__)
     # "his skill at playing the other leaders off against each other": a quality whose use
     # the phrase names is that use ("his skill as a politician in using the divisions").
+    if pick not in _MANNERS:
+        return pick
     doing = [
         f
         for f, pos in free.items()
-        if pick in _MANNERS
-        and 0 < pos - free[pick] <= _DOING_GAP
+        if 0 < pos - free[pick] <= _DOING_GAP
         and not _NEW_SUBJECT.intersection(norms[free[pick] + 1 : pos])
         and any(
             norms[i] in _DOING_JOINS and norms[i + 1].endswith("ing")
@@ -1825,7 +1820,6 @@ def _years(sent: Sentence) -> list[int]:
 
 
 _RANGE_JOIN = re.compile(r"\s*[-–—]\s*")
-_BOUNDS = frozenset({"before", "until", "till"})  # "before the 1930s", "until the 1930s"
 
 
 def _bounded(toks: Sequence[Token], i: int) -> bool:
@@ -1955,6 +1949,7 @@ def _breaks(tokens: Sequence[Token], j: int) -> bool:
 
 
 _RANGE_BOUNDS = frozenset({"to", "till", "until"})  # not "since 1898": that dates it
+_BOUNDS = _RANGE_BOUNDS - {"to"} | {"before"}  # "before the 1930s", "until the 1930s"
 _MONTHS = frozenset(
     {
         "january",
