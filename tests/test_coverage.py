@@ -104,6 +104,19 @@ def test_judgement_main_factor_and_consistency(rubric):
     assert cov.judgement.consistent is False
 
 
+def test_a_listed_reason_and_the_writers_own_are_not_called_a_contradiction(rubric):
+    # "Ruthless" and "fear" may be one reason in two words: nothing tells the student their
+    # introduction and conclusion disagree.
+    text = (
+        "I think the main reason was that he was ruthless.\n\nHe removed his rivals one by one."
+        "\n\nIn conclusion, the main reason was fear, because nobody dared to stand up to him."
+    )
+    _, cov = _coverage(text, rubric)
+    assert cov.judgement.present
+    assert cov.judgement.main_factor is None
+    assert cov.judgement.consistent is not False
+
+
 def test_specific_evidence_counts_dates_names_and_events(rubric):
     _, cov = _coverage(
         "In 1922 Stalin was General Secretary and in 1924 came the Lenin Enrolment.", rubric

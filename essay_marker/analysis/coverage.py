@@ -67,6 +67,9 @@ _DATE_BREAKS = frozenset(
     }
 )
 UNLISTED = ""  # what a judgement names for a reason the rubric does not list
+# What `_judged` returns for a reason the writer names in words the rubric does not list
+# ("the main reason was luck"), as against a verdict that names nothing ("that is why").
+_OWN = "\x00own"
 # A sentence starting with one of these continues the point of the sentence before.
 _ANAPHORA = frozenset({"this", "that", "these", "those", "it", "which", "thus", "hence", "without"})
 
@@ -487,6 +490,7 @@ def analyse_coverage(
     single_judged: set[int] = set()  # judgement sentences about one factor only
     guessed: set[int] = set()  # judgement sentences whose reason only the sentence model names
     hedged: set[int] = set()  # sentences that ask which reason was the main one and leave it open
+    owned: set[int] = set()  # verdicts on a reason the writer names that the rubric does not list
     ventured: set[int] = set()  # verdicts the writer only ventures ("maybe that was…")
     previous: set[str] = set()
     previous_lead: set[str] = set()  # what a pronoun in the next verdict may point back to
@@ -536,6 +540,9 @@ def analyse_coverage(
             causal = False
         weighing = c.weighing in found
         judged_here, verdict = _judged(sent, found, c, hint, inherited, previous_lead, asked)
+        if judged_here == _OWN:
+            judged_here = UNLISTED
+            owned.add(sent.index)
         asked = sent.text.rstrip().endswith("?") and c.verdict in found
         if judged_here is not None:
             judged.append((sent.index, judged_here, verdict))
@@ -643,7 +650,7 @@ def analyse_coverage(
 
     causal_at = {r.index for r in sentence_roles if r.causal}
     judgement = _judgement(
-        doc, judged, factors_t, single_judged, causal_at, guessed, hedged, ventured
+        doc, judged, factors_t, single_judged, causal_at, guessed, hedged, ventured, owned
     )
     # Knowledge is credited from sentences that are right, inside the question and about a
     # reason: "In 1917 there were two revolutions" sets a scene; it supports no argument.
@@ -929,6 +936,14 @@ def _judged(
         for m in found.get(c.judgement, [])
         if m not in tags and not any(x <= m[0] < y for x, y in denied)
     ]
+    reported = _reported(sent, found, c)
+    if reported and all(
+        any(x <= a < y for x, y in reported)
+        for a, _ in found.get(c.verdict, []) + found.get(c.judgement, [])
+    ):
+        # "Some historians argue that X was the main reason, while others believe…": views
+        # the writer reports, none of them theirs.
+        return None, False
     if not cues:
         instead = _elliptical(sent, norms, denied, found, c)
         return (instead, True) if instead else (None, False)
@@ -936,7 +951,7 @@ def _judged(
     cue_end = min(cues)[1] - 1  # the cue's last word: "mainly because" gives no reason
     verdict = bool(verdict_at)
     turns = [a for a, _ in found.get(c.contrast, [])]
-    conceded = _conceded(sent, [a for a, _ in found.get(c.concession, [])], turns)
+    conceded = _conceded(sent, _concession_opens(sent, found, c), turns)
     conceded += _ranked_lower(sent, found.get(c.ranked_lower, []))
     conceded += _backing(sent, norms)
     free: dict[str, int] = {}  # factor -> where it is first named outside a concession
@@ -969,7 +984,7 @@ def _judged(
     if verdict and _names_unlisted(sent, norms, cue_end, found, c):
         # "The main reason was luck and his rivals' mistakes": the reason it leads with is
         # one the rubric does not list.
-        return "", True
+        return _OWN, True
     pointer = _pointer(norms, first)
     if pointer == "back" and norms[0] == "without":
         # "Without it, his cunning would have had no votes behind it, which is why it was
@@ -1245,6 +1260,17 @@ def _hedges(norms: Sequence[str], spans: list[tuple[int, int]]) -> list[int]:
     return [a for a, _ in spans if not (a and norms[a] == "all" and norms[a - 1] == "of")]
 
 
+def _reported(sent: Sentence, found: Matches, c: _Compiled) -> list[tuple[int, int]]:
+    """Token ranges of views the writer reports ("some historians argue that…"): from the
+    report to the writer's own opinion ("…, but I think…") or to a turn that does not
+    report another view ("…, while others believe…" does)."""
+    views = sorted(a for a, _ in found.get(c.others_view, []))
+    own = [a for a, _ in found.get(c.opinion, [])]
+    turns = [a for a, _ in found.get(c.contrast, [])]
+    ends = own + [t for t in turns if not any(t < v <= t + 2 for v in views)]
+    return [(a, min([e for e in ends if e > a], default=len(sent.tokens))) for a in views]
+
+
 def _leaves_open(sent: Sentence, found: Matches, c: _Compiled) -> bool:
     """Whether a sentence takes up the main reason and leaves it undecided ("…so it is hard
     to pick just one main reason"): not one that reports another view, hedges only a
@@ -1252,7 +1278,7 @@ def _leaves_open(sent: Sentence, found: Matches, c: _Compiled) -> bool:
     hard to say for certain", "I think X was slightly more important, but…")."""
     cues = _unbroken(sent, found.get(c.verdict, []) + found.get(c.judgement, []))
     turns = [a for a, _ in found.get(c.contrast, [])]
-    conceded = _conceded(sent, [a for a, _ in found.get(c.concession, [])], turns)
+    conceded = _conceded(sent, _concession_opens(sent, found, c), turns)
     hedges = [
         a
         for a in _hedges([t.norm for t in sent.tokens], _unbroken(sent, found.get(c.undecided, [])))
@@ -1498,6 +1524,9 @@ def _pointer(norms: Sequence[str], verdict_at: int) -> str | None:
         if norms[k] in _POINTERS
         # "I think that the main reason…": "that" before an article opens a clause.
         and not (norms[k] == "that" and norms[k + 1] in _ARTICLES)
+        # "…and the culture of unity behind it, was the main reason": the object of a
+        # preposition is not the verdict's subject.
+        and not (k > 0 and norms[k - 1] in _PREPOSITIONS)
     ]
     if not at:
         return None
@@ -1510,6 +1539,24 @@ def _pointer(norms: Sequence[str], verdict_at: int) -> str | None:
 
 
 _ARTICLES = frozenset({"the", "a", "an", "his"})
+_PREPOSITIONS = frozenset(
+    {
+        "behind",
+        "of",
+        "to",
+        "with",
+        "in",
+        "on",
+        "for",
+        "from",
+        "by",
+        "about",
+        "against",
+        "after",
+        "before",
+        "into",
+    }
+)
 _POINTERS = frozenset({"this", "that", "it", "these", "those", "they"})
 _JOINS = frozenset({"so", "and"})
 _OWN_CLAUSE = 4  # words before "so that…" that make a clause for the pronoun to point at
@@ -1549,6 +1596,9 @@ def _gives_reason(norms: Sequence[str], start: int) -> int:
 
 
 _COPULA = frozenset({"was", "is", "were", "are", "be", "been"})
+_AUXILIARIES = frozenset(
+    {"had", "has", "have", "did", "does", "do", "would", "could", "might", "must"}
+)
 _GIVES_REASON = frozenset({"because", "since", "so", "which"})
 _ASKING = frozenset({"say", "tell", "know", "choose", "pick", "decide", "sure", "see"})
 _RELATIVE_PREPOSITIONS = frozenset({"in", "by", "with", "through"})
@@ -1614,6 +1664,24 @@ _NEW_SUBJECT = _NEW_CLAUSE - {"the", "his", "her", "their", "this", "that", "the
 
 
 _CLAUSE_END = re.compile(r"[,;:()–—]|\s-\s")
+
+
+def _concession_opens(sent: Sentence, found: Matches, c: _Compiled) -> list[int]:
+    """Where conceded clauses open. "Though" inside a clause, before its verb ("The main
+    reason though was how he played them off"), means "however": it concedes nothing."""
+    ends = set(_clause_ends(sent))
+    toks = sent.tokens
+    return [
+        a
+        for a, _ in found.get(c.concession, [])
+        if not (
+            toks[a].norm == "though"
+            and a > 0
+            and a not in ends
+            and a + 1 < len(toks)
+            and toks[a + 1].norm in _COPULA | _AUXILIARIES
+        )
+    ]
 
 
 def _conceded(sent: Sentence, opens: list[int], turns: list[int]) -> list[tuple[int, int]]:
@@ -1714,13 +1782,16 @@ def _judgement(
     guessed: set[int] = frozenset(),  # type: ignore[assignment]
     hedged: set[int] = frozenset(),  # type: ignore[assignment]
     ventured: set[int] = frozenset(),  # type: ignore[assignment]
+    owned: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> Judgement:
     """The essay's judgement from its judging sentences.
 
     Where any sentence gives a verdict, only verdicts count: "I think" or "the most
-    famous" elsewhere is not the judgement. The conclusion's last verdict wins. Only when
-    no verdict names a reason the rubric lists is the judgement on an unnamed one (no main
-    factor), supported when its own sentence gives a reason ("because…"). A reason only the
+    famous" elsewhere is not the judgement. The conclusion's last verdict wins. A verdict
+    naming nothing ("that is why") counts only when no verdict names a reason; one on a
+    reason the writer names that the rubric does not list (`owned`: "the main reason was
+    propaganda") counts beside them. A judgement on an unnamed reason (no main factor) is
+    supported when its own sentence gives a reason ("because…"). A reason only the
     sentence model reads into a verdict (`guessed`) counts only when no verdict names one.
     A conclusion whose last judging sentence leaves the main reason open (`hedged`) makes no
     judgement, and a verdict it only ventures (`ventured`: "maybe that was the real main
@@ -1731,8 +1802,9 @@ def _judgement(
         judged = [j for j in judged if j[2]]
     if any(f for _, f, _ in judged):
         # "GS was the main reason", "that is the main reason": a verdict naming no reason
-        # the rubric lists usually points at one named elsewhere.
-        judged = [j for j in judged if j[1]]
+        # the rubric lists usually points at one named elsewhere; one that names the
+        # writer's own ("…now I think the main reason was propaganda") does not.
+        judged = [j for j in judged if j[1] or j[0] in owned]
     if any(i not in guessed and f for i, f, _ in judged):
         # "…and that is the main reason" after a clause the sentence model reads as some
         # reason is a guess; a verdict where the student names the reason is not.
@@ -1771,6 +1843,10 @@ def _judgement(
         last = [i for i, _ in pairs if i in outro][-1]
         plain = first in single and last in single
         consistent = intro_f[0] == outro_f[-1] or not plain
+        if not consistent and not (intro_f[0] and outro_f[-1]):
+            # A reason the rubric does not list may be a listed one in the writer's words
+            # ("he was ruthless" … "fear was the main reason"): no telling whether they agree.
+            consistent = None
     if main:
         supported = next(f.status for f in factors if f.id == main) in EXPLAINING
     else:
